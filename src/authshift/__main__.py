@@ -1,0 +1,3 @@
+from authshift.cli.main import main
+
+main()
