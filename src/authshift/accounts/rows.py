@@ -1,0 +1,248 @@
+"""The one mapping between a user record (the import/export/admin shape) and the database rows.
+
+``build_user_rows`` turns a validated record into rows (admin create and bulk import both use it);
+``assemble_record`` turns rows back into a record (admin responses and export both use it).
+Records here are plain dicts in the JSON shape of ``authshift.migration.records``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from authshift.accounts.context import AccountsContext
+from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.login_ids import NORMALIZERS
+from authshift.errors import ErrorList
+from authshift.ids import uuid7
+from authshift.passwords import StoredPassword
+
+CLAIM_COLUMNS = (
+    "name", "given_name", "family_name", "middle_name", "nickname", "picture", "profile", "website",
+    "gender", "birthdate", "zoneinfo", "locale", "address",
+)
+LOGIN_ID_FIELDS = {  # record field -> its verification flag
+    "email": "email_verified",
+    "phone_number": "phone_number_verified",
+    "preferred_username": None,
+}
+PASSWORD_META_KEYS = ("must_change", "expire_at")
+
+
+@dataclass
+class UserRows:
+    user: dict[str, Any]
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    federated: list[dict[str, Any]] = field(default_factory=list)
+    password: dict[str, Any] | None = None
+    totp: list[dict[str, Any]] = field(default_factory=list)
+    otp: list[dict[str, Any]] = field(default_factory=list)
+    recovery: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+    """Normalised login IDs of a record; raises ``InvalidInput`` naming the bad field."""
+    errors = ErrorList()
+    rows = []
+    for fname, verified_flag in LOGIN_ID_FIELDS.items():
+        raw = rec.get(fname)
+        if not raw:
+            continue
+        try:
+            value = NORMALIZERS[fname](raw)
+        except InvalidLoginId as exc:
+            errors.add(fname, str(exc))
+            continue
+        rows.append(
+            {
+                "id": uuid7(), "user_id": user_id, "kind": fname, "value": value, "raw": raw,
+                "verified": bool(rec.get(verified_flag)) if verified_flag else True, "created_at": now,
+            }
+        )
+    errors.raise_if_any("a login ID is not valid")
+    return rows
+
+
+def totp_secret_bytes(entry: Mapping[str, Any]) -> tuple[bytes, str, int, int]:
+    """Decode one TOTP entry (``secret`` + ``encoding`` or an ``otpauth://`` ``uri``)."""
+    algorithm, digits, period = entry.get("algorithm") or "SHA1", entry.get("digits") or 6, entry.get("period") or 30
+    secret, encoding = entry.get("secret"), entry.get("encoding") or "base32"
+    if entry.get("uri"):
+        query = parse_qs(urlparse(entry["uri"]).query)
+        secret, encoding = query["secret"][0], "base32"
+        algorithm = query.get("algorithm", [algorithm])[0]
+        digits = int(query.get("digits", [digits])[0])
+        period = int(query.get("period", [period])[0])
+    if not secret:
+        raise ValueError("a TOTP factor needs a secret or an otpauth:// uri")
+    try:
+        if encoding == "base32":
+            text = "".join(str(secret).split()).upper()
+            raw = base64.b32decode(text + "=" * (-len(text) % 8))
+        elif encoding == "base64":
+            raw = base64.b64decode(secret, validate=True)
+        elif encoding == "hex":
+            raw = bytes.fromhex(secret)
+        else:
+            raise ValueError(f"unknown TOTP secret encoding {encoding!r}")
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"the TOTP secret is not valid {encoding}") from exc
+    return raw, str(algorithm).upper(), int(digits), int(period)
+
+
+def build_user_rows(
+    rec: Mapping[str, Any],
+    *,
+    ctx: AccountsContext,
+    now: datetime,
+    migration_state: str,
+    stored_password: StoredPassword | None,
+    user_id: uuid.UUID | None = None,
+) -> UserRows:
+    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
+    uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
+    user = {
+        "id": uid,
+        "created_at": parse_time(rec.get("created_at")) or now,
+        "updated_at": parse_time(rec.get("updated_at")) or now,
+        "last_login_at": parse_time(rec.get("last_login_at")),
+        "disabled": bool(rec.get("disabled", False)),
+        "disabled_reason": rec.get("disabled_reason"),
+        "custom_attributes": dict(rec.get("custom_attributes") or {}),
+        "roles": list(rec.get("roles") or []),
+        "groups": list(rec.get("groups") or []),
+        "external_id": rec.get("external_id"),
+        "source": rec.get("source"),
+        "migration_state": rec.get("migration_state") or migration_state,
+        **{c: rec.get(c) for c in CLAIM_COLUMNS},
+    }
+    rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
+    for ident in rec.get("identities") or []:
+        rows.federated.append(
+            {"id": uuid7(), "user_id": uid, "provider": ident["provider"], "subject": str(ident["subject"]),
+             "email": ident.get("email"), "created_at": now}
+        )
+    password = rec.get("password")
+    if stored_password is not None:
+        meta = password if isinstance(password, Mapping) else {}
+        rows.password = {
+            "user_id": uid, "format": stored_password.format, "value": stored_password.value,
+            "must_change": bool(meta.get("must_change", False)), "expire_at": parse_time(meta.get("expire_at")),
+            "updated_at": now,
+        }
+    mfa = rec.get("mfa") or {}
+    for entry in mfa.get("totp") or []:
+        raw, algorithm, digits, period = totp_secret_bytes(entry)
+        rows.totp.append(
+            {"id": uuid7(), "user_id": uid, "secret_encrypted": ctx.totp_box.encrypt(raw), "algorithm": algorithm,
+             "digits": digits, "period": period, "created_at": now}
+        )
+    for channel, key in (("email", "email"), ("sms", "phone_number")):
+        if mfa.get(key):
+            rows.otp.append({"id": uuid7(), "user_id": uid, "channel": channel, "destination": mfa[key], "created_at": now})
+    for code in mfa.get("recovery_codes") or []:
+        rows.recovery.append({"id": uuid7(), "user_id": uid, "code_hash": ctx.recovery_code_digest(code)})
+    return rows
+
+
+def password_spec(rec_password: Any) -> Any:
+    """The hash part of a record's password object (without must_change/expire_at)."""
+    if isinstance(rec_password, Mapping):
+        return {k: v for k, v in rec_password.items() if k not in PASSWORD_META_KEYS}
+    return rec_password
+
+
+def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored password back in the record's password shape."""
+    value: str = row["value"]
+    out: dict[str, Any]
+    if value.startswith("{"):
+        out = dict(json.loads(value))
+    else:
+        out = {"hash": value}
+    if row.get("must_change"):
+        out["must_change"] = True
+    if row.get("expire_at"):
+        out["expire_at"] = iso(row["expire_at"])
+    return out
+
+
+def assemble_record(
+    user: Mapping[str, Any],
+    identities: Sequence[Mapping[str, Any]],
+    federated: Sequence[Mapping[str, Any]],
+    *,
+    password: Mapping[str, Any] | None = None,
+    totp: Sequence[Mapping[str, Any]] = (),
+    otp: Sequence[Mapping[str, Any]] = (),
+    ctx: AccountsContext | None = None,
+    include_secrets: bool = False,
+) -> dict[str, Any]:
+    """A user as a record (the import format), with ``id`` and ``migration_state``.
+
+    Secrets (password hash, TOTP secrets) appear only with ``include_secrets`` (and a context to
+    decrypt them). Absent values are omitted, so the record re-imports as it was.
+    """
+    rec: dict[str, Any] = {"id": str(user["id"])}
+    for key in ("external_id", "source"):
+        if user.get(key) is not None:
+            rec[key] = user[key]
+    for ident in identities:
+        rec[ident["kind"]] = ident["raw"]
+        flag = LOGIN_ID_FIELDS.get(ident["kind"])
+        if flag:
+            rec[flag] = bool(ident["verified"])
+    for col in CLAIM_COLUMNS:
+        if user.get(col) is not None:
+            rec[col] = user[col]
+    rec["custom_attributes"] = user.get("custom_attributes") or {}
+    rec["roles"] = list(user.get("roles") or [])
+    rec["groups"] = list(user.get("groups") or [])
+    rec["disabled"] = bool(user.get("disabled"))
+    if user.get("disabled_reason"):
+        rec["disabled_reason"] = user["disabled_reason"]
+    for key in ("created_at", "updated_at", "last_login_at"):
+        if user.get(key) is not None:
+            rec[key] = iso(user[key])
+    rec["migration_state"] = user["migration_state"]
+    if federated:
+        rec["identities"] = [
+            {k: v for k, v in (("provider", f["provider"]), ("subject", f["subject"]), ("email", f.get("email"))) if v is not None}
+            for f in federated
+        ]
+    mfa: dict[str, Any] = {}
+    if totp:
+        if include_secrets and ctx is not None:
+            mfa["totp"] = [
+                {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
+                 "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
+                for t in totp
+            ]
+        else:
+            mfa["totp"] = [{"algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]} for t in totp]
+    for o in otp:
+        mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
+    if mfa:
+        rec["mfa"] = mfa
+    if include_secrets and password is not None:
+        rec["password"] = stored_password_as_record(password)
+    return rec

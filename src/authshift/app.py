@@ -1,0 +1,59 @@
+"""The FastAPI application factory. Feature routers are listed in ``ROUTERS``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from authshift import __version__
+from authshift.config import Settings
+from authshift.http.admin import users as admin_users
+from authshift.http.problems import install_problem_handlers
+from authshift.logs import configure_logging
+from authshift.state import AppState, build_state
+from authshift.storage.migrate import upgrade_async
+
+ROUTERS: list[APIRouter] = [admin_users.router]
+
+# Background work started with the app (outbox delivery, job runners): each gets the state and
+# returns an awaitable that stops it.
+BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
+BACKGROUND: list[BackgroundStarter] = []
+
+
+def create_app(settings: Settings, *, migrate: bool = False, background: bool = True) -> FastAPI:
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings.database_url)
+        state = build_state(settings)
+        app.state.authshift = state
+        stoppers = [await start(state) for start in BACKGROUND] if background else []
+        try:
+            yield
+        finally:
+            for stop in reversed(stoppers):
+                await stop()
+            await state.close()
+
+    app = FastAPI(
+        title="authshift admin API",
+        version=__version__,
+        openapi_url="/api/admin/openapi.json",
+        docs_url="/api/admin/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

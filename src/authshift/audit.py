@@ -1,0 +1,23 @@
+"""The audit log: who did what to which target. Details are redacted before they are stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authshift.ids import uuid7
+from authshift.logs import redact_value
+from authshift.storage.tables import audit_log
+from authshift.storage.types import utcnow
+
+
+async def record_audit(
+    conn: AsyncConnection, *, actor: str, action: str, target: str | None = None, details: dict[str, Any] | None = None
+) -> None:
+    await conn.execute(
+        audit_log.insert().values(
+            id=uuid7(), at=utcnow(), actor=actor, action=action, target=target,
+            details=redact_value("details", details or {}),
+        )
+    )

@@ -1,0 +1,1 @@
+"""HTTP: routers for the admin API, OIDC, hosted pages and migration endpoints."""

@@ -1,0 +1,33 @@
+"""What a running authshift process holds: settings, the engine, secrets and service contexts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from authshift.accounts.context import AccountsContext, build_accounts_context
+from authshift.config import Settings
+from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
+from authshift.storage.db import create_engine
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    secrets: InstanceSecrets = field(repr=False)
+    accounts: AccountsContext = field(repr=False)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_state(settings: Settings) -> AppState:
+    secrets = load_instance_secrets(settings)
+    return AppState(
+        settings=settings,
+        engine=create_engine(settings.database_url),
+        secrets=secrets,
+        accounts=build_accounts_context(settings, secrets),
+    )
