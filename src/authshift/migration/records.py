@@ -1,0 +1,709 @@
+"""UserRecord: the one neutral user schema that import reads, export writes and the admin API
+accepts and returns (docs/import-format.md describes it field by field).
+
+Public surface:
+
+- ``parse_record(obj, *, allow_plaintext_password=False) -> ParsedRecord``: validate one raw
+  JSON-like object (a decoded NDJSON line, a CSV row already typed by the reader, an admin API
+  body). Returns the record and its warnings (unknown fields, with their path), or raises
+  ``RecordError`` listing every problem as ``FieldIssue(path, message)``. Messages never repeat
+  a secret (hash, salt, password, TOTP secret, recovery code).
+- ``record_to_json(record, *, keep_nulls=False) -> dict``: the compact JSON form (absent fields
+  omitted, datetimes ISO 8601 UTC with ``Z``); ``parse_record(record_to_json(r)).record == r``.
+- ``redact(obj)``: a copy of a raw or parsed record with every secret masked, for reports and logs.
+- ``parse_datetime(value)``: the datetime rule of the format (ISO 8601 string; naive means UTC).
+
+Absent versus null: an absent field (or one given as ``""``) is not in
+``record.model_fields_set``; a field given as ``null`` is in it with the value ``None``, which an
+upsert reads as "remove this value".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import re
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Annotated, Any, Literal, NamedTuple, Union
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from authshift.accounts.normalize import (
+    InvalidLoginId,
+    normalize_email,
+    normalize_phone,
+    normalize_username,
+)
+
+__all__ = [
+    "Address",
+    "FieldIssue",
+    "HashPassword",
+    "Identity",
+    "MIGRATION_STATES",
+    "Mfa",
+    "ParsedRecord",
+    "Password",
+    "PlainPassword",
+    "RecordError",
+    "StructuredPassword",
+    "TotpParameters",
+    "TotpSecret",
+    "TotpUri",
+    "UserRecord",
+    "parse_datetime",
+    "parse_record",
+    "record_to_json",
+    "redact",
+    "REDACTED",
+]
+
+MIGRATION_STATES = ("imported", "migrated", "native")
+REDACTED = "[redacted]"
+
+
+class FieldIssue(NamedTuple):
+    """One problem or warning about one field: ``path`` like ``mfa.totp[0].digits``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class RecordError(ValueError):
+    """A record that cannot be used, with every problem found (never a secret in a message)."""
+
+    def __init__(self, issues: list[FieldIssue] | tuple[FieldIssue, ...],
+                 warnings: list[FieldIssue] | tuple[FieldIssue, ...] = ()) -> None:
+        self.issues: tuple[FieldIssue, ...] = tuple(issues)
+        self.warnings: tuple[FieldIssue, ...] = tuple(warnings)
+        super().__init__("; ".join(str(issue) for issue in self.issues) or "invalid record")
+
+
+# --------------------------------------------------------------------------- value rules
+
+def parse_datetime(value: Any) -> datetime:
+    """ISO 8601 date-time (``Z`` or an offset; no offset means UTC) -> aware UTC datetime.
+
+    Numbers are refused: an epoch number is ambiguous (seconds or milliseconds); the readers of
+    foreign formats convert their epochs before handing objects to ``parse_record``.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("expected an ISO 8601 date-time such as 2024-05-01T12:30:00Z") from None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("expected an ISO 8601 date-time string, not a number "
+                         "(epoch numbers are ambiguous between seconds and milliseconds)")
+    else:
+        raise ValueError("expected an ISO 8601 date-time string")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _datetime_or_none(value: Any) -> Any:
+    return None if value is None else parse_datetime(value)
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_datetime_or_none)]
+
+_BIRTHDATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?$")
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def _check_birthdate(value: str) -> str:
+    match = _BIRTHDATE.match(value)
+    if not match:
+        raise ValueError("expected YYYY or YYYY-MM-DD (0000-MM-DD when the year is not known)")
+    year, month, day = match.groups()
+    if month is not None:
+        try:
+            date(int(year) or 2000, int(month), int(day))
+        except ValueError:
+            raise ValueError("not a calendar date") from None
+    elif year == "0000":
+        raise ValueError("a year of 0000 is only allowed as 0000-MM-DD")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_zoneinfo(value: str) -> str:
+    zones = _known_time_zones()
+    if zones and value not in zones:
+        raise ValueError("not a time zone of the IANA database (for example Europe/Paris)")
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an absolute http(s) URL")
+    return value
+
+
+def _check_email(value: str) -> str:
+    try:
+        normalize_email(value)
+    except InvalidLoginId as exc:
+        raise ValueError(str(exc)) from None
+    return value.strip()
+
+
+def _to_e164(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except InvalidLoginId as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _decode_secret(secret: str, encoding: str) -> bytes:
+    """Decode a TOTP secret; the error never repeats it."""
+    text = secret.strip()
+    try:
+        if encoding == "base32":
+            compact = text.replace(" ", "").upper()
+            decoded = base64.b32decode(compact + "=" * (-len(compact) % 8))
+        elif encoding == "base64":
+            compact = text.replace("-", "+").replace("_", "/")
+            decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+        else:
+            decoded = bytes.fromhex(text)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"the secret is not valid {encoding}") from None
+    if not decoded:
+        raise ValueError("the secret is empty")
+    return decoded
+
+
+# --------------------------------------------------------------------------- models
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=False)
+
+
+class Address(_Model):
+    """OIDC Core 5.1.1 address claim."""
+
+    formatted: str | None = None
+    street_address: str | None = None
+    locality: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Identity(_Model):
+    """A federated identity: the user's subject at an upstream identity provider."""
+
+    provider: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    email: str | None = None
+
+    _email = field_validator("email")(lambda v: None if v is None else _check_email(v))
+
+
+TotpAlgorithm = Literal["SHA1", "SHA256", "SHA512"]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+@dataclass(frozen=True, slots=True)
+class TotpParameters:
+    """What a TOTP authenticator needs, whichever way the record gave it."""
+
+    secret: bytes
+    algorithm: str
+    digits: int
+    period: int
+    issuer: str | None = None
+    label: str | None = None
+
+    def __repr__(self) -> str:  # never print the secret
+        return (f"TotpParameters(secret=<{len(self.secret)} bytes>, algorithm={self.algorithm!r}, "
+                f"digits={self.digits}, period={self.period})")
+
+
+class TotpSecret(_Model):
+    """A TOTP factor given by its secret and parameters (RFC 6238)."""
+
+    secret: SecretStr
+    encoding: Literal["base32", "base64", "hex"] = "base32"
+    algorithm: Annotated[TotpAlgorithm, BeforeValidator(_upper)] = "SHA1"
+    digits: Literal[6, 8] = 6
+    period: int = Field(default=30, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _secret_decodes(self) -> TotpSecret:
+        _decode_secret(self.secret.get_secret_value(), self.encoding)
+        return self
+
+    @field_serializer("secret", when_used="always")
+    def _dump_secret(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+    def parameters(self) -> TotpParameters:
+        return TotpParameters(_decode_secret(self.secret.get_secret_value(), self.encoding),
+                              self.algorithm, self.digits, self.period)
+
+
+class TotpUri(_Model):
+    """A TOTP factor given as a Key URI (``otpauth://totp/Label?secret=...``)."""
+
+    uri: SecretStr
+
+    @model_validator(mode="after")
+    def _uri_parses(self) -> TotpUri:
+        _parse_otpauth(self.uri.get_secret_value())
+        return self
+
+    @field_serializer("uri", when_used="always")
+    def _dump_uri(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+    def parameters(self) -> TotpParameters:
+        return _parse_otpauth(self.uri.get_secret_value())
+
+
+def _parse_otpauth(uri: str) -> TotpParameters:
+    parts = urlsplit(uri.strip())
+    if parts.scheme.lower() != "otpauth":
+        raise ValueError("expected an otpauth:// URI")
+    if parts.netloc.lower() != "totp":
+        raise ValueError("only otpauth://totp/ URIs are supported (not HOTP)")
+    query = parse_qs(parts.query, keep_blank_values=True)
+
+    def single(name: str) -> str | None:
+        values = query.get(name)
+        return values[-1] if values else None
+
+    secret = single("secret")
+    if not secret:
+        raise ValueError("the otpauth URI has no secret")
+    raw = _decode_secret(secret, "base32")
+    algorithm = (single("algorithm") or "SHA1").upper()
+    if algorithm not in ("SHA1", "SHA256", "SHA512"):
+        raise ValueError("the otpauth URI algorithm must be SHA1, SHA256 or SHA512")
+    digits_text, period_text = single("digits") or "6", single("period") or "30"
+    if digits_text not in ("6", "8"):
+        raise ValueError("the otpauth URI digits must be 6 or 8")
+    if not period_text.isdigit() or not 1 <= int(period_text) <= 3600:
+        raise ValueError("the otpauth URI period must be a number of seconds between 1 and 3600")
+    label = unquote(parts.path.lstrip("/")) or None
+    return TotpParameters(raw, algorithm, int(digits_text), int(period_text), single("issuer"), label)
+
+
+def _totp_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "totp:uri" if "uri" in value else "totp:secret"
+    if isinstance(value, (TotpSecret, TotpUri)):
+        return "totp:uri" if isinstance(value, TotpUri) else "totp:secret"
+    return None
+
+
+Totp = Annotated[
+    Union[Annotated[TotpSecret, Tag("totp:secret")], Annotated[TotpUri, Tag("totp:uri")]],
+    Discriminator(_totp_kind, custom_error_type="totp_shape",
+                  custom_error_message="expected an object with either secret or uri"),
+]
+
+
+class Mfa(_Model):
+    """Second factors: TOTP authenticators, email and SMS codes, recovery codes."""
+
+    totp: list[Totp] | None = None
+    email: str | None = None
+    phone_number: str | None = None
+    recovery_codes: list[SecretStr] | None = None
+
+    _email = field_validator("email")(lambda v: None if v is None else _check_email(v))
+    _phone = field_validator("phone_number")(lambda v: None if v is None else _to_e164(v))
+
+    @field_serializer("recovery_codes", when_used="always")
+    def _dump_codes(self, value: list[SecretStr] | None) -> list[str] | None:
+        return None if value is None else [code.get_secret_value() for code in value]
+
+
+class _PasswordFlags(_Model):
+    must_change: bool | None = None
+    expire_at: UtcDateTime | None = None
+
+
+class HashPassword(_PasswordFlags):
+    """``{"hash": "$2b$10$..."}``: a self-describing hash string (the passwords package identifies it)."""
+
+    hash: SecretStr
+
+    @field_validator("hash")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the hash is empty")
+        return value
+
+    @field_serializer("hash", when_used="always")
+    def _dump_hash(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+    def passwords_object(self) -> dict[str, Any]:
+        """What ``authshift.passwords.parse`` takes."""
+        return {"hash": self.hash.get_secret_value()}
+
+
+class StructuredPassword(_PasswordFlags):
+    """``{"algorithm": "...", "hash": "...", "salt": "...", ...}``: a hash that needs parameters.
+
+    Every key is kept exactly as given (``model_extra``); ``authshift.passwords.parse`` validates
+    the object at import, where the hash format and its ceilings are checked.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    algorithm: str = Field(min_length=1)
+
+    def passwords_object(self) -> dict[str, Any]:
+        """What ``authshift.passwords.parse`` takes: algorithm and parameters, without the flags."""
+        return {"algorithm": self.algorithm, **(self.model_extra or {})}
+
+
+class PlainPassword(_PasswordFlags):
+    """A new password in plain text: ``"password": "s3cret"`` (or ``{"plaintext": ..., "must_change": true}``).
+
+    Accepted only when ``parse_record(..., allow_plaintext_password=True)`` (the admin API);
+    import files are refused by default so that no file of plain passwords is taken by accident.
+    """
+
+    plaintext: SecretStr
+
+    @field_validator("plaintext")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("the password is empty")
+        return value
+
+    @field_serializer("plaintext", when_used="always")
+    def _dump_plaintext(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+
+def _password_kind(value: Any) -> str | None:
+    if isinstance(value, (HashPassword, StructuredPassword, PlainPassword)):
+        return {HashPassword: "password:hash", StructuredPassword: "password:structured",
+                PlainPassword: "password:plaintext"}[type(value)]
+    if isinstance(value, dict):
+        if "plaintext" in value:
+            return "password:plaintext"
+        if "algorithm" in value:
+            return "password:structured"
+        if "hash" in value:
+            return "password:hash"
+    return None
+
+
+def _plain_string_password(value: Any) -> Any:
+    return {"plaintext": value} if isinstance(value, str) else value
+
+
+Password = Annotated[
+    Union[
+        Annotated[HashPassword, Tag("password:hash")],
+        Annotated[StructuredPassword, Tag("password:structured")],
+        Annotated[PlainPassword, Tag("password:plaintext")],
+    ],
+    Discriminator(_password_kind, custom_error_type="password_shape",
+                  custom_error_message='expected {"hash": ...}, {"algorithm": ..., "hash": ...} or a plain-text string'),
+    BeforeValidator(_plain_string_password),
+]
+
+_UNION_TAGS = frozenset({"totp:secret", "totp:uri", "password:hash", "password:structured", "password:plaintext"})
+
+OptionalStr = str | None
+
+
+class UserRecord(_Model):
+    """One user in the neutral format. Every field is optional; see docs/import-format.md."""
+
+    id: str | None = None
+    external_id: OptionalStr = None
+    source: OptionalStr = None
+    email: OptionalStr = None
+    email_verified: bool | None = None
+    phone_number: OptionalStr = None
+    phone_number_verified: bool | None = None
+    preferred_username: OptionalStr = None
+    name: OptionalStr = None
+    given_name: OptionalStr = None
+    family_name: OptionalStr = None
+    middle_name: OptionalStr = None
+    nickname: OptionalStr = None
+    picture: OptionalStr = None
+    profile: OptionalStr = None
+    website: OptionalStr = None
+    gender: OptionalStr = None
+    birthdate: OptionalStr = None
+    zoneinfo: OptionalStr = None
+    locale: OptionalStr = None
+    address: Address | None = None
+    custom_attributes: dict[str, Any] | None = None
+    roles: list[str] | None = None
+    groups: list[str] | None = None
+    disabled: bool | None = None
+    disabled_reason: OptionalStr = None
+    created_at: UtcDateTime | None = None
+    last_login_at: UtcDateTime | None = None
+    updated_at: UtcDateTime | None = None
+    migration_state: Literal["imported", "migrated", "native"] | None = None
+    password: Password | None = None
+    identities: list[Identity] | None = None
+    mfa: Mfa | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else _check_email(value)
+
+    @field_validator("phone_number")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else _to_e164(value)
+
+    @field_validator("preferred_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            normalize_username(value)
+        except InvalidLoginId as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @field_validator("picture", "profile", "website")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @field_validator("birthdate")
+    @classmethod
+    def _birthdate(cls, value: str | None) -> str | None:
+        return None if value is None else _check_birthdate(value)
+
+    @field_validator("zoneinfo")
+    @classmethod
+    def _zoneinfo(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zoneinfo(value)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        if value is not None and not _LOCALE.match(value):
+            raise ValueError("expected a BCP 47 language tag such as en-US")
+        return value
+
+    @property
+    def has_plaintext_password(self) -> bool:
+        return isinstance(self.password, PlainPassword)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    record: UserRecord
+    warnings: tuple[FieldIssue, ...] = ()
+
+
+# --------------------------------------------------------------------------- parsing
+
+# Keys whose value is free-form user data: an empty string there is data, not absence.
+_OPAQUE_KEYS = frozenset({"custom_attributes"})
+
+
+def _drop_empty(value: Any) -> Any:
+    """Return a copy where "" (at any level of our schema) means absent."""
+    if isinstance(value, dict):
+        return {key: item if key in _OPAQUE_KEYS else _drop_empty(item)
+                for key, item in value.items() if item != ""}
+    if isinstance(value, list):
+        return [_drop_empty(item) for item in value if item != ""]
+    return value
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in _UNION_TAGS:
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind in ("string_type", "bool_type", "int_type", "list_type", "dict_type", "model_type",
+                "model_attributes_type"):
+        expected = {"string_type": "a string", "bool_type": "a boolean (true or false)",
+                    "int_type": "an integer", "list_type": "a list", "dict_type": "an object",
+                    "model_type": "an object", "model_attributes_type": "an object"}[kind]
+        return f"expected {expected}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _delete_at(obj: Any, loc: tuple[int | str, ...]) -> None:
+    target = obj
+    path = [part for part in loc if part not in _UNION_TAGS]
+    for part in path[:-1]:
+        target = target[part]
+    if isinstance(target, dict):
+        target.pop(path[-1], None)
+
+
+def parse_record(obj: Any, *, allow_plaintext_password: bool = False) -> ParsedRecord:
+    """Validate one raw record; see the module docstring."""
+    if not isinstance(obj, dict):
+        raise RecordError([FieldIssue("", "a record must be a JSON object")])
+    data = _drop_empty(obj)
+    warnings: list[FieldIssue] = []
+    try:
+        record = UserRecord.model_validate(data)
+    except ValidationError as exc:
+        problems: list[FieldIssue] = []
+        unknown: list[tuple[int | str, ...]] = []
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = tuple(error["loc"])
+            if error["type"] == "extra_forbidden":
+                unknown.append(loc)
+                warnings.append(FieldIssue(_path(loc), "unknown field, ignored"))
+            else:
+                problems.append(FieldIssue(_path(loc), _message(error)))
+        if problems:
+            raise RecordError(problems, warnings) from None
+        data = copy.deepcopy(data)
+        for loc in unknown:
+            _delete_at(data, loc)
+        record = UserRecord.model_validate(data)
+    if record.has_plaintext_password and not allow_plaintext_password:
+        raise RecordError([FieldIssue("password", "a plain-text password is not accepted here; "
+                                      "give a hash ({\"hash\": ...}) or a structured hash object")], warnings)
+    return ParsedRecord(record, tuple(warnings))
+
+
+def record_to_json(record: UserRecord, *, keep_nulls: bool = False) -> dict[str, Any]:
+    """The compact JSON form of a record: absent and null fields omitted, datetimes in UTC with Z.
+
+    With ``keep_nulls`` the top-level fields that were explicitly set to null are kept as null
+    (what an upsert reads as "remove").
+    """
+    data = record.model_dump(mode="json", exclude_none=True)
+    if keep_nulls:
+        for name in record.model_fields_set:
+            if getattr(record, name) is None:
+                data[name] = None
+    return data
+
+
+# --------------------------------------------------------------------------- redaction
+
+# Inside a structured password object, these keys hold parameters, not secrets.
+_PASSWORD_PUBLIC_KEYS = frozenset({
+    "algorithm", "must_change", "expire_at", "hash_config", "iterations", "rounds", "cost",
+    "hash_encoding", "salt_encoding", "key_encoding", "password_encoding", "salt_position",
+    "encoding", "digest", "memory_cost", "mem_cost", "time_cost", "parallelism", "n", "r", "p",
+    "ln", "block_size", "dk_len", "key_length", "version", "variant",
+})
+# Key names (lower-case, without _ or -) whose values are always secrets.
+_SECRET_NAMES = frozenset({"password", "plaintext", "recoverycodes", "uri", "credentials",
+                           "secretdata", "encryptedpassword", "custompasswordhash"})
+_SECRET_SUFFIXES = ("hash", "salt", "secret", "token", "key", "separator")
+
+
+def _is_secret_key(key: str) -> bool:
+    name = re.sub(r"[^a-z0-9]", "", key.lower())
+    return name in _SECRET_NAMES or name.endswith(_SECRET_SUFFIXES)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: REDACTED if _is_secret_key(str(key)) else _redact_value(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    if isinstance(value, str) and value.lower().startswith("otpauth:"):
+        return REDACTED
+    return value
+
+
+def _redact_password(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: item if key in _PASSWORD_PUBLIC_KEYS and not isinstance(item, (dict, list))
+                else REDACTED for key, item in value.items()}
+    return REDACTED
+
+
+def redact(obj: Any) -> Any:
+    """A copy of a record (raw object, native or foreign, or a UserRecord) with every secret masked.
+
+    Password hashes, salts, keys and plain passwords, TOTP secrets and URIs, recovery codes and
+    anything named like a secret or token become ``"[redacted]"``; the password's algorithm and
+    cost parameters and flags stay visible, so a report can still say what was wrong.
+    """
+    if isinstance(obj, UserRecord):
+        obj = record_to_json(obj)
+    if not isinstance(obj, dict):
+        return _redact_value(obj)
+    result: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key == "password":
+            result[key] = _redact_password(value)
+        elif key == "custom_attributes" and isinstance(value, dict):
+            result[key] = _redact_value(value)
+        elif _is_secret_key(str(key)):
+            result[key] = REDACTED
+        else:
+            result[key] = _redact_value(value)
+    return result
