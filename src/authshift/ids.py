@@ -8,19 +8,25 @@ import time
 import uuid
 
 _lock = threading.Lock()
-_last = 0
+_last_ms = 0
+_last_rand = 0
+_RAND_BITS = 74  # rand_a (12 bits) + rand_b (62 bits)
 
 
 def uuid7() -> uuid.UUID:
-    """A UUIDv7: 48 bits of Unix milliseconds, then random bits; monotonic within one process."""
-    global _last
+    """A UUIDv7: 48 bits of Unix milliseconds, then 74 random bits, monotonic within one process
+    (within one millisecond the random part is incremented, RFC 9562 section 6.2 method 2)."""
+    global _last_ms, _last_rand
     with _lock:
         ms = time.time_ns() // 1_000_000
-        rand = int.from_bytes(os.urandom(10), "big")
-        value = (ms << 80) | rand
-        if value <= _last:
-            value = _last + 1
-        _last = value
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+        if ms > _last_ms:
+            rand = int.from_bytes(os.urandom(10), "big") >> (80 - _RAND_BITS + 1)  # top bit clear: room to count
+        else:
+            ms = _last_ms
+            rand = _last_rand + 1 + (int.from_bytes(os.urandom(2), "big") & 0xFF)
+            if rand >> _RAND_BITS:
+                ms, rand = ms + 1, 0
+        _last_ms, _last_rand = ms, rand
+    rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
+    value = (ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b
     return uuid.UUID(int=value)

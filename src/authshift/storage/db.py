@@ -11,6 +11,9 @@ from authshift.config import async_database_url
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+    # Take transaction control away from the driver (pysqlite/aiosqlite start transactions lazily
+    # and mishandle SAVEPOINT); SQLAlchemy's "begin" event below emits BEGIN itself.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -19,11 +22,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    """Writers take the write lock up front (BEGIN IMMEDIATE) so that busy_timeout applies instead of
+    a deferred transaction failing when it upgrades; ``readonly=True`` connections use plain BEGIN."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_database_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)

@@ -24,7 +24,7 @@ def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], l
         parsed = parse_record(body, allow_plaintext_password=True)
     except RecordError as exc:
         raise InvalidInput(
-            "the user record is not valid", errors=[FieldError(i.path, i.message) for i in exc.errors]
+            "the user record is not valid", errors=[FieldError(i.path, i.message) for i in exc.issues]
         ) from None
     warnings = [{"path": w.path, "message": w.message} for w in parsed.warnings]
     return record_to_json(parsed.record, keep_nulls=keep_nulls), warnings

@@ -1,0 +1,1 @@
+"""The ``authshift`` command line (Typer). Commands parse, call a service and render."""

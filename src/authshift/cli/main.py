@@ -1,0 +1,43 @@
+"""The ``authshift`` command. Each command group lives in its own module and is mounted here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from authshift import __version__
+from authshift.cli import admin_keys, db, users
+from authshift.cli.context import set_config_file
+from authshift.cli.serve import serve
+
+app = typer.Typer(
+    name="authshift",
+    help="authshift: an OpenID Connect provider for moving users off another authentication system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: Path | None = typer.Option(None, "--config", envvar="AUTHSHIFT_CONFIG", help="A TOML configuration file."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    set_config_file(config)
+
+
+app.command()(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(admin_keys.app, name="admin-keys")
+app.add_typer(users.app, name="users")
+
+
+def main() -> None:
+    app()
