@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authshift.accounts.context import AccountsContext, build_accounts_context
+from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
@@ -18,6 +19,7 @@ class AppState:
     engine: AsyncEngine
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
+    legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
 
     async def close(self) -> None:
         await self.engine.dispose()
