@@ -35,6 +35,8 @@ IDP_DIR = Path(__file__).resolve().parent / "oidc_idp"
 
 JWT_RESOURCE = "https://api.legacy.example/jwt"
 OPAQUE_RESOURCE = "https://api.legacy.example/opaque"
+# another API of the legacy system: validly signed JWTs whose audience authshift must not accept
+OTHER_JWT_RESOURCE = "https://api.other.example/jwt"
 RESOURCE_SCOPE = "api:read"
 
 DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -170,6 +172,7 @@ class LegacyIdP:
                 "resources": {
                     JWT_RESOURCE: {"format": "jwt", "scope": RESOURCE_SCOPE},
                     OPAQUE_RESOURCE: {"format": "opaque", "scope": RESOURCE_SCOPE},
+                    OTHER_JWT_RESOURCE: {"format": "jwt", "scope": RESOURCE_SCOPE},
                 },
                 "access_token_ttl": self.access_token_ttl,
                 "access_token_claims": list(self.access_token_claims),
@@ -243,7 +246,8 @@ class LegacyIdP:
         """Sign a user in through the login form; return the token endpoint's JSON response.
 
         ``resource`` selects the access token: JWT_RESOURCE (an RS256 JWT), OPAQUE_RESOURCE
-        (opaque, introspectable) or None (opaque, for the userinfo endpoint only).
+        (opaque, introspectable), OTHER_JWT_RESOURCE (a JWT for another audience) or None
+        (opaque, for the userinfo endpoint only).
         ``short_lived`` uses the client whose access tokens expire after short_access_token_ttl.
         Raises SignInFailed when the IdP refuses.
         """
@@ -288,6 +292,17 @@ class LegacyIdP:
         if tokens.status_code != 200:
             raise SignInFailed(f"token endpoint: {tokens.status_code} {tokens.text}")
         return dict(tokens.json())
+
+    def refresh(self, refresh_token: str, resource: str | None = JWT_RESOURCE, *, short_lived: bool = False) -> dict[str, Any]:
+        """A new access token from the refresh token of a sign-in (cheaper than signing in again)."""
+        auth = (self.short_client_id, self.short_client_secret) if short_lived else (self.client_id, self.client_secret)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        if resource is not None:
+            form["resource"] = resource
+        response = httpx.post(self.token_endpoint, data=form, auth=auth, timeout=30.0)
+        if response.status_code != 200:
+            raise SignInFailed(f"token endpoint: {response.status_code} {response.text}")
+        return dict(response.json())
 
     def _follow(self, browser: httpx.Client, response: httpx.Response) -> httpx.Response:
         """Follow redirects within the IdP; stop at the first one leaving it (the app's callback)."""
