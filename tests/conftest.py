@@ -21,6 +21,8 @@ from authshift.security.admin_keys import create_admin_key
 from tests.support.databases import PostgresDatabase, SqliteTemplate, postgres_unavailable_reason
 from tests.support.servers import LiveServer
 
+pytest_plugins = ["tests.legacy.fixtures"]
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

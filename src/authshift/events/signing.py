@@ -23,6 +23,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Mapping
+from authshift.errors import AuthshiftError
 
 __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
@@ -46,8 +47,12 @@ _HEADER_TIMESTAMP = "webhook-timestamp"
 _HEADER_SIGNATURE = "webhook-signature"
 
 
-class WebhookSignatureError(ValueError):
+class WebhookSignatureError(AuthshiftError):
     """A signed request could not be authenticated. Messages never contain the secret."""
+
+    status = 401
+    title = "Invalid signature"
+    type_slug = "invalid-signature"
 
 
 class InvalidWebhookSecret(WebhookSignatureError):
