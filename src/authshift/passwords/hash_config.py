@@ -32,7 +32,7 @@ from authshift.passwords.model import HashConfig
 FORMAT = "hash_config"
 DEFAULT_NAME = "default"
 _CONSOLE_BLOCK = re.compile(r"^\s*hash_config\s*\{(?P<body>.*)\}\s*$", re.DOTALL)
-_CONSOLE_FIELD = re.compile(r"(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>[^,\n]*)")
+_CONSOLE_FIELD = re.compile(r"(?P<key>[A-Za-z0-9_]+)\s*:\s*(?P<value>[^,\n]*)")
 _CONFIG_KEYS = {"base64_signer_key", "signer_key", "signerKey", "hash_key", "hashKey", "rounds"}
 
 

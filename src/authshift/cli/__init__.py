@@ -1,0 +1,1 @@
+"""Command-line interface (Typer apps mounted by the main ``authshift`` command)."""
