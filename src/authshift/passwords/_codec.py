@@ -42,11 +42,14 @@ def b64decode(text: str, fmt: str, what: str, *, urlsafe: bool = False, ab64: bo
         raise PasswordFormatError(f"{what} has wrong base64 padding", fmt)
     padded = stripped + "=" * (-len(stripped) % 4)
     try:
-        if urlsafe:
-            return base64.urlsafe_b64decode(padded)
-        return base64.b64decode(padded, validate=True)
+        raw = base64.urlsafe_b64decode(padded) if urlsafe else base64.b64decode(padded, validate=True)
     except binascii.Error:
         raise PasswordFormatError(f"{what} is not valid base64", fmt) from None
+    # Unused low bits of the last character must be zero: anything else was cut or altered.
+    encoded = (base64.urlsafe_b64encode(raw) if urlsafe else base64.b64encode(raw)).decode("ascii").rstrip("=")
+    if encoded != stripped:
+        raise PasswordFormatError(f"{what} is not canonical base64 (truncated or altered)", fmt)
+    return raw
 
 
 def b64encode(data: bytes, *, pad: bool = True) -> str:

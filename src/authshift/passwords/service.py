@@ -61,9 +61,14 @@ def parse(
     # A hash starting with "$" is a modular-crypt / PHC string: it describes itself.
     if structured is not None and not (isinstance(hash_value, str) and hash_value.startswith("$")):
         return StoredPassword(format=structured.name, value=structured.canonical_value(spec, ctx))
-    if isinstance(hash_value, str):
-        return parse(hash_value, limits=limits, hash_configs=hash_configs)
     algorithm = spec.get("algorithm")
+    if isinstance(hash_value, str):
+        try:
+            return parse(hash_value, limits=limits, hash_configs=hash_configs)
+        except PasswordFormatError as exc:
+            if exc.format is None and isinstance(algorithm, str):
+                raise PasswordFormatError(f"unknown algorithm '{algorithm}', and the hash is not self-describing") from None
+            raise
     if isinstance(algorithm, str):
         raise PasswordFormatError(f"unknown algorithm '{algorithm}'")
     raise PasswordFormatError("the password object needs a 'hash' (and an 'algorithm' when the hash is not self-describing)")

@@ -20,6 +20,7 @@ from authshift.passwords.formats.scrypt import check_scrypt_params, scrypt_match
 
 # Examples marked "Django's test suite" come from tests/auth_tests/test_hashers.py (password "lètmein").
 LETMEIN = "lètmein"
+DJANGO_SCRYPT_HASH_LENGTH = 64
 
 
 class _DjangoPbkdf2(HashFormat):
@@ -36,8 +37,9 @@ class _DjangoPbkdf2(HashFormat):
         iterations = parse_uint(parts[1], self.name, "iterations")
         check_iterations(iterations, self.name, ctx)
         expected = b64decode(parts[3], self.name, "hash")
-        if len(expected) < 8:
-            raise self.fail("hash is shorter than 8 bytes")
+        size = hashlib.new(self.digest).digest_size
+        if len(expected) != size:
+            raise self.fail(f"hash must be {size} bytes, not {len(expected)}")
         return Checked(pbkdf2_matcher(self.digest, parts[2].encode("utf-8"), iterations, expected))
 
 
@@ -140,8 +142,8 @@ class DjangoScrypt(HashFormat):
         p = parse_uint(parts[4], self.name, "p")
         check_scrypt_params(n, r, p, self.name, ctx)
         expected = b64decode(parts[5], self.name, "hash")
-        if len(expected) < 16:
-            raise self.fail("hash is shorter than 16 bytes")
+        if len(expected) != DJANGO_SCRYPT_HASH_LENGTH:
+            raise self.fail(f"hash must be {DJANGO_SCRYPT_HASH_LENGTH} bytes, not {len(expected)}")
         return Checked(scrypt_matcher(parts[2].encode("utf-8"), expected, n, r, p))
 
 

@@ -13,6 +13,7 @@ import hashlib
 from authshift.passwords._codec import b64decode, equal, utf8
 from authshift.passwords.formats.base import Checked, Context, HashFormat
 
+MIN_SALT = 4  # OpenLDAP writes 4 bytes (slappasswd), others 8 or more
 _SCHEMES = {  # tag -> (digest, salted)
     "MD5": ("md5", False),
     "SMD5": ("md5", True),
@@ -40,8 +41,8 @@ class _LdapDigest(HashFormat):
         raw = b64decode(value[len(self.tag) + 2 :], self.name, "value")
         size = hashlib.new(self.digest).digest_size
         if self.salted:
-            if len(raw) <= size:
-                raise self.fail(f"value must hold a {size}-byte digest followed by a salt")
+            if len(raw) < size + MIN_SALT:
+                raise self.fail(f"value must hold a {size}-byte digest followed by a salt of at least {MIN_SALT} bytes")
             expected, salt = raw[:size], raw[size:]
         else:
             if len(raw) != size:

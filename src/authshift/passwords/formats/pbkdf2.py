@@ -71,6 +71,7 @@ class _Pbkdf2String(HashFormat):
             iterations = parse_uint(match["rounds"], self.name, "rounds")
             salt = b64decode(match["salt"], self.name, "salt", ab64=True)
             expected = b64decode(match["hash"], self.name, "hash", ab64=True)
+            length = hashlib.new(self.digest).digest_size
         else:
             match = _PHC.match(value)
             if not match:
@@ -86,11 +87,10 @@ class _Pbkdf2String(HashFormat):
             iterations = params["i"]
             salt = b64decode(match["salt"], self.name, "salt", ab64=True)
             expected = b64decode(match["hash"], self.name, "hash", ab64=True)
-            if "l" in params and params["l"] != len(expected):
-                raise self.fail("l= does not match the hash length")
+            length = params.get("l", hashlib.new(self.digest).digest_size)
+        if len(expected) != length:
+            raise self.fail(f"hash must be {length} bytes, not {len(expected)}")
         check_iterations(iterations, self.name, ctx)
-        if len(expected) < 8:
-            raise self.fail("hash is shorter than 8 bytes")
         return Checked(pbkdf2_matcher(self.digest, salt, iterations, expected))
 
 

@@ -59,6 +59,7 @@ def scrypt_matcher(salt: bytes, digest: bytes, n: int, r: int, p: int):  # type:
     return matches
 
 
+PHC_SCRYPT_HASH_LENGTHS = (32, 64)  # what passlib / libpass and the Rust password-hash crates write
 _PHC = re.compile(r"^\$scrypt\$(?P<params>[^$]*)\$(?P<salt>[A-Za-z0-9+/.]*)\$(?P<hash>[A-Za-z0-9+/.]+)$")
 
 
@@ -113,8 +114,8 @@ class ScryptPHC(HashFormat):
         check_scrypt_params(n, r, p, self.name, ctx)
         salt = b64decode(match["salt"], self.name, "salt", ab64=True)
         digest = b64decode(match["hash"], self.name, "hash", ab64=True)
-        if len(digest) < 16:
-            raise self.fail("hash is shorter than 16 bytes")
+        if len(digest) not in PHC_SCRYPT_HASH_LENGTHS:
+            raise self.fail(f"hash must be 32 or 64 bytes, not {len(digest)}")
         return Checked(scrypt_matcher(salt, digest, n, r, p))
 
 

@@ -7,6 +7,7 @@ an iteration count depended on the Werkzeug version's default and is refused as 
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from authshift.passwords._codec import hexdecode, parse_uint
@@ -15,6 +16,7 @@ from authshift.passwords.formats.pbkdf2 import check_iterations, pbkdf2_matcher
 from authshift.passwords.formats.scrypt import check_scrypt_params, scrypt_matcher
 
 _WERKZEUG = re.compile(r"^(?P<method>(?:scrypt|pbkdf2):[^$]*)\$(?P<salt>[^$]+)\$(?P<hash>[0-9a-f]+)$")
+WERKZEUG_SCRYPT_HASH_LENGTH = 64  # hashlib.scrypt's default dklen, which Werkzeug keeps
 _DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
 
 
@@ -50,8 +52,8 @@ class WerkzeugScrypt(_Werkzeug):
             raise self.fail("expected scrypt:<N>:<r>:<p>")
         n, r, p = (parse_uint(a, self.name, label) for a, label in zip(args, ("N", "r", "p"), strict=True))
         check_scrypt_params(n, r, p, self.name, ctx)
-        if len(expected) < 16:
-            raise self.fail("hash is shorter than 16 bytes")
+        if len(expected) != WERKZEUG_SCRYPT_HASH_LENGTH:
+            raise self.fail(f"hash must be {WERKZEUG_SCRYPT_HASH_LENGTH} bytes, not {len(expected)}")
         return Checked(scrypt_matcher(salt, expected, n, r, p))
 
 
@@ -72,6 +74,7 @@ class WerkzeugPbkdf2(_Werkzeug):
             raise self.fail(f"expected pbkdf2:<digest>:<iterations> with digest one of {', '.join(_DIGESTS)}")
         iterations = parse_uint(args[1], self.name, "iterations")
         check_iterations(iterations, self.name, ctx)
-        if len(expected) < 8:
-            raise self.fail("hash is shorter than 8 bytes")
+        size = hashlib.new(args[0]).digest_size
+        if len(expected) != size:
+            raise self.fail(f"hash must be {size} bytes, not {len(expected)}")
         return Checked(pbkdf2_matcher(args[0], salt, iterations, expected))
