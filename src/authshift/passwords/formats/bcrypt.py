@@ -50,7 +50,7 @@ def bcrypt_matcher(value: str, fmt: str, prepare: Callable[[str], bytes]) -> Cal
 
 class Bcrypt(HashFormat):
     name = "bcrypt"
-    description = "bcrypt (OpenBSD, PHP password_hash, Spring, Rails, Laravel, Auth0, Cognito-era exports)."
+    description = "bcrypt (OpenBSD, PHP password_hash, Spring Security, Rails, Laravel, Auth0 exports)."
     recognised_by = "prefix `$2a$`, `$2b$` or `$2y$`"
     # From the py-bcrypt test suite (as collected in passlib's bcrypt test vectors).
     example_password = "abcdefghijklmnopqrstuvwxyz"
