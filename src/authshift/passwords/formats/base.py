@@ -40,10 +40,11 @@ class HashFormat(ABC):
     example_password: ClassVar[str]
     example: ClassVar[str | Mapping[str, Any]]
     structured: ClassVar[bool] = False
+    prefixes: ClassVar[tuple[str, ...]] = ()
 
     def recognises(self, value: str) -> bool:
         """Whether ``value`` is written in this format (a cheap check of its prefix and shape)."""
-        return False
+        return bool(self.prefixes) and value.startswith(self.prefixes)
 
     @abstractmethod
     def check(self, value: str, ctx: Context) -> Checked:

@@ -55,9 +55,7 @@ class Bcrypt(HashFormat):
     # From the py-bcrypt test suite (as collected in passlib's bcrypt test vectors).
     example_password = "abcdefghijklmnopqrstuvwxyz"
     example = "$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq"
-
-    def recognises(self, value: str) -> bool:
-        return value[:4] in ("$2a$", "$2b$", "$2y$", "$2x$")
+    prefixes = ("$2a$", "$2b$", "$2y$", "$2x$")
 
     def check(self, value: str, ctx: Context) -> Checked:
         parse_bcrypt(value, self.name, ctx)

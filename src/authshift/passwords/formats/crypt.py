@@ -10,10 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from typing import Any
 
 from authshift.passwords._codec import ceiling, equal, hash64_encode, parse_uint, utf8
 from authshift.passwords.formats.base import Checked, Context, HashFormat
 from authshift.passwords.formats.bcrypt import Bcrypt
+
+def _mix_rounds(new: Callable[[bytes], Any], current: bytes, password: bytes, salt: bytes, rounds: int) -> bytes:
+    """The stretching loop md5-crypt and SHA-crypt share: alternate the digest and the password,
+    add the salt unless the round is a multiple of 3 and the password unless it is one of 7."""
+    for i in range(rounds):
+        block = password if i & 1 else current
+        if i % 3:
+            block += salt
+        if i % 7:
+            block += password
+        block += current if i & 1 else password
+        current = new(block).digest()
+    return current
+
 
 # --- md5-crypt ------------------------------------------------------------------------------
 
@@ -30,15 +46,7 @@ def md5_crypt_checksum(password: bytes, salt: bytes, magic: bytes) -> str:
     while i:
         ctx += b"\x00" if i & 1 else password[:1]
         i >>= 1
-    final = hashlib.md5(ctx).digest()
-    for i in range(1000):
-        block = password if i & 1 else final
-        if i % 3:
-            block += salt
-        if i % 7:
-            block += password
-        block += final if i & 1 else password
-        final = hashlib.md5(block).digest()
+    final = _mix_rounds(hashlib.md5, hashlib.md5(ctx).digest(), password, salt, 1000)
     # Output order: the bytes of each 3-byte group are emitted least significant first.
     return hash64_encode(bytes(final[i] for i in _MD5_ORDER))
 
@@ -48,9 +56,6 @@ _MD5_CRYPT = re.compile(r"^(?P<magic>\$1\$|\$apr1\$)(?P<salt>[./0-9A-Za-z]{0,8})
 
 class _Md5Crypt(HashFormat):
     magic: str
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith(self.magic)
 
     def check(self, value: str, ctx: Context) -> Checked:
         match = _MD5_CRYPT.match(value)
@@ -69,6 +74,7 @@ class _Md5Crypt(HashFormat):
 class Md5Crypt(_Md5Crypt):
     name = "md5_crypt"
     magic = "$1$"
+    prefixes = (magic,)
     description = "md5-crypt (FreeBSD, Linux /etc/shadow, Cisco, old OpenLDAP)."
     recognised_by = "prefix `$1$`"
     # From John the Ripper 1.7.9's test vectors (as collected by passlib).
@@ -79,6 +85,7 @@ class Md5Crypt(_Md5Crypt):
 class AprMd5Crypt(_Md5Crypt):
     name = "apr_md5_crypt"
     magic = "$apr1$"
+    prefixes = (magic,)
     description = "Apache's md5-crypt variant (htpasswd -m)."
     recognised_by = "prefix `$apr1$`"
     # From Apache's documentation (httpd.apache.org/docs/2.2/misc/password_encryptions.html).
@@ -116,14 +123,7 @@ def sha_crypt_checksum(password: bytes, salt: bytes, rounds: int, digest: str) -
     current = new(ctx).digest()
     p_bytes = _repeat(new(password * len(password)).digest(), len(password))
     s_bytes = _repeat(new(salt * (16 + current[0])).digest(), len(salt))
-    for i in range(rounds):
-        block = p_bytes if i & 1 else current
-        if i % 3:
-            block += s_bytes
-        if i % 7:
-            block += p_bytes
-        block += current if i & 1 else p_bytes
-        current = new(block).digest()
+    current = _mix_rounds(new, current, p_bytes, s_bytes, rounds)
     order = _SHA256_ORDER if digest == "sha256" else _SHA512_ORDER
     return hash64_encode(bytes(current[i] for i in order))
 
@@ -137,9 +137,6 @@ class _ShaCrypt(HashFormat):
     ident: str
     digest: str
     checksum_len: int
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith(f"${self.ident}$")
 
     def check(self, value: str, ctx: Context) -> Checked:
         match = _SHA_CRYPT.match(value)
@@ -166,6 +163,7 @@ class _ShaCrypt(HashFormat):
 class Sha256Crypt(_ShaCrypt):
     name = "sha256_crypt"
     ident = "5"
+    prefixes = ("$5$",)
     digest = "sha256"
     checksum_len = 43
     description = "sha256-crypt (glibc crypt(3), Linux /etc/shadow)."
@@ -178,6 +176,7 @@ class Sha256Crypt(_ShaCrypt):
 class Sha512Crypt(_ShaCrypt):
     name = "sha512_crypt"
     ident = "6"
+    prefixes = ("$6$",)
     digest = "sha512"
     checksum_len = 86
     description = "sha512-crypt (glibc crypt(3), Linux /etc/shadow, many appliances)."

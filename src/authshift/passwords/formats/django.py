@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 from authshift.passwords._codec import b64decode, equal, hexdecode, parse_uint, utf8
 from authshift.passwords.formats.argon2 import argon2_matcher, parse_argon2
@@ -27,9 +28,6 @@ class _DjangoPbkdf2(HashFormat):
     algorithm: str
     digest: str
 
-    def recognises(self, value: str) -> bool:
-        return value.startswith(self.algorithm + "$")
-
     def check(self, value: str, ctx: Context) -> Checked:
         parts = value.split("$")
         if len(parts) != 4 or not parts[2] or "$" in parts[2]:
@@ -46,6 +44,7 @@ class _DjangoPbkdf2(HashFormat):
 class DjangoPbkdf2Sha256(_DjangoPbkdf2):
     name = "django_pbkdf2_sha256"
     algorithm = "pbkdf2_sha256"
+    prefixes = ("pbkdf2_sha256$",)
     digest = "sha256"
     description = "Django's default hasher: PBKDF2-HMAC-SHA256."
     recognised_by = "prefix `pbkdf2_sha256$`"
@@ -57,6 +56,7 @@ class DjangoPbkdf2Sha256(_DjangoPbkdf2):
 class DjangoPbkdf2Sha1(_DjangoPbkdf2):
     name = "django_pbkdf2_sha1"
     algorithm = "pbkdf2_sha1"
+    prefixes = ("pbkdf2_sha1$",)
     digest = "sha1"
     description = "Django's PBKDF2-HMAC-SHA1 hasher."
     recognised_by = "prefix `pbkdf2_sha1$`"
@@ -72,14 +72,12 @@ class DjangoArgon2(HashFormat):
     # From passlib's django_argon2 test vectors (generated with Django 1.10.3).
     example_password = LETMEIN
     example = "argon2$argon2i$v=19$m=512,t=2,p=2$V25jN1l4UUJZWkR1$MxpA1BD2Gh7+D79gaAw6sQ"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("argon2$argon2")
+    prefixes = ("argon2$argon2",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         phc = value[len("argon2") :]
         params = parse_argon2(phc, self.name, ctx)
-        return Checked(argon2_matcher(phc, params.type))
+        return Checked(argon2_matcher(phc, params.type, self.name))
 
 
 def _sha256_hex(password: str) -> bytes:
@@ -93,9 +91,7 @@ class DjangoBcryptSha256(HashFormat):
     # From passlib's django_bcrypt_sha256 test vectors (generated with Django 1.6).
     example_password = LETMEIN
     example = "bcrypt_sha256$$2a$08$NDjSAIcas.EcoxCRiArvT.MkNiPYVhrsrnJsRkLueZOoV1bsQqlmC"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("bcrypt_sha256$")
+    prefixes = ("bcrypt_sha256$",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         inner = value[len("bcrypt_sha256$") :]
@@ -110,9 +106,7 @@ class DjangoBcrypt(HashFormat):
     # From passlib's django_bcrypt test vectors (py-bcrypt's vector behind Django's prefix).
     example_password = "abcdefghijklmnopqrstuvwxyz"
     example = "bcrypt$$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("bcrypt$")
+    prefixes = ("bcrypt$",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         inner = value[len("bcrypt$") :]
@@ -129,9 +123,7 @@ class DjangoScrypt(HashFormat):
     example = (
         "scrypt$16384$seasalt$8$1$Qj3+9PPyRjSJIebHnG81TMjsqtaIGxNQG/aEB/NYafTJ7tibgfYz71m0ldQESkXFRkdVCBhhY8mx7rQwite/Pw=="
     )
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("scrypt$")
+    prefixes = ("scrypt$",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         parts = value.split("$")
@@ -169,7 +161,7 @@ class _DjangoDigest(HashFormat):
         return Checked(_digest_matcher(self.algorithm, parts[1], expected))
 
 
-def _digest_matcher(algorithm: str, salt: str, expected: bytes):  # type: ignore[no-untyped-def]
+def _digest_matcher(algorithm: str, salt: str, expected: bytes) -> Callable[[str], bool]:
     def matches(password: str) -> bool:
         return equal(hashlib.new(algorithm, utf8(salt + password)).digest(), expected)
 

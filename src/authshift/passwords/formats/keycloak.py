@@ -116,4 +116,4 @@ class KeycloakCredential(StructuredFormat):
             f"${b64encode(raw_salt, pad=False)}${b64encode(raw_value, pad=False)}"
         )
         parsed = parse_argon2(phc, self.name, ctx)
-        return Checked(argon2_matcher(phc, parsed.type))
+        return Checked(argon2_matcher(phc, parsed.type, self.name))

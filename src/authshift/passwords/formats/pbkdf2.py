@@ -60,10 +60,6 @@ _PHC = re.compile(r"^\$pbkdf2(?:-(?P<digest>sha1|sha256|sha512))?\$(?P<params>[a
 class _Pbkdf2String(HashFormat):
     digest: str
     ident: str
-    other_idents: tuple[str, ...] = ()
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith((self.ident, *self.other_idents))
 
     def check(self, value: str, ctx: Context) -> Checked:
         match = _PASSLIB.match(value)
@@ -98,7 +94,7 @@ class Pbkdf2Sha1(_Pbkdf2String):
     name = "pbkdf2_sha1"
     digest = "sha1"
     ident = "$pbkdf2$"
-    other_idents = ("$pbkdf2-sha1$",)
+    prefixes = ("$pbkdf2$", "$pbkdf2-sha1$")
     description = "PBKDF2-HMAC-SHA1 in passlib's modular-crypt form."
     recognised_by = "prefix `$pbkdf2$` (passlib) or `$pbkdf2-sha1$` (PHC)"
     # From passlib's pbkdf2_sha1 test vectors.
@@ -110,6 +106,7 @@ class Pbkdf2Sha256(_Pbkdf2String):
     name = "pbkdf2_sha256"
     digest = "sha256"
     ident = "$pbkdf2-sha256$"
+    prefixes = (ident,)
     description = "PBKDF2-HMAC-SHA256 in passlib's form (`$pbkdf2-sha256$rounds$salt$hash`) or the PHC form (`i=..,l=..`)."
     recognised_by = "prefix `$pbkdf2-sha256$`"
     # From passlib's pbkdf2_sha256 test vectors.
@@ -121,6 +118,7 @@ class Pbkdf2Sha512(_Pbkdf2String):
     name = "pbkdf2_sha512"
     digest = "sha512"
     ident = "$pbkdf2-sha512$"
+    prefixes = (ident,)
     description = "PBKDF2-HMAC-SHA512 in passlib's form or the PHC form."
     recognised_by = "prefix `$pbkdf2-sha512$`"
     # From passlib's pbkdf2_sha512 test vectors.
@@ -137,9 +135,7 @@ class AtlassianPbkdf2(HashFormat):
     # From passlib's atlassian_pbkdf2_sha1 test vectors (generated with Jira).
     example_password = "admin"
     example = "{PKCS5S2}c4xaeTQM0lUieMS3V5voiexyX9XhqC2dBd5ecVy60IPksHChwoTAVYFrhsgoq8/p"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("{PKCS5S2}")
+    prefixes = ("{PKCS5S2}",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         raw = b64decode(value[len("{PKCS5S2}") :], self.name, "hash")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from authshift.passwords._codec import (
@@ -52,7 +52,7 @@ def scrypt(secret: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> by
     return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=scrypt_memory(n, r, p) + 1024 * 1024)
 
 
-def scrypt_matcher(salt: bytes, digest: bytes, n: int, r: int, p: int):  # type: ignore[no-untyped-def]
+def scrypt_matcher(salt: bytes, digest: bytes, n: int, r: int, p: int) -> Callable[[str], bool]:
     def matches(password: str) -> bool:
         return equal(scrypt(utf8(password), salt, n, r, p, len(digest)), digest)
 
@@ -80,9 +80,7 @@ class ScryptPHC(HashFormat):
     # From the scrypt paper's test vectors (appendix B), encoded by passlib's scrypt tests.
     example_password = "password"
     example = "$scrypt$ln=10,r=8,p=16$TmFDbA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWI"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("$scrypt$")
+    prefixes = ("$scrypt$",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         match = _PHC.match(value)

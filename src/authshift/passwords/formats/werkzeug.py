@@ -23,9 +23,6 @@ _DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
 class _Werkzeug(HashFormat):
     method: str
 
-    def recognises(self, value: str) -> bool:
-        return value.startswith(self.method + ":")
-
     def split(self, value: str) -> tuple[list[str], bytes, bytes]:
         match = _WERKZEUG.match(value)
         if not match:
@@ -37,6 +34,7 @@ class _Werkzeug(HashFormat):
 class WerkzeugScrypt(_Werkzeug):
     name = "werkzeug_scrypt"
     method = "scrypt"
+    prefixes = ("scrypt:",)
     description = "Werkzeug's scrypt hash (Werkzeug 3's default)."
     recognised_by = "prefix `scrypt:`"
     # Generated with werkzeug.security.generate_password_hash(method="scrypt:1024:8:1").
@@ -60,6 +58,7 @@ class WerkzeugScrypt(_Werkzeug):
 class WerkzeugPbkdf2(_Werkzeug):
     name = "werkzeug_pbkdf2"
     method = "pbkdf2"
+    prefixes = ("pbkdf2:",)
     description = "Werkzeug's PBKDF2 hash (Werkzeug 2's default)."
     recognised_by = "prefix `pbkdf2:`"
     # Generated with werkzeug.security.generate_password_hash(method="pbkdf2:sha256:1000").

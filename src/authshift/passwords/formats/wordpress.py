@@ -28,9 +28,7 @@ class WordPressBcrypt(HashFormat):
     # Generated with PHP's construction (hash_hmac sha384 'wp-sha384', base64, then bcrypt) using the bcrypt package.
     example_password = "Flip5times.14"
     example = "$wp$2y$04$G5d3nRfTQW1iNGkGW8/Rxupr7IsTTIa2jjv1AB1DH01VduO9T4ije"
-
-    def recognises(self, value: str) -> bool:
-        return value.startswith("$wp$2")
+    prefixes = ("$wp$2",)
 
     def check(self, value: str, ctx: Context) -> Checked:
         inner = value[3:]
