@@ -34,6 +34,9 @@ class PasswordSettings(_Section):
     argon2_max_time_cost: int = 10
     argon2_max_parallelism: int = 8
     pbkdf2_max_iterations: int = 2_000_000
+    scrypt_max_memory_bytes: int = 256 * 1024 * 1024
+    crypt_max_rounds: int = 1_000_000
+    phpass_max_log2: int = 18
     hashing_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authshift.accounts.context import AccountsContext, build_accounts_context
 from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
+from authshift.passwords.service import set_hashing_threads
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
@@ -26,6 +27,7 @@ class AppState:
 
 
 def build_state(settings: Settings) -> AppState:
+    set_hashing_threads(settings.passwords.hashing_threads)
     secrets = load_instance_secrets(settings)
     return AppState(
         settings=settings,
