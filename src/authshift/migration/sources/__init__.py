@@ -1,8 +1,10 @@
 """Readers of user export files: authshift's own format and the formats other systems write.
 
 Every reader is ``read(stream, *, options) -> Iterator[SourceItem]`` and yields native-shaped
-objects, so every record goes through the same ``parse_record``. ``get_reader(name)`` returns
-the reader registered under a format name (``FORMATS`` lists them).
+objects, so every record goes through the same ``parse_record``. A reader raises
+``SourceFormatError`` when it is called on a file that is not in its format as a whole (before
+anything is yielded); problems of single records are items with ``errors``.
+``get_reader(name)`` returns the reader registered under a format name (``FORMATS`` lists them).
 """
 
 from __future__ import annotations

@@ -71,6 +71,15 @@ class RecordBuilder:
             self.obj[key] = flag
         return flag
 
+    def put_enabled(self, enabled: Any, reason: str) -> None:
+        """Map an "enabled"/"active" flag of the source onto disabled (+ reason when disabled)."""
+        flag = to_bool(enabled)
+        if flag is False:
+            self.obj["disabled"] = True
+            self.obj["disabled_reason"] = reason
+        elif flag is True:
+            self.obj["disabled"] = False
+
     def put_time(self, key: str, value: Any, path: str, unit: Literal["iso", "s", "ms"] = "iso") -> None:
         """Set a datetime field from ISO 8601 text or an epoch number; a bad value is a warning."""
         if value is None or value == "":
@@ -89,6 +98,18 @@ class RecordBuilder:
         if value is None or value == "":
             return
         self.obj.setdefault("custom_attributes", {})[name] = value
+
+    def identity(self, path: str, provider: Any, subject: Any, email: Any = None) -> None:
+        """Add a federated identity; one without a provider or subject is a warning."""
+        if isinstance(subject, int) and not isinstance(subject, bool):
+            subject = str(subject)
+        if not isinstance(provider, str) or not isinstance(subject, str) or not provider or not subject:
+            self.warn(path, "no provider or subject; ignored")
+            return
+        entry = {"provider": provider, "subject": subject}
+        if isinstance(email, str) and email:
+            entry["email"] = email
+        self.obj.setdefault("identities", []).append(entry)
 
     def mfa(self, key: str, value: Any) -> None:
         mfa = self.obj.setdefault("mfa", {})

@@ -31,6 +31,7 @@ __all__ = [
     "iter_json_member",
     "iter_ndjson",
     "open_source",
+    "read_layouts",
 ]
 
 Layout = Literal["ndjson", "csv", "json_array", "json_object", "empty"]
@@ -103,6 +104,21 @@ def open_source(stream: BinaryIO) -> OpenedSource:
             return OpenedSource("json_object", joined, first_line)
         return OpenedSource("ndjson", joined, first_line)
     return OpenedSource("csv", joined, first_line)
+
+
+LayoutReader = Callable[[OpenedSource], Iterator[SourceItem]]
+
+
+def read_layouts(stream: BinaryIO, readers: dict[Layout, LayoutReader], refusal: str) -> Iterator[SourceItem]:
+    """Sniff the file and hand it to the reader of its layout; an empty file yields nothing,
+    a layout the format does not use raises SourceFormatError(refusal)."""
+    opened = open_source(stream)
+    if opened.layout == "empty":
+        return iter(())
+    reader = readers.get(opened.layout)
+    if reader is None:
+        raise SourceFormatError(refusal)
+    return reader(opened)
 
 
 def _issue(message: str) -> tuple[FieldIssue, ...]:

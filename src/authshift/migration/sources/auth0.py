@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.migration.sources._mapping import RecordBuilder, map_items
-from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source
+from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source, read_layouts
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "PasswordHashIndex", "custom_password_hash_to_password", "read"]
@@ -130,6 +131,8 @@ class PasswordHashIndex:
         handle, self._db_path = tempfile.mkstemp(prefix="authshift-auth0-hashes-", suffix=".sqlite")
         os.close(handle)
         self._db = sqlite3.connect(self._db_path)
+        # Removed when the reader finishes, and at the latest when this object is collected.
+        self._cleanup = weakref.finalize(self, _remove_index, self._db, self._db_path)
         self._db.execute("CREATE TABLE h (oid TEXT, email TEXT, hash TEXT NOT NULL)")
         self.lines = 0
         self.unreadable = 0
@@ -187,11 +190,15 @@ class PasswordHashIndex:
         return None, "none"
 
     def close(self) -> None:
-        self._db.close()
-        try:
-            os.unlink(self._db_path)
-        except FileNotFoundError:
-            pass
+        self._cleanup()
+
+
+def _remove_index(db: sqlite3.Connection, path: str) -> None:
+    db.close()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _external_id(user_id: Any, options: SourceOptions) -> tuple[str | None, str | None]:
@@ -209,25 +216,13 @@ def _external_id(user_id: Any, options: SourceOptions) -> tuple[str | None, str 
 def _map_identities(raw: Any, b: RecordBuilder) -> None:
     if not isinstance(raw, list):
         return
-    identities = []
     for position, identity in enumerate(raw):
         if not isinstance(identity, dict):
             b.warn(f"identities[{position}]", "expected an object; ignored")
-            continue
-        provider, subject = identity.get("provider"), identity.get("user_id")
-        if provider == "auth0":
-            continue  # the database identity itself, carried by user_id and the password
-        if isinstance(subject, (int, float)) and not isinstance(subject, bool):
-            subject = str(subject)
-        if not isinstance(provider, str) or not isinstance(subject, str) or not provider or not subject:
-            b.warn(f"identities[{position}]", "no provider or user_id; ignored")
-            continue
-        entry = {"provider": provider, "subject": subject}
-        profile = identity.get("profileData")
-        if isinstance(profile, dict) and isinstance(profile.get("email"), str):
-            entry["email"] = profile["email"]
-        identities.append(entry)
-    b.put("identities", identities)
+        elif identity.get("provider") != "auth0":  # the database identity is the user itself
+            profile = identity.get("profileData")
+            b.identity(f"identities[{position}]", identity.get("provider"), identity.get("user_id"),
+                       profile.get("email") if isinstance(profile, dict) else None)
 
 
 def _map_mfa_factors(raw: Any, b: RecordBuilder) -> None:
@@ -317,17 +312,16 @@ def _mapper(options: SourceOptions, hashes: PasswordHashIndex | None):  # type: 
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Auth0 users: the NDJSON user export or a bulk-import JSON array (detected)."""
-    opened = open_source(stream)
-    if opened.layout == "ndjson":
-        raw_items = iter_ndjson(opened.stream)
-    elif opened.layout == "json_array":
-        raw_items = iter_json_array(opened.stream)
-    elif opened.layout == "empty":
-        return
-    else:
-        raise SourceFormatError("an Auth0 file is the NDJSON user export or a bulk-import JSON array"
-                                + ("; CSV exports are not read: export with format json" if opened.layout == "csv" else ""))
+    raw_items = read_layouts(stream, {
+        "ndjson": lambda opened: iter_ndjson(opened.stream),
+        "json_array": lambda opened: iter_json_array(opened.stream),
+    }, "an Auth0 file is the NDJSON user export (format json) or a bulk-import JSON array")
     hashes = PasswordHashIndex(Path(options.password_hashes)) if options.password_hashes else None
+    return _joined(raw_items, options, hashes)
+
+
+def _joined(raw_items: Iterator[SourceItem], options: SourceOptions,
+            hashes: PasswordHashIndex | None) -> Iterator[SourceItem]:
     try:
         yield from map_items(raw_items, _mapper(options, hashes), FORMAT)
     finally:

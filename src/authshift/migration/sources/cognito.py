@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from authshift.accounts.normalize import InvalidLoginId, normalize_phone
 from authshift.migration.records import FieldIssue
 from authshift.migration.sources._mapping import RecordBuilder, map_items
-from authshift.migration.sources._stream import iter_csv, open_source
+from authshift.migration.sources._stream import OpenedSource, iter_csv, read_layouts
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "read"]
@@ -71,9 +71,7 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
                 parsed = None
             b.put("address", parsed if isinstance(parsed, dict) else {"formatted": address})
         b.put_time("updated_at", raw.get("updated_at"), "updated_at", unit="s")
-        if raw.get("enabled", "").lower() == "false":
-            b.put("disabled", True)
-            b.put("disabled_reason", "disabled in Cognito")
+        b.put_enabled(raw.get("enabled"), "disabled in Cognito")
         mfa = raw.get("cognito:mfa_enabled", "").lower() == "true"
         if mfa and b.obj.get("phone_number"):
             b.mfa("phone_number", b.obj["phone_number"])
@@ -92,9 +90,11 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Users of a Cognito user CSV."""
-    opened = open_source(stream)
-    if opened.layout == "empty":
-        return
-    if opened.layout != "csv" or b"cognito:username" not in opened.first_line:
-        raise SourceFormatError("a Cognito export is the user CSV whose header has cognito:username")
-    yield from map_items(iter_csv(opened.stream, _cells), _mapper(options), FORMAT)
+    refusal = "a Cognito export is the user CSV whose header has cognito:username"
+
+    def cognito_csv(opened: OpenedSource) -> Iterator[SourceItem]:
+        if b"cognito:username" not in opened.first_line:
+            raise SourceFormatError(refusal)
+        return iter_csv(opened.stream, _cells)
+
+    return map_items(read_layouts(stream, {"csv": cognito_csv}, refusal), _mapper(options), FORMAT)

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from authshift.migration.sources._mapping import RecordBuilder, map_items
-from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source
-from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources._stream import iter_json_array, iter_ndjson, read_layouts
+from authshift.migration.sources.base import SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "read"]
 
@@ -57,11 +57,7 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
         b.put_text("email", fields.get("email"), "fields.email")
         b.put_text("given_name", fields.get("first_name"), "fields.first_name")
         b.put_text("family_name", fields.get("last_name"), "fields.last_name")
-        if fields.get("is_active") is False:
-            b.put("disabled", True)
-            b.put("disabled_reason", "inactive in Django")
-        elif fields.get("is_active") is True:
-            b.put("disabled", False)
+        b.put_enabled(fields.get("is_active"), "inactive in Django")
         b.put_time("created_at", fields.get("date_joined"), "fields.date_joined")
         b.put_time("last_login_at", fields.get("last_login"), "fields.last_login")
         b.put("groups", _group_names(fields.get("groups")))
@@ -86,13 +82,8 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Users of a ``dumpdata`` file: a JSON array, or JSON lines (``--format jsonl``)."""
-    opened = open_source(stream)
-    if opened.layout == "json_array":
-        raw_items = iter_json_array(opened.stream)
-    elif opened.layout == "ndjson":
-        raw_items = iter_ndjson(opened.stream)
-    elif opened.layout == "empty":
-        return
-    else:
-        raise SourceFormatError("a Django dump is the JSON (or jsonl) output of manage.py dumpdata auth.user")
-    yield from map_items(raw_items, _mapper(options), FORMAT)
+    raw_items = read_layouts(stream, {
+        "json_array": lambda opened: iter_json_array(opened.stream),
+        "ndjson": lambda opened: iter_ndjson(opened.stream),
+    }, "a Django dump is the JSON (or jsonl) output of manage.py dumpdata auth.user")
+    return map_items(raw_items, _mapper(options), FORMAT)

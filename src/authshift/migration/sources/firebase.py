@@ -17,8 +17,8 @@ from typing import Any, BinaryIO
 
 from authshift.migration.records import FieldIssue
 from authshift.migration.sources._mapping import RecordBuilder, json_value, map_items, to_bool
-from authshift.migration.sources._stream import iter_csv, iter_json_array, iter_json_member, open_source
-from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources._stream import iter_csv, iter_json_array, iter_json_member, read_layouts
+from authshift.migration.sources.base import SourceItem, SourceOptions
 
 __all__ = ["CSV_COLUMNS", "FORMAT", "read"]
 
@@ -111,21 +111,9 @@ def _map_claims(value: Any, b: RecordBuilder) -> None:
 def _map_providers(value: Any, b: RecordBuilder) -> None:
     if not isinstance(value, list):
         return
-    identities = []
     for position, info in enumerate(value):
-        if not isinstance(info, dict):
-            continue
-        provider, subject = info.get("providerId"), info.get("rawId")
-        if provider in _SELF_PROVIDERS:
-            continue
-        if not isinstance(provider, str) or not isinstance(subject, str) or not provider or not subject:
-            b.warn(f"providerUserInfo[{position}]", "no providerId or rawId; ignored")
-            continue
-        entry = {"provider": provider, "subject": subject}
-        if isinstance(info.get("email"), str) and info["email"]:
-            entry["email"] = info["email"]
-        identities.append(entry)
-    b.put("identities", identities)
+        if isinstance(info, dict) and info.get("providerId") not in _SELF_PROVIDERS:
+            b.identity(f"providerUserInfo[{position}]", info.get("providerId"), info.get("rawId"), info.get("email"))
 
 
 def _map_mfa(value: Any, b: RecordBuilder) -> None:
@@ -140,15 +128,10 @@ def _map_mfa(value: Any, b: RecordBuilder) -> None:
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Users of a ``firebase auth:export`` file, JSON or CSV (detected)."""
-    opened = open_source(stream)
-    if opened.layout == "json_object" or (opened.layout == "ndjson" and opened.first_line.startswith(b'{"users"')):
-        raw_items = iter_json_member(opened.stream, "users")
-    elif opened.layout == "json_array":
-        raw_items = iter_json_array(opened.stream)
-    elif opened.layout == "csv":
-        raw_items = iter_csv(opened.stream, _csv_row, header=list(CSV_COLUMNS))
-    elif opened.layout == "empty":
-        return
-    else:
-        raise SourceFormatError('a Firebase export is {"users": [...]} JSON or the headerless CSV of auth:export')
-    yield from map_items(raw_items, _map_user(options), FORMAT)
+    raw_items = read_layouts(stream, {
+        "json_object": lambda opened: iter_json_member(opened.stream, "users"),
+        "ndjson": lambda opened: iter_json_member(opened.stream, "users"),  # {"users": [...]} on one line
+        "json_array": lambda opened: iter_json_array(opened.stream),
+        "csv": lambda opened: iter_csv(opened.stream, _csv_row, header=list(CSV_COLUMNS)),
+    }, 'a Firebase export is {"users": [...]} JSON or the headerless CSV of auth:export')
+    return map_items(raw_items, _map_user(options), FORMAT)

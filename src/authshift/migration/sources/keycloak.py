@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from authshift.migration.sources._mapping import RecordBuilder, json_value, map_items
-from authshift.migration.sources._stream import iter_json_array, iter_json_member, open_source
-from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources._stream import iter_json_array, iter_json_member, read_layouts
+from authshift.migration.sources.base import SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "keycloak_password", "read"]
 
@@ -185,17 +185,13 @@ def _map_roles(raw: dict[str, Any], b: RecordBuilder) -> None:
 
 
 def _map_identities(raw: Any, b: RecordBuilder) -> None:
-    identities = []
     for position, link in enumerate(raw if isinstance(raw, list) else []):
-        if not isinstance(link, dict) or not link.get("identityProvider") or not link.get("userId"):
-            b.warn(f"federatedIdentities[{position}]", "no identityProvider or userId; ignored")
+        if not isinstance(link, dict):
+            b.warn(f"federatedIdentities[{position}]", "expected an object; ignored")
             continue
-        entry = {"provider": str(link["identityProvider"]), "subject": str(link["userId"])}
         user_name = link.get("userName")
-        if isinstance(user_name, str) and "@" in user_name:
-            entry["email"] = user_name
-        identities.append(entry)
-    b.put("identities", identities)
+        b.identity(f"federatedIdentities[{position}]", link.get("identityProvider"), link.get("userId"),
+                   user_name if isinstance(user_name, str) and "@" in user_name else None)
 
 
 def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
@@ -210,11 +206,7 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
         b.put_bool("email_verified", raw.get("emailVerified"), "emailVerified")
         b.put_text("given_name", raw.get("firstName"), "firstName")
         b.put_text("family_name", raw.get("lastName"), "lastName")
-        if raw.get("enabled") is False:
-            b.put("disabled", True)
-            b.put("disabled_reason", "disabled in Keycloak")
-        elif raw.get("enabled") is True:
-            b.put("disabled", False)
+        b.put_enabled(raw.get("enabled"), "disabled in Keycloak")
         b.put_time("created_at", raw.get("createdTimestamp"), "createdTimestamp", unit="ms")
         _map_attributes(raw.get("attributes"), b)
         _map_roles(raw, b)
@@ -237,13 +229,9 @@ def _mapper(options: SourceOptions):  # type: ignore[no-untyped-def]
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Users of a Keycloak realm export (or of a JSON array of user representations)."""
-    opened = open_source(stream)
-    if opened.layout in ("json_object", "ndjson"):
-        raw_items = iter_json_member(opened.stream, "users")
-    elif opened.layout == "json_array":
-        raw_items = iter_json_array(opened.stream)
-    elif opened.layout == "empty":
-        return
-    else:
-        raise SourceFormatError('a Keycloak export is a realm JSON document with a "users" array')
-    yield from map_items(raw_items, _mapper(options), FORMAT)
+    raw_items = read_layouts(stream, {
+        "json_object": lambda opened: iter_json_member(opened.stream, "users"),
+        "ndjson": lambda opened: iter_json_member(opened.stream, "users"),  # a realm on one line
+        "json_array": lambda opened: iter_json_array(opened.stream),
+    }, 'a Keycloak export is a realm JSON document with a "users" array')
+    return map_items(raw_items, _mapper(options), FORMAT)

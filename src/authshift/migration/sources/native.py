@@ -20,9 +20,9 @@ from authshift.migration.sources._stream import (
     iter_csv,
     iter_json_array,
     iter_ndjson,
-    open_source,
+    read_layouts,
 )
-from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources.base import SourceItem, SourceOptions
 
 __all__ = [
     "CSV_BOOLEAN_FIELDS",
@@ -76,17 +76,12 @@ def iter_objects(stream: BinaryIO) -> Iterator[SourceItem]:
 
     Foreign readers whose systems write rows (Supabase, Django's jsonl) reuse this detection.
     """
-    opened = open_source(stream)
-    if opened.layout == "ndjson":
-        return iter_ndjson(opened.stream)
-    if opened.layout == "json_array":
-        return iter_json_array(opened.stream)
-    if opened.layout == "csv":
-        return iter_csv(opened.stream, csv_cells_to_object)
-    if opened.layout == "json_object":
-        raise SourceFormatError("the file is one JSON object written over several lines; expected NDJSON "
-                                "(one object per line), a JSON array, or CSV")
-    return iter(())
+    return read_layouts(stream, {
+        "ndjson": lambda opened: iter_ndjson(opened.stream),
+        "json_array": lambda opened: iter_json_array(opened.stream),
+        "csv": lambda opened: iter_csv(opened.stream, csv_cells_to_object),
+    }, "the file is one JSON object written over several lines; expected NDJSON (one object per line), "
+       "a JSON array, or CSV")
 
 
 def iter_native(stream: BinaryIO) -> Iterator[SourceItem]:

@@ -16,8 +16,8 @@ from typing import Any, BinaryIO
 
 from authshift.migration.records import FieldIssue, parse_datetime
 from authshift.migration.sources._mapping import RecordBuilder, json_value, map_items, to_bool
-from authshift.migration.sources._stream import iter_csv, iter_json_array, iter_ndjson, open_source
-from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources._stream import iter_csv, iter_json_array, iter_ndjson, read_layouts
+from authshift.migration.sources.base import SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "read"]
 
@@ -115,15 +115,9 @@ def _map_ban(value: Any, now: datetime, b: RecordBuilder) -> None:
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
     """Rows of Supabase's auth.users: CSV, a JSON array or JSON lines (detected)."""
-    opened = open_source(stream)
-    if opened.layout == "csv":
-        raw_items = iter_csv(opened.stream, _cells)
-    elif opened.layout == "json_array":
-        raw_items = iter_json_array(opened.stream)
-    elif opened.layout == "ndjson":
-        raw_items = iter_ndjson(opened.stream)
-    elif opened.layout == "empty":
-        return
-    else:
-        raise SourceFormatError("a Supabase export is auth.users as CSV, a JSON array or JSON lines")
-    yield from map_items(raw_items, _mapper(options, datetime.now(timezone.utc)), FORMAT)
+    raw_items = read_layouts(stream, {
+        "csv": lambda opened: iter_csv(opened.stream, _cells),
+        "json_array": lambda opened: iter_json_array(opened.stream),
+        "ndjson": lambda opened: iter_ndjson(opened.stream),
+    }, "a Supabase export is auth.users as CSV, a JSON array or JSON lines")
+    return map_items(raw_items, _mapper(options, datetime.now(timezone.utc)), FORMAT)
