@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
@@ -84,7 +84,6 @@ class SourceOptions:
     default_phone_region: str | None = None
     django_model: str = "auth.user"
     auth0_strategy: str = "auth0"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Reader(Protocol):
