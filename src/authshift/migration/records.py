@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -41,13 +42,13 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
 )
 
 from authshift.accounts.normalize import (
-    InvalidLoginId,
     normalize_email,
     normalize_phone,
     normalize_username,
@@ -170,19 +171,38 @@ def _check_url(value: str) -> str:
     return value
 
 
+# InvalidLoginId is a ValueError: pydantic reports its message at the field's path.
 def _check_email(value: str) -> str:
-    try:
-        normalize_email(value)
-    except InvalidLoginId as exc:
-        raise ValueError(str(exc)) from None
+    normalize_email(value)
     return value.strip()
 
 
-def _to_e164(value: str) -> str:
+def _check_username(value: str) -> str:
+    normalize_username(value)
+    return value.strip()
+
+
+def _check_locale(value: str) -> str:
+    if not _LOCALE.match(value):
+        raise ValueError("expected a BCP 47 language tag such as en-US")
+    return value
+
+
+def _canonical_uuid(value: str) -> str:
     try:
-        return normalize_phone(value)
-    except InvalidLoginId as exc:
-        raise ValueError(str(exc)) from None
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
+
+
+EmailText = Annotated[str, AfterValidator(_check_email)]
+PhoneText = Annotated[str, AfterValidator(normalize_phone)]  # stored in E.164
+UsernameText = Annotated[str, AfterValidator(_check_username)]
+UrlText = Annotated[str, AfterValidator(_check_url)]
+BirthdateText = Annotated[str, AfterValidator(_check_birthdate)]
+ZoneText = Annotated[str, AfterValidator(_check_zoneinfo)]
+LocaleText = Annotated[str, AfterValidator(_check_locale)]
+UuidText = Annotated[str, AfterValidator(_canonical_uuid)]
 
 
 def _decode_secret(secret: str, encoding: str) -> bytes:
@@ -226,9 +246,7 @@ class Identity(_Model):
 
     provider: str = Field(min_length=1)
     subject: str = Field(min_length=1)
-    email: str | None = None
-
-    _email = field_validator("email")(lambda v: None if v is None else _check_email(v))
+    email: EmailText | None = None
 
 
 TotpAlgorithm = Literal["SHA1", "SHA256", "SHA512"]
@@ -342,12 +360,9 @@ class Mfa(_Model):
     """Second factors: TOTP authenticators, email and SMS codes, recovery codes."""
 
     totp: list[Totp] | None = None
-    email: str | None = None
-    phone_number: str | None = None
+    email: EmailText | None = None
+    phone_number: PhoneText | None = None
     recovery_codes: list[SecretStr] | None = None
-
-    _email = field_validator("email")(lambda v: None if v is None else _check_email(v))
-    _phone = field_validator("phone_number")(lambda v: None if v is None else _to_e164(v))
 
     @field_serializer("recovery_codes", when_used="always")
     def _dump_codes(self, value: list[SecretStr] | None) -> list[str] | None:
@@ -454,26 +469,26 @@ OptionalStr = str | None
 class UserRecord(_Model):
     """One user in the neutral format. Every field is optional; see docs/import-format.md."""
 
-    id: str | None = None
+    id: UuidText | None = None
     external_id: OptionalStr = None
     source: OptionalStr = None
-    email: OptionalStr = None
+    email: EmailText | None = None
     email_verified: bool | None = None
-    phone_number: OptionalStr = None
+    phone_number: PhoneText | None = None
     phone_number_verified: bool | None = None
-    preferred_username: OptionalStr = None
+    preferred_username: UsernameText | None = None
     name: OptionalStr = None
     given_name: OptionalStr = None
     family_name: OptionalStr = None
     middle_name: OptionalStr = None
     nickname: OptionalStr = None
-    picture: OptionalStr = None
-    profile: OptionalStr = None
-    website: OptionalStr = None
+    picture: UrlText | None = None
+    profile: UrlText | None = None
+    website: UrlText | None = None
     gender: OptionalStr = None
-    birthdate: OptionalStr = None
-    zoneinfo: OptionalStr = None
-    locale: OptionalStr = None
+    birthdate: BirthdateText | None = None
+    zoneinfo: ZoneText | None = None
+    locale: LocaleText | None = None
     address: Address | None = None
     custom_attributes: dict[str, Any] | None = None
     roles: list[str] | None = None
@@ -485,60 +500,16 @@ class UserRecord(_Model):
     updated_at: UtcDateTime | None = None
     migration_state: Literal["imported", "migrated", "native"] | None = None
     password: Password | None = None
+    password_migration: Literal["lazy", "reset"] | None = None
     identities: list[Identity] | None = None
     mfa: Mfa | None = None
 
-    @field_validator("id")
+    @field_validator("password_migration")
     @classmethod
-    def _uuid(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else _check_email(value)
-
-    @field_validator("phone_number")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else _to_e164(value)
-
-    @field_validator("preferred_username")
-    @classmethod
-    def _username(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            normalize_username(value)
-        except InvalidLoginId as exc:
-            raise ValueError(str(exc)) from None
-        return value.strip()
-
-    @field_validator("picture", "profile", "website")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
-
-    @field_validator("birthdate")
-    @classmethod
-    def _birthdate(cls, value: str | None) -> str | None:
-        return None if value is None else _check_birthdate(value)
-
-    @field_validator("zoneinfo")
-    @classmethod
-    def _zoneinfo(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zoneinfo(value)
-
-    @field_validator("locale")
-    @classmethod
-    def _locale(cls, value: str | None) -> str | None:
-        if value is not None and not _LOCALE.match(value):
-            raise ValueError("expected a BCP 47 language tag such as en-US")
+    def _one_password_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("password") is not None:
+            raise ValueError("password and password_migration exclude each other: "
+                             "password_migration is for users whose password stayed in the legacy system")
         return value
 
     @property
