@@ -94,3 +94,13 @@ async def test_secrets_at_rest(app) -> None:
     assert "JBSWY3DPEHPK3PXP" not in totp.secret_encrypted
     assert "abcd-efgh" not in dumped
     assert isinstance(uid, uuid.UUID)
+
+
+async def test_password_left_in_legacy_system_is_kept_until_a_password_is_set(app) -> None:
+    state = app.state.authshift
+    async with state.engine.begin() as conn:
+        uid = await svc.create_user(conn, {"email": "cog@x.com", "password_migration": "lazy"}, ctx=state.accounts,
+                                    migration_state="imported")
+        assert (await svc.get_user(conn, uid))["password_migration"] == "lazy"
+        await svc.set_password(conn, uid, "a-new-password-1", ctx=state.accounts)
+        assert "password_migration" not in await svc.get_user(conn, uid)

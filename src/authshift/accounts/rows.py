@@ -133,6 +133,7 @@ def build_user_rows(
         "external_id": rec.get("external_id"),
         "source": rec.get("source"),
         "migration_state": rec.get("migration_state") or migration_state,
+        "password_migration": None if stored_password is not None else rec.get("password_migration"),
         **{c: rec.get(c) for c in CLAIM_COLUMNS},
     }
     rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
@@ -224,6 +225,8 @@ def assemble_record(
         if user.get(key) is not None:
             rec[key] = iso(user[key])
     rec["migration_state"] = user["migration_state"]
+    if user.get("password_migration"):
+        rec["password_migration"] = user["password_migration"]
     if federated:
         rec["identities"] = [
             {k: v for k, v in (("provider", f["provider"]), ("subject", f["subject"]), ("email", f.get("email"))) if v is not None}

@@ -285,6 +285,8 @@ async def set_password(
                 expire_at=parse_time(meta.get("expire_at")), updated_at=utcnow(),
             )
         )
+    if stored is not None:
+        await conn.execute(users.update().where(users.c.id == user_id).values(password_migration=None))
     if emit_event:
         await emit(conn, "password.changed", {"user_id": str(user_id)}, subject=str(user_id))
 

@@ -51,7 +51,11 @@ users = sa.Table(
     sa.Column("external_id", sa.Text, unique=True),
     sa.Column("source", sa.Text),
     sa.Column("migration_state", sa.Text, nullable=False),
+    # "lazy": the password stayed in the legacy system (verify it there on first sign-in);
+    # "reset": the user must set a new password. Cleared once a password is set here.
+    sa.Column("password_migration", sa.Text),
     sa.CheckConstraint(f"migration_state IN {MIGRATION_STATES!r}", name="migration_state"),
+    sa.CheckConstraint("password_migration IN ('lazy', 'reset')", name="password_migration"),
     sa.Index(None, "created_at"),
     sa.Index(None, "updated_at"),
     sa.Index(None, "migration_state"),

@@ -83,7 +83,9 @@ def upgrade() -> None:
     sa.Column('external_id', sa.Text(), nullable=True),
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('migration_state', sa.Text(), nullable=False),
+    sa.Column('password_migration', sa.Text(), nullable=True),
     sa.CheckConstraint("migration_state IN ('imported', 'migrated', 'native')", name=op.f('ck_users_migration_state')),
+    sa.CheckConstraint("password_migration IN ('lazy', 'reset')", name=op.f('ck_users_password_migration')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('external_id', name=op.f('uq_users_external_id'))
     )
