@@ -37,6 +37,7 @@ def bundled_common_passwords() -> frozenset[str]:
     return _read_list(resources.files("authshift.accounts").joinpath("data/common_passwords.txt").read_text("utf-8"))
 
 
+@lru_cache(maxsize=8)
 def load_common_passwords(extra_file: Path | None = None) -> frozenset[str]:
     """The bundled list plus the passwords of ``extra_file`` (one a line; ``#`` starts a comment line)."""
     words = bundled_common_passwords()
