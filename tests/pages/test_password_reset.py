@@ -18,7 +18,7 @@ from authshift.accounts.reset_tables import password_reset_tokens
 from authshift.events.outbox import events
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
-from tests.pages.helpers import GOOD_PASSWORD, csrf_token, field_errors, outbox, password_matches, reset_link, submit
+from tests.pages.helpers import csrf_token, field_errors, outbox, password_matches, reset_link, submit
 
 NEW_PASSWORD = "a brand new secret phrase"
 

@@ -8,6 +8,7 @@ CSRF token; after sign-up or a reset the person goes to ``/login`` with the orig
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,16 +22,13 @@ from authshift.accounts.signup import AccountExists, SignUpsClosed, policy_for, 
 from authshift.errors import InvalidInput, Unavailable
 from authshift.http.account_templates import PAGE_HEADERS, login_url, render_page, safe_return_to
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
+from authshift.http.deps import get_state
 from authshift.mail.delivery import deliver_due
 from authshift.state import AppState
 
 router = APIRouter(include_in_schema=False)
 
 MAX_FIELD_LENGTH = 4096
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.authshift  # type: ignore[no-any-return]
 
 
 def _text(form: FormData, name: str) -> str:
@@ -45,16 +43,29 @@ def _field_errors(exc: InvalidInput) -> dict[str, list[str]]:
     return dict(out)
 
 
-async def _checked_form(request: Request) -> FormData:
-    form = await request.form()
-    check_csrf(request, _text(form, FIELD_NAME))
-    return form
+FormHandler = Callable[[Request, AppState, FormData], Awaitable[Response]]
 
 
-def _refused(request: Request, exc: CsrfError | Unavailable) -> Response:
-    if isinstance(exc, CsrfError):
-        return render_page(request, "account/form_expired.html", status=403, again=request.url.path)
-    return render_page(request, "account/try_again.html", status=503)
+def form_post(path: str) -> Callable[[FormHandler], FormHandler]:
+    """Register ``POST path``: the form is read and its CSRF token checked before ``handler`` runs;
+    a bad token gets the "form expired" page (403), a legacy system that cannot answer the
+    "try again shortly" page (503)."""
+
+    def register(handler: FormHandler) -> FormHandler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                form = await request.form()
+                check_csrf(request, _text(form, FIELD_NAME))
+                return await handler(request, get_state(request), form)
+            except CsrfError:
+                return render_page(request, "account/form_expired.html", status=403, again=request.url.path)
+            except Unavailable:
+                return render_page(request, "account/try_again.html", status=503)
+
+        router.add_api_route(path, endpoint, methods=["POST"], name=handler.__name__)
+        return handler
+
+    return register
 
 
 def _redirect(url: str) -> Response:
@@ -81,19 +92,14 @@ def _signup_form(request: Request, state: AppState, *, status: int = 200, **cont
 
 @router.get("/signup")
 async def signup_page(request: Request) -> Response:
-    state = _state(request)
+    state = get_state(request)
     if state.settings.migration.new_signups == "legacy":
         return _signup_closed(request, state, status=200)
     return _signup_form(request, state, return_to=safe_return_to(request.query_params.get("return_to")), email="")
 
 
-@router.post("/signup")
-async def signup_submit(request: Request) -> Response:
-    state = _state(request)
-    try:
-        form = await _checked_form(request)
-    except CsrfError as exc:
-        return _refused(request, exc)
+@form_post("/signup")
+async def signup_submit(request: Request, state: AppState, form: FormData) -> Response:
     email, return_to = _text(form, "email"), safe_return_to(_text(form, "return_to"))
     try:
         await sign_up(state, email=email, password=_text(form, "password"), password_confirm=_text(form, "password_confirm"))
@@ -103,8 +109,6 @@ async def signup_submit(request: Request) -> Response:
         return _signup_form(request, state, status=422, return_to=return_to, email=email, errors=_field_errors(exc))
     except AccountExists:
         return _signup_form(request, state, status=409, return_to=return_to, email=email, account_exists=True)
-    except Unavailable as exc:
-        return _refused(request, exc)
     return _redirect(login_url(return_to, notice="signed_up"))
 
 
@@ -119,13 +123,8 @@ async def forgot_password_page(request: Request) -> Response:
     )
 
 
-@router.post("/forgot-password")
-async def forgot_password_submit(request: Request) -> Response:
-    state = _state(request)
-    try:
-        form = await _checked_form(request)
-    except CsrfError as exc:
-        return _refused(request, exc)
+@form_post("/forgot-password")
+async def forgot_password_submit(request: Request, state: AppState, form: FormData) -> Response:
     login_id, return_to = _text(form, "login_id"), safe_return_to(_text(form, "return_to"))
     try:
         message_id = await request_password_reset(state, login_id, return_to=return_to)
@@ -134,8 +133,6 @@ async def forgot_password_submit(request: Request) -> Response:
             request, "account/forgot_password.html", status=422, errors=_field_errors(exc), login_id=login_id,
             return_to=return_to,
         )
-    except Unavailable as exc:
-        return _refused(request, exc)
     response = render_page(
         request, "account/forgot_password_sent.html", login_id=login_id.strip(), login_url=login_url(return_to),
         minutes=state.settings.password_reset.token_ttl_minutes,
@@ -163,7 +160,7 @@ def _link_invalid(request: Request, return_to: str | None) -> Response:
 
 @router.get("/reset-password")
 async def reset_password_page(request: Request) -> Response:
-    state = _state(request)
+    state = get_state(request)
     token = request.query_params.get("token", "")
     return_to = safe_return_to(request.query_params.get("return_to"))
     try:
@@ -173,13 +170,8 @@ async def reset_password_page(request: Request) -> Response:
     return _reset_form(request, state, token, return_to)
 
 
-@router.post("/reset-password")
-async def reset_password_submit(request: Request) -> Response:
-    state = _state(request)
-    try:
-        form = await _checked_form(request)
-    except CsrfError as exc:
-        return _refused(request, exc)
+@form_post("/reset-password")
+async def reset_password_submit(request: Request, state: AppState, form: FormData) -> Response:
     token, return_to = _text(form, "token"), safe_return_to(_text(form, "return_to"))
     try:
         await reset_password(state, token=token, password=_text(form, "password"), password_confirm=_text(form, "password_confirm"))
