@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import timedelta
@@ -215,3 +216,23 @@ async def test_log_line_does_not_carry_the_token(client: httpx.AsyncClient, app:
     async with app.state.authshift.engine.connect() as conn:
         stored = list((await conn.execute(sa.select(password_reset_tokens.c.token_hash))).scalars())
     assert len(stored) == 1 and token not in stored[0]
+
+
+async def test_two_simultaneous_resets_with_one_link_set_one_password(client: httpx.AsyncClient, app: Any) -> None:
+    user_id = await make_user(app)
+    link = await link_for(app, client, "ada@example.com")
+    page = await client.get(path_of(link))
+    token = parse_qs(urlsplit(link).query)["token"][0]
+
+    async def post(password: str) -> httpx.Response:
+        return await client.post("/reset-password", data={
+            "csrf_token": csrf_token(page.text), "token": token, "password": password, "password_confirm": password,
+        })
+
+    first, second = await asyncio.gather(post("first racer's passphrase"), post("second racer's passphrase"))
+    assert sorted([first.status_code, second.status_code]) == [303, 400]
+    winner = "first racer's passphrase" if first.status_code == 303 else "second racer's passphrase"
+    assert await password_matches(app.state.authshift.engine, user_id, winner)
+    async with app.state.authshift.engine.connect() as conn:
+        changes = (await conn.execute(sa.select(sa.func.count()).select_from(events).where(events.c.type == "password.changed"))).scalar_one()
+    assert changes == 1
