@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_PORT = 8000
@@ -57,6 +57,7 @@ class LegacySettings(_Section):
     lookup_url: str | None = None
     writeback_url: str | None = None
     secret: SecretStr | None = None
+    signup_url: str | None = None  # where sign-up pages send people while new_signups = "legacy"
     timeout_seconds: float = 2.0
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
@@ -116,6 +117,63 @@ class MigrationSettings(_Section):
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
 
 
+PasswordClass = Literal["lowercase", "uppercase", "digit", "symbol"]
+
+
+class PasswordPolicySettings(_Section):
+    """Rules for passwords people choose on the sign-up and reset pages (``[password_policy]``).
+
+    Imported hashes are never checked against these: nobody's existing password stops working.
+    """
+
+    min_length: int = Field(default=10, ge=1, le=1024)
+    max_length: int = Field(default=256, ge=8, le=1024)
+    required_classes: list[PasswordClass] = []
+    reject_login_id: bool = True
+    reject_common: bool = True
+    common_passwords_file: Path | None = None  # more passwords to refuse, one a line, added to the bundled list
+
+    @model_validator(mode="after")
+    def _lengths(self) -> PasswordPolicySettings:
+        if self.min_length > self.max_length:
+            raise ValueError("password_policy.min_length is greater than password_policy.max_length")
+        return self
+
+
+class PasswordResetSettings(_Section):
+    """Forgot-password links (``[password_reset]``)."""
+
+    token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    max_emails_per_window: int = Field(default=3, ge=1)  # per user, within one token lifetime
+
+
+class SmtpSettings(_Section):
+    """Outgoing mail (``[smtp]``). Without ``host`` messages go to the log and the ``email_outbox`` table only."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    ca_file: Path | None = None  # trust this CA bundle instead of the system's (private relays)
+    from_address: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    poll_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sender(self) -> SmtpSettings:
+        if self.host and not self.from_address:
+            raise ValueError("smtp.from_address is required when smtp.host is set")
+        if self.password is not None and not self.username:
+            raise ValueError("smtp.password is set but smtp.username is not")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
 class Settings(BaseSettings):
     """Everything authshift reads from its environment. Secrets are ``SecretStr`` and never printed."""
 
@@ -135,6 +193,9 @@ class Settings(BaseSettings):
     passwords: PasswordSettings = PasswordSettings()
     hash_configs: dict[str, HashConfigSettings] = {}
     migration: MigrationSettings = MigrationSettings()
+    password_policy: PasswordPolicySettings = PasswordPolicySettings()
+    password_reset: PasswordResetSettings = PasswordResetSettings()
+    smtp: SmtpSettings = SmtpSettings()
 
     @field_validator("database_url")
     @classmethod
