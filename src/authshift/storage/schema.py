@@ -7,6 +7,8 @@ imported here, so Alembic and the test harness see the whole schema.
 from __future__ import annotations
 
 from authshift.events import outbox  # noqa: F401  (registers the events table)
+from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
+from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 
