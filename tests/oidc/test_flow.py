@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authshift.accounts.totp import current_code
+from authshift.errors import Unavailable
 from authshift.oidc.clients import Client
 from authshift.state import AppState
 from authshift.storage.tables import users
@@ -275,6 +276,21 @@ async def test_failed_sign_in_pages_and_throttling(state: AppState, client: http
         await submit(client, page, {"login_id": "f@example.com", "password": "wrong"})
     throttled = await submit(client, page, {"login_id": "f@example.com", "password": PASSWORD})
     assert throttled.status_code == 429 and "The login ID or password is incorrect." in throttled.text
+
+
+async def test_legacy_system_down_gives_a_clear_page(state: AppState, client: httpx.AsyncClient) -> None:
+    class Down:
+        async def login(self, login_id: str, password: str) -> None:
+            raise Unavailable("the legacy system did not answer in time")
+
+        async def claim(self, login_id: str) -> None:  # pragma: no cover - sign-in does not claim
+            return None
+
+    state.legacy = Down()
+    page = await client.get("/login")
+    resp = await submit(client, page, {"login_id": "someone@legacy.example", "password": "whatever it is"})
+    assert resp.status_code == 503 and "Please try again shortly" in resp.text and "Nothing was changed" in resp.text
+    assert "authshift_session" not in resp.headers.get("set-cookie", "")
 
 
 async def test_totp_then_must_change_password_pages(state: AppState, client: httpx.AsyncClient) -> None:

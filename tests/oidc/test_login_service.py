@@ -81,6 +81,29 @@ async def test_legacy_bcrypt_hash_is_rehashed_once_and_user_migrated(state: AppS
     assert count == 1
 
 
+def _legacy_hashes() -> dict[str, str]:
+    from passlib.hash import django_pbkdf2_sha256, phpass, sha512_crypt
+    from werkzeug.security import generate_password_hash
+
+    return {
+        "werkzeug_pbkdf2": generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+        "django_pbkdf2_sha256": django_pbkdf2_sha256.using(rounds=1000).hash(PASSWORD),
+        "sha512_crypt": sha512_crypt.using(rounds=5000).hash(PASSWORD),
+        "phpass": phpass.using(rounds=8).hash(PASSWORD),
+    }
+
+
+@pytest.mark.parametrize("fmt", sorted(_legacy_hashes()))
+async def test_other_legacy_formats_sign_in_and_become_argon2id(state: AppState, fmt: str) -> None:
+    legacy = _legacy_hashes()[fmt]
+    uid = await new_user(state, email=f"{fmt}@example.com", password={"hash": legacy}, _state="imported")
+    assert (await _row(state, uid))["password_format"] == fmt
+    assert (await svc.login(state, f"{fmt}@example.com", PASSWORD + "x")).outcome is LoginOutcome.FAILED
+    assert (await svc.login(state, f"{fmt}@example.com", PASSWORD)).outcome is LoginOutcome.OK
+    row = await _row(state, uid)
+    assert row["password_value"].startswith("$argon2id$") and row["migration_state"] == "migrated"
+
+
 async def test_disabled_user_fails_like_a_wrong_password(state: AppState) -> None:
     await new_user(state, email="gone@example.com", password=PASSWORD, disabled=True)
     result = await svc.login(state, "gone@example.com", PASSWORD)
