@@ -278,6 +278,30 @@ async def test_failed_sign_in_pages_and_throttling(state: AppState, client: http
     assert throttled.status_code == 429 and "The login ID or password is incorrect." in throttled.text
 
 
+@pytest.mark.parametrize("issuer", ["http://127.0.0.1:8000", "https://auth.example.com"])
+async def test_session_cookie_flags(state: AppState, app: Any, issuer: str) -> None:
+    state.settings.issuer = issuer
+    await new_user(state, email="cookie@example.com", password=PASSWORD)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=issuer) as browser:
+        page = await browser.get("/login")
+        resp = await submit(browser, page, {"login_id": "cookie@example.com", "password": PASSWORD})
+    assert resp.status_code == 303
+    cookie = next(c for c in resp.headers.get_list("set-cookie") if c.startswith("authshift_session="))
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "path", "max-age"} <= attributes and "samesite=lax" in cookie.lower()
+    assert ("secure" in attributes) is issuer.startswith("https://")
+
+
+async def test_authorize_accepts_post(state: AppState, client: httpx.AsyncClient) -> None:
+    app_client, _ = await new_client(state, public=True)
+    _, challenge = pkce_pair()
+    query = dict(httpx.URL(authorize_url(app_client, challenge)).params)
+    resp = await client.post("/oauth2/authorize", data=query)
+    assert resp.status_code == 302 and resp.headers["location"].startswith("/login?return_to=")
+    repeated = await client.get(authorize_url(app_client, challenge) + "&scope=openid")
+    assert query_of(repeated.headers["location"])["error"] == "invalid_request"
+
+
 async def test_legacy_system_down_gives_a_clear_page(state: AppState, client: httpx.AsyncClient) -> None:
     class Down:
         async def login(self, login_id: str, password: str) -> None:
