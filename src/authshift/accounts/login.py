@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from authshift import passwords
+from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, get_user, set_password
+from authshift.errors import ErrorList
 from authshift.events.outbox import emit
 from authshift.logs import get_logger
 from authshift.security import throttle
@@ -228,27 +230,21 @@ async def login_ids_of(conn: AsyncConnection, user_id: uuid.UUID) -> list[str]:
     return [r.raw for r in rows]
 
 
-def new_password_problems(password: str, confirm: str, *, login_ids: list[str], min_length: int = 10) -> dict[str, list[str]]:
-    """Objections to a new password chosen on the change-password step (field -> messages).
-
-    A deliberately small rule set; the configurable password policy of the account pages
-    (``[password_policy]``) takes its place where both are present."""
+def new_password_problems(state: AppState, password: str, confirm: str, *, login_ids: list[str]) -> dict[str, list[str]]:
+    """Objections to a new password chosen on the change-password step (field -> messages), by the
+    same configurable ``[password_policy]`` as sign-up and reset."""
+    found = ErrorList()
+    check_new_password(found, state, password, confirm, login_ids=login_ids)
     errors: dict[str, list[str]] = {}
-    if len(password) < min_length:
-        errors["password"] = [f"Use at least {min_length} characters."]
-    elif len(password) > 256:
-        errors["password"] = ["Use at most 256 characters."]
-    elif password.strip().casefold() in {i.strip().casefold() for i in login_ids}:
-        errors["password"] = ["Don't use your email address or username as your password."]
-    if password and password != confirm:
-        errors["password_confirm"] = ["The two passwords don't match."]
+    for error in found.errors:
+        errors.setdefault(error.path, []).append(error.message)
     return errors
 
 
 async def change_required_password(state: AppState, user_id: uuid.UUID, password: str, confirm: str) -> dict[str, list[str]]:
     """Replace a must-change or expired password with a new one; returns field errors (empty: done)."""
     async with state.engine.begin() as conn:
-        errors = new_password_problems(password, confirm, login_ids=await login_ids_of(conn, user_id))
+        errors = new_password_problems(state, password, confirm, login_ids=await login_ids_of(conn, user_id))
         if errors:
             return errors
         current = (await conn.execute(sa.select(passwords_table).where(passwords_table.c.user_id == user_id))).mappings().first()
