@@ -1,0 +1,1 @@
+"""Events: the outbox, webhook delivery and their Standard Webhooks signatures."""
