@@ -9,18 +9,23 @@ from fastapi import APIRouter, FastAPI
 
 from authshift import __version__
 from authshift.config import Settings
+from authshift.events.delivery import start_delivery_worker
+from authshift.http import migration as migration_api
+from authshift.http.admin import deliveries as admin_deliveries
 from authshift.http.admin import users as admin_users
+from authshift.http.admin import webhooks as admin_webhooks
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
+from authshift.migration.lazy import attach_legacy
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
-ROUTERS: list[APIRouter] = [admin_users.router]
+ROUTERS: list[APIRouter] = [admin_users.router, admin_webhooks.router, admin_deliveries.router, migration_api.router]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and
 # returns an awaitable that stops it.
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
-BACKGROUND: list[BackgroundStarter] = []
+BACKGROUND: list[BackgroundStarter] = [start_delivery_worker]
 
 
 def create_app(settings: Settings, *, migrate: bool = False, background: bool = True) -> FastAPI:
@@ -32,12 +37,14 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
             await upgrade_async(settings.database_url)
         state = build_state(settings)
         app.state.authshift = state
+        close_legacy = attach_legacy(state)  # sets state.legacy when [migration.legacy] is configured
         stoppers = [await start(state) for start in BACKGROUND] if background else []
         try:
             yield
         finally:
             for stop in reversed(stoppers):
                 await stop()
+            await close_legacy()
             await state.close()
 
     app = FastAPI(

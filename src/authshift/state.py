@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authshift.accounts.context import AccountsContext, build_accounts_context
 from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
+from authshift.migration.legacy import LegacyClient
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
@@ -20,6 +21,7 @@ class AppState:
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
+    legacy_client: LegacyClient | None = None  # the one connector (and breaker) of this process
 
     async def close(self) -> None:
         await self.engine.dispose()
