@@ -6,16 +6,18 @@ that no cohort matches stays on the legacy system.
 
 A cohort matches when every rule it gives matches (rules given together narrow each other):
 
-- ``email_domains``: the login ID is an email address at one of these domains (exact domain,
-  case-insensitive);
+- ``email_domains``: the email address is at one of these domains (exact domain,
+  case-insensitive): the login ID's when it is an email, else the legacy record's (so a person
+  typing a username lands in the same cohort as when typing the email);
 - ``login_ids``: the login ID is one of these (compared normalised);
 - ``percentage``: the login ID falls in the first ``percentage`` percent of 10,000 buckets, by
   SHA-256 of its normalised form (stable across processes and restarts; the same person typing
   a username instead of an email may land in another bucket);
 - ``attributes``: the legacy record has these values (a record field, else a custom attribute;
   a list in the configuration means "any of these"; a list in the record means "contains").
-  Only attribute rules need the legacy record: it is fetched once, and only when such a rule is
-  reached, through the ``fetch_record`` callable the caller provides.
+  Attribute rules, and email_domains for a login ID that is not an email, need the legacy
+  record: it is fetched once, and only when such a rule is reached, through the
+  ``fetch_record`` callable the caller provides.
 
 Pure: no database, no HTTP of its own.
 """
@@ -50,9 +52,9 @@ def bucket(login_id: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % BUCKETS
 
 
-def _domain_matches(cohort: CohortSettings, forms: Sequence[LoginId]) -> bool:
+def _domain_matches(cohort: CohortSettings, email: str | None) -> bool:
     domains = {d.strip().lower().lstrip("@") for d in cohort.email_domains}
-    return any(f.kind == "email" and f.value.rpartition("@")[2] in domains for f in forms)
+    return email is not None and email.rpartition("@")[2].lower() in domains
 
 
 def _login_id_matches(cohort: CohortSettings, forms: Sequence[LoginId]) -> bool:
@@ -97,19 +99,27 @@ def _name(cohort: CohortSettings, index: int) -> str:
 async def decide(cohorts: Sequence[CohortSettings], login_id: str, fetch_record: RecordFetcher) -> Decision:
     """The first matching cohort's action, or ``legacy`` when none matches."""
     forms = candidates(login_id)
-    fetched = False
-    record: Mapping[str, Any] | None = None
+    typed_email = next((f.value for f in forms if f.kind == "email"), None)
+    fetched: list[Mapping[str, Any] | None] = []
+
+    async def record() -> Mapping[str, Any] | None:
+        if not fetched:
+            fetched.append(await fetch_record())
+        return fetched[0]
+
     for index, cohort in enumerate(cohorts):
-        if cohort.email_domains and not _domain_matches(cohort, forms):
-            continue
         if cohort.login_ids and not _login_id_matches(cohort, forms):
             continue
         if cohort.percentage is not None and not _percentage_matches(cohort, login_id):
             continue
-        if cohort.attributes:
-            if not fetched:
-                record, fetched = await fetch_record(), True
-            if not attributes_match(cohort.attributes, record):
+        if cohort.email_domains:
+            email = typed_email
+            if email is None:
+                found = await record()
+                email = found.get("email") if found else None
+            if not _domain_matches(cohort, email):
                 continue
+        if cohort.attributes and not attributes_match(cohort.attributes, await record()):
+            continue
         return Decision(cohort.action, _name(cohort, index))
     return Decision("legacy", None)

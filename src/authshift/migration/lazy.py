@@ -228,7 +228,7 @@ async def route(state: AppState, login_id: str) -> System:
 
     async def lookup() -> dict[str, Any] | None:
         if client is None or client.settings.lookup_url is None:
-            raise Unavailable("cohorts with attributes need [migration.legacy] lookup_url to route login IDs")
+            return None  # settings make attribute cohorts require lookup_url
         return await _ask_legacy(client.lookup(text))
 
     decision = await decide(state.settings.migration.cohorts, text, lookup)
