@@ -27,8 +27,7 @@ this login ID in.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +43,7 @@ from authshift.logs import get_logger
 from authshift.migration.cohorts import decide
 from authshift.migration.legacy import LegacyClient, LegacyError, LegacyUnavailable
 from authshift.state import AppState
+from authshift.storage.db import reading
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import users
 from authshift.storage.types import utcnow
@@ -64,15 +64,6 @@ class LocalUser:
     has_password: bool
     disabled: bool
     external_id: str | None
-
-
-@asynccontextmanager
-async def _reading(state: AppState) -> AsyncIterator[AsyncConnection]:
-    """A read-only transaction (on SQLite it does not take the write lock)."""
-    async with state.engine.connect() as conn:
-        conn = await conn.execution_options(readonly=True)
-        async with conn.begin():
-            yield conn
 
 
 async def local_user(conn: AsyncConnection, login_id: str) -> LocalUser | None:
@@ -116,7 +107,7 @@ class LazyMigration:
         text = _usable(login_id)
         if text is None or not password or self.client.settings.verify_url is None:
             return None
-        async with _reading(self.state) as conn:
+        async with reading(self.state.engine) as conn:
             local = await local_user(conn, text)
         if local is not None:
             return await self._complete(local, text, password)
@@ -138,7 +129,7 @@ class LazyMigration:
         try:
             async with self.state.engine.begin() as conn:
                 user_id = await create_user(conn, new, ctx=self.state.accounts, migration_state="migrated")
-                await _emit_migrated(conn, user_id, "login", decision.cohort)
+                await _emit_migrated(conn, user_id, "legacy", decision.cohort)
         except InvalidInput as exc:
             raise _unusable_record(record, exc) from None
         except Conflict as exc:
@@ -164,7 +155,7 @@ class LazyMigration:
             await conn.execute(
                 users.update().where(users.c.id == local.id).values(migration_state="migrated", updated_at=utcnow())
             )
-            await _emit_migrated(conn, local.id, "login", None)
+            await _emit_migrated(conn, local.id, "legacy", None)
         log.info("imported user completed by the legacy system", user_id=str(local.id))
         return local.id
 
@@ -172,7 +163,7 @@ class LazyMigration:
         text = _usable(login_id)
         if text is None:
             return None
-        async with _reading(self.state) as conn:
+        async with reading(self.state.engine) as conn:
             local = await local_user(conn, text)
         if local is not None:
             return local.id
@@ -195,7 +186,7 @@ class LazyMigration:
     async def _after_conflict(self, login_id: str, record: Mapping[str, Any], exc: Conflict) -> uuid.UUID | None:
         """Creating the legacy user failed on a unique constraint: the same user created meanwhile
         (a simultaneous first sign-in) is the answer; anyone else is an operator's problem."""
-        async with _reading(self.state) as conn:
+        async with reading(self.state.engine) as conn:
             local = await local_user(conn, login_id)
         if local is not None and local.external_id is not None and local.external_id == record.get("external_id"):
             return local.id
@@ -211,8 +202,8 @@ def _unusable_record(record: Mapping[str, Any], exc: InvalidInput) -> Unavailabl
 
 
 async def _emit_migrated(conn: AsyncConnection, user_id: uuid.UUID, via: str, cohort: str | None) -> None:
-    await emit(conn, "user.migrated", {"user": await get_user(conn, user_id), "from": LEGACY_SOURCE, "via": via,
-                                       "cohort": cohort}, subject=str(user_id))
+    await emit(conn, "user.migrated", {"user": await get_user(conn, user_id), "via": via, "cohort": cohort},
+               subject=str(user_id))
 
 
 async def route(state: AppState, login_id: str) -> System:
@@ -221,7 +212,7 @@ async def route(state: AppState, login_id: str) -> System:
     if text is None:
         raise InvalidInput("login_id is not an email, phone number or username",
                            errors=[FieldError("login_id", "expected an email, phone number or username")])
-    async with _reading(state) as conn:
+    async with reading(state.engine) as conn:
         if await find_user_id(conn, text) is not None:
             return "authshift"
     client = state.legacy_client
