@@ -38,6 +38,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authshift.accounts.rows import iso
 from authshift.config import DeliverySettings
 from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import events
@@ -47,9 +48,10 @@ from authshift.events.webhooks import endpoint_secret_box, event_type_matches
 from authshift.ids import uuid7
 from authshift.logs import get_logger
 from authshift.migration.legacy import LegacyClient, LegacyRejected, LegacyUnavailable
-from authshift.security.secretbox import SecretBox
+from authshift.outbound import outbound_client, post_bounded, shorten
+from authshift.security.secretbox import DecryptionError, SecretBox
 from authshift.state import AppState
-from authshift.storage.db import is_postgres
+from authshift.storage.db import is_postgres, reading
 from authshift.storage.types import utcnow
 
 __all__ = [
@@ -150,6 +152,16 @@ def _claimable(now: datetime, *, writeback: bool) -> list[Any]:
     return conditions
 
 
+async def pending_work(conn: AsyncConnection, *, writeback: bool, now: datetime | None = None) -> tuple[bool, bool]:
+    """(events waiting for fan-out, deliveries due): a read-only probe, so an idle worker never
+    takes SQLite's write lock."""
+    now = now or utcnow()
+    undispatched = sa.exists().where(events.c.dispatched_at.is_(None))
+    due = sa.exists().where(*_claimable(now, writeback=writeback))
+    row = (await conn.execute(sa.select(undispatched.label("undispatched"), due.label("due")))).one()
+    return bool(row.undispatched), bool(row.due)
+
+
 async def claim(
     conn: AsyncConnection, *, owner: str, lease_seconds: float, limit: int, writeback: bool, now: datetime | None = None
 ) -> list[Job]:
@@ -191,7 +203,7 @@ def event_body(event_id: uuid.UUID, event_type: str, occurred_at: datetime, data
     payload = {
         "type": event_type,
         "id": str(event_id),
-        "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
+        "timestamp": iso(occurred_at),
         "data": data,
     }
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
@@ -220,10 +232,7 @@ class Sender:
         self.settings = settings
         self.box = box
         self.legacy = legacy
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds), follow_redirects=False, trust_env=False,
-            headers={"user-agent": "authshift-webhooks"},
-        )
+        self._http = outbound_client(settings.timeout_seconds, "authshift-webhooks")
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -252,28 +261,19 @@ class Sender:
     async def _webhook(self, job: Job, body: bytes) -> Outcome:
         if job.url is None or job.secret_encrypted is None:
             return Outcome(False, error="the webhook endpoint no longer exists")
-        secret = self.box.decrypt(job.secret_encrypted).decode()
+        try:
+            secret = self.box.decrypt(job.secret_encrypted).decode()
+        except DecryptionError:
+            return Outcome(False, error="the endpoint's secret does not decrypt with this instance's encryption key")
         headers = signed_headers(secret, body, msg_id=str(job.event_id))
         headers["content-type"] = "application/json"
         try:
-            async with self._http.stream("POST", job.url, content=body, headers=headers) as response:
-                text = await _read_some(response)
+            status, answer = await post_bounded(self._http, job.url, body, headers, limit=MAX_RESPONSE_BYTES)
         except httpx.HTTPError as exc:
             return Outcome(False, error=f"request failed: {type(exc).__name__}")
-        if 200 <= response.status_code < 300:
-            return Outcome(True, status=response.status_code)
-        return Outcome(False, status=response.status_code, error=f"HTTP {response.status_code} {text}".strip())
-
-
-async def _read_some(response: httpx.Response, limit: int = 200) -> str:
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_RESPONSE_BYTES:
-            break
-    text = b"".join(chunks).decode("utf-8", "replace").strip()
-    return text if len(text) <= limit else text[:limit] + "..."
+        if 200 <= status < 300:
+            return Outcome(True, status=status)
+        return Outcome(False, status=status, error=f"HTTP {status} {shorten(answer)}".strip())
 
 
 async def record_outcome(
@@ -352,13 +352,21 @@ class DeliveryWorker:
 
     async def run_once(self) -> bool:
         """One round; True when there may be more work right away."""
-        async with self.engine.begin() as conn:
-            dispatched = await fan_out(conn, writeback=self.writeback)
-        async with self.engine.begin() as conn:
-            jobs = await claim(conn, owner=self.owner, lease_seconds=self.settings.lease_seconds,
-                               limit=self.settings.batch_size, writeback=self.writeback is not None)
-        if jobs:
-            await asyncio.gather(*(self._attempt(job) for job in jobs))
+        async with reading(self.engine) as conn:
+            undispatched, due = await pending_work(conn, writeback=self.writeback is not None)
+        dispatched = 0
+        if undispatched:
+            async with self.engine.begin() as conn:
+                dispatched = await fan_out(conn, writeback=self.writeback)
+        jobs: list[Job] = []
+        if due or dispatched:
+            async with self.engine.begin() as conn:
+                jobs = await claim(conn, owner=self.owner, lease_seconds=self.settings.lease_seconds,
+                                   limit=self.settings.batch_size, writeback=self.writeback is not None)
+        for failure in await asyncio.gather(*(self._attempt(job) for job in jobs), return_exceptions=True):
+            if isinstance(failure, Exception):
+                log.error("recording a delivery attempt failed; its lease will expire and it will be retried",
+                          error_type=type(failure).__name__)
         return bool(jobs) or dispatched > 0
 
     async def _attempt(self, job: Job) -> None:
@@ -375,9 +383,6 @@ class DeliveryWorker:
 # --------------------------------------------------------------------------- admin services
 
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat().replace("+00:00", "Z") if value else None
-
     return {
         "id": str(row["id"]), "event_id": str(row["event_id"]), "event_type": row["event_type"],
         "target": row["target"], "endpoint_id": str(row["endpoint_id"]) if row["endpoint_id"] else None,

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.accounts.rows import iso
 from authshift.config import DeliverySettings, check_outbound_url
 from authshift.errors import ErrorList, InvalidInput, NotFound
 from authshift.events.signing import generate_secret
@@ -79,8 +80,7 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "url": row["url"], "description": row["description"],
         "event_types": list(row["event_types"]), "enabled": bool(row["enabled"]),
-        "created_at": row["created_at"].isoformat().replace("+00:00", "Z"),
-        "updated_at": row["updated_at"].isoformat().replace("+00:00", "Z"),
+        "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
     }
 
 

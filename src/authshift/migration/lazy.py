@@ -120,6 +120,8 @@ class LazyMigration:
 
         decision = await decide(self.state.settings.migration.cohorts, text, verify)
         if decision.action != "migrate":
+            if not verified:  # the legacy system did no hashing: cost the same as a wrong password
+                await passwords.dummy_verify_async(password)
             return None
         record = await verify()
         if record is None or record.get("disabled"):
@@ -140,6 +142,7 @@ class LazyMigration:
     async def _complete(self, local: LocalUser, login_id: str, password: str) -> uuid.UUID | None:
         """A user here with no password: the legacy system verifies it, then it becomes ours."""
         if local.has_password or local.disabled:
+            await passwords.dummy_verify_async(password)
             return None
         record = await _ask_legacy(self.client.verify(login_id, password))
         if record is None or record.get("disabled"):

@@ -27,6 +27,7 @@ from authshift.events.signing import signed_headers
 from authshift.logs import get_logger
 from authshift.migration.breaker import BreakerOpen, CircuitBreaker
 from authshift.migration.records import RecordError, parse_record, record_to_json
+from authshift.outbound import outbound_client, post_bounded, shorten
 
 __all__ = ["LegacyBadRecord", "LegacyClient", "LegacyError", "LegacyRejected", "LegacyUnavailable"]
 
@@ -88,13 +89,7 @@ class LegacyClient:
         self.settings = settings
         self._secret = settings.secret.get_secret_value()
         self.breaker = breaker or CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=False,
-            trust_env=False,
-            transport=transport,
-            headers={"user-agent": "authshift-legacy-connector"},
-        )
+        self._http = outbound_client(settings.timeout_seconds, "authshift-legacy-connector", transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -119,7 +114,7 @@ class LegacyClient:
         status, text = await self._send("writeback", url, body, message_id, expected=None)
         if 200 <= status < 300:
             return status
-        raise LegacyRejected(status, _short(text))
+        raise LegacyRejected(status, shorten(text))
 
     # -- plumbing ------------------------------------------------------------------------------
     async def _call(
@@ -143,12 +138,12 @@ class LegacyClient:
         headers = signed_headers(self._secret, body, msg_id=message_id)
         headers["content-type"] = "application/json"
         try:
-            status, content = await self._post(url, body, headers)
+            status, content = await post_bounded(self._http, url, body, headers, limit=MAX_RESPONSE_BYTES)
         except httpx.TimeoutException:
             self.breaker.failed()
             log.warning("legacy call timed out", endpoint=endpoint, timeout_seconds=self.settings.timeout_seconds)
             raise LegacyUnavailable(f"the legacy {endpoint} endpoint did not answer in time") from None
-        except (httpx.HTTPError, _TooLarge) as exc:
+        except httpx.HTTPError as exc:
             self.breaker.failed()
             log.warning("legacy call failed", endpoint=endpoint, error=type(exc).__name__)
             raise LegacyUnavailable(f"the legacy {endpoint} endpoint cannot be reached ({type(exc).__name__})") from None
@@ -162,17 +157,6 @@ class LegacyClient:
             raise LegacyUnavailable(f"the legacy {endpoint} endpoint answered HTTP {status}")
         self.breaker.succeeded()
         return status, content
-
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        async with self._http.stream("POST", url, content=body, headers=headers) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise _TooLarge()
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
 
     def _record(self, endpoint: str, body: bytes) -> dict[str, Any]:
         try:
@@ -193,12 +177,3 @@ class LegacyClient:
         if parsed.warnings:
             log.info("legacy record has unknown fields", endpoint=endpoint, fields=[w.path for w in parsed.warnings])
         return record_to_json(parsed.record)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _short(content: bytes, limit: int = 200) -> str:
-    text = content.decode("utf-8", "replace").strip()
-    return text if len(text) <= limit else text[:limit] + "..."
