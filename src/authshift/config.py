@@ -162,8 +162,9 @@ class DeliverySettings(_Section):
 
     worker: bool = True  # run the delivery worker in this process
     poll_interval_seconds: float = Field(default=1.0, gt=0)
-    batch_size: int = Field(default=50, ge=1, le=1000)
-    concurrency: int = Field(default=8, ge=1, le=100)
+    # deliveries claimed and sent in parallel per round; claiming no more than can be sent at once
+    # means a lease never runs out while its delivery waits for a free slot
+    batch_size: int = Field(default=16, ge=1, le=200)
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     max_attempts: int = Field(default=10, ge=1, le=100)
     backoff_base_seconds: float = Field(default=30.0, gt=0)

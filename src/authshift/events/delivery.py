@@ -279,7 +279,8 @@ class Sender:
 async def record_outcome(
     conn: AsyncConnection, job: Job, outcome: Outcome, *, owner: str, settings: DeliverySettings
 ) -> str:
-    """Store an attempt's result, if this worker still holds the lease; returns the new state."""
+    """Store an attempt's result, if this worker still holds the lease; returns the new state
+    (``lease-lost`` when another worker took the delivery over meanwhile: its attempt decides)."""
     now = utcnow()
     values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "last_status": outcome.status,
                               "last_error": (outcome.error or "")[:MAX_ERROR_LENGTH] or None}
@@ -292,12 +293,12 @@ async def record_outcome(
         values.update(state="dead")
     else:
         values.update(state="pending", next_attempt_at=now + timedelta(seconds=backoff_seconds(job.attempts, settings)))
-    await conn.execute(
+    stored = await conn.execute(
         deliveries.update()
         .where(deliveries.c.id == job.delivery_id, deliveries.c.lease_owner == owner, deliveries.c.state == "delivering")
         .values(**values)
     )
-    return str(values["state"])
+    return str(values["state"]) if stored.rowcount else "lease-lost"
 
 
 # --------------------------------------------------------------------------- the worker
@@ -325,7 +326,6 @@ class DeliveryWorker:
         self.sender = Sender(settings, box, legacy)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._limit = asyncio.Semaphore(settings.concurrency)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="authshift-delivery")
@@ -370,8 +370,7 @@ class DeliveryWorker:
         return bool(jobs) or dispatched > 0
 
     async def _attempt(self, job: Job) -> None:
-        async with self._limit:
-            outcome = await self.sender.send(job)
+        outcome = await self.sender.send(job)
         async with self.engine.begin() as conn:
             state = await record_outcome(conn, job, outcome, owner=self.owner, settings=self.settings)
         log_method = log.info if outcome.delivered else log.warning
