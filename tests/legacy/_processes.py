@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -98,3 +99,39 @@ class ServerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
+
+
+class LegacyServer:
+    """What both legacy systems share: a ServerProcess in ``_server``, started by ``start()``.
+
+    Subclasses implement ``start()`` (returning self once the server answers).
+    """
+
+    _server: ServerProcess
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self._server.running
+
+    def stop(self) -> None:
+        """A real outage: the process is gone and its port refuses connections."""
+        self._server.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def ensure_running(self) -> Self:
+        return self if self.running else self.start()
+
+    def log(self) -> str:
+        return self._server.log_tail(200)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -21,7 +21,7 @@ import httpx
 
 from authshift.events.signing import generate_secret, signed_headers
 
-from ._processes import ServerProcess, free_port
+from ._processes import LegacyServer, ServerProcess, free_port
 
 APP_DIR = Path(__file__).resolve().parent / "django_app"
 
@@ -30,7 +30,7 @@ APP_DIR = Path(__file__).resolve().parent / "django_app"
 ALL_HASHERS = ("pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt", "scrypt", "md5")
 
 
-class DjangoLegacy:
+class DjangoLegacy(LegacyServer):
     """One legacy Django application: its own SQLite database, port and webhook secret."""
 
     def __init__(
@@ -55,10 +55,6 @@ class DjangoLegacy:
         self._server = ServerProcess("legacy Django app", self.directory / "django.log")
 
     # -- lifecycle -------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
     def start(self) -> DjangoLegacy:
         """Migrate the database and serve on this instance's port; returns once it answers."""
         env = {
@@ -77,18 +73,6 @@ class DjangoLegacy:
             health_url=f"{self.base_url}/healthz",
         )
         return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> DjangoLegacy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def log(self) -> str:
-        return self._server.log_tail(200)
 
     # -- signed HTTP -----------------------------------------------------------------------
     def post(

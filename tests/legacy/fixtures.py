@@ -14,66 +14,59 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from ._processes import LegacyServer
 from .django_legacy import DjangoLegacy
-from .oidc_idp import LegacyIdP, NodeUnavailable
+from .oidc_idp import LegacyIdP, NodeUnavailable, ensure_node_modules
+
+ServerT = TypeVar("ServerT", bound=LegacyServer)
+
+
+def _serving(server: ServerT) -> Iterator[ServerT]:
+    """Start the server for the fixture's lifetime; always stop it afterwards."""
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def _idp(directory: Path) -> LegacyIdP:
+    try:
+        ensure_node_modules()
+    except NodeUnavailable as missing:
+        print(f"legacy IdP tests skipped: {missing}")
+        pytest.skip(str(missing))
+    return LegacyIdP(directory)
 
 
 @pytest.fixture(scope="session")
 def _django_legacy_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DjangoLegacy]:
-    legacy = DjangoLegacy(tmp_path_factory.mktemp("django-legacy"))
-    try:
-        yield legacy.start()
-    finally:
-        legacy.stop()
+    yield from _serving(DjangoLegacy(tmp_path_factory.mktemp("django-legacy")))
 
 
 @pytest.fixture
 def django_legacy(_django_legacy_session: DjangoLegacy) -> DjangoLegacy:
-    if not _django_legacy_session.running:
-        _django_legacy_session.start()
-    return _django_legacy_session
+    return _django_legacy_session.ensure_running()
 
 
 @pytest.fixture
 def django_legacy_fresh(tmp_path: Path) -> Iterator[DjangoLegacy]:
-    legacy = DjangoLegacy(tmp_path / "django-legacy")
-    try:
-        yield legacy.start()
-    finally:
-        legacy.stop()
-
-
-def _start_idp(directory: Path) -> LegacyIdP:
-    try:
-        return LegacyIdP(directory).start()
-    except NodeUnavailable as missing:
-        print(f"legacy IdP tests skipped: {missing}")
-        pytest.skip(str(missing))
+    yield from _serving(DjangoLegacy(tmp_path / "django-legacy"))
 
 
 @pytest.fixture(scope="session")
 def _legacy_idp_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LegacyIdP]:
-    idp = _start_idp(tmp_path_factory.mktemp("legacy-idp"))
-    try:
-        yield idp
-    finally:
-        idp.stop()
+    yield from _serving(_idp(tmp_path_factory.mktemp("legacy-idp")))
 
 
 @pytest.fixture
 def legacy_idp(_legacy_idp_session: LegacyIdP) -> LegacyIdP:
-    if not _legacy_idp_session.running:
-        _legacy_idp_session.start()
-    return _legacy_idp_session
+    return _legacy_idp_session.ensure_running()
 
 
 @pytest.fixture
 def legacy_idp_fresh(tmp_path: Path) -> Iterator[LegacyIdP]:
-    idp = _start_idp(tmp_path / "legacy-idp")
-    try:
-        yield idp
-    finally:
-        idp.stop()
+    yield from _serving(_idp(tmp_path / "legacy-idp"))

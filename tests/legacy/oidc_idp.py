@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -24,17 +25,19 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin
 
 import httpx
 from joserfc.jwk import RSAKey
 
-from ._processes import ServerProcess, free_port
+from ._processes import LegacyServer, ServerProcess, free_port
 
 IDP_DIR = Path(__file__).resolve().parent / "oidc_idp"
 
 JWT_RESOURCE = "https://api.legacy.example/jwt"
 OPAQUE_RESOURCE = "https://api.legacy.example/opaque"
+# another API of the legacy system: validly signed JWTs whose audience authshift must not accept
+OTHER_JWT_RESOURCE = "https://api.other.example/jwt"
 RESOURCE_SCOPE = "api:read"
 
 DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -48,6 +51,7 @@ DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
      "email_verified": False, "name": "Carol Danvers", "given_name": "Carol", "family_name": "Danvers",
      "phone_number": "+14155550103"},
 )
+_LOGIN_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 DEFAULT_ACCESS_TOKEN_CLAIMS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
 
 
@@ -92,7 +96,7 @@ def _write_json(path: Path, value: Any) -> None:
     os.replace(temporary, path)
 
 
-class LegacyIdP:
+class LegacyIdP(LegacyServer):
     """One legacy OpenID provider process with its own port, keys, accounts and token store."""
 
     def __init__(
@@ -138,10 +142,6 @@ class LegacyIdP:
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
     def signing_kid(self) -> str:
         """The kid of the key that signs new tokens (the first key of the JWKS file)."""
         return str(self._keys[0]["kid"])
@@ -170,6 +170,7 @@ class LegacyIdP:
                 "resources": {
                     JWT_RESOURCE: {"format": "jwt", "scope": RESOURCE_SCOPE},
                     OPAQUE_RESOURCE: {"format": "opaque", "scope": RESOURCE_SCOPE},
+                    OTHER_JWT_RESOURCE: {"format": "jwt", "scope": RESOURCE_SCOPE},
                 },
                 "access_token_ttl": self.access_token_ttl,
                 "access_token_claims": list(self.access_token_claims),
@@ -186,22 +187,6 @@ class LegacyIdP:
             health_url=f"{self.issuer}/.well-known/openid-configuration",
         )
         return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> LegacyIdP:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def log(self) -> str:
-        return self._server.log_tail(200)
 
     def rotate_keys(self, keep_old: bool = True) -> str:
         """Restart signing with a new key (new kid); the old key stays published if ``keep_old``.
@@ -231,6 +216,11 @@ class LegacyIdP:
         raise KeyError(sub_or_email)
 
     # -- signing in ------------------------------------------------------------------------
+    def _client_credentials(self, short_lived: bool) -> tuple[str, str]:
+        if short_lived:
+            return self.short_client_id, self.short_client_secret
+        return self.client_id, self.client_secret
+
     def sign_in(
         self,
         sub_or_email: str,
@@ -243,13 +233,12 @@ class LegacyIdP:
         """Sign a user in through the login form; return the token endpoint's JSON response.
 
         ``resource`` selects the access token: JWT_RESOURCE (an RS256 JWT), OPAQUE_RESOURCE
-        (opaque, introspectable) or None (opaque, for the userinfo endpoint only).
+        (opaque, introspectable), OTHER_JWT_RESOURCE (a JWT for another audience) or None
+        (opaque, for the userinfo endpoint only).
         ``short_lived`` uses the client whose access tokens expire after short_access_token_ttl.
         Raises SignInFailed when the IdP refuses.
         """
-        client_id, client_secret = (
-            (self.short_client_id, self.short_client_secret) if short_lived else (self.client_id, self.client_secret)
-        )
+        client_id, client_secret = self._client_credentials(short_lived)
         scopes = scope.split()
         if resource is not None and RESOURCE_SCOPE not in scopes:
             scopes.append(RESOURCE_SCOPE)
@@ -266,20 +255,22 @@ class LegacyIdP:
         if resource is not None:
             params["resource"] = resource
         with httpx.Client(timeout=30.0) as browser:  # a fresh browser: its own cookies
-            response = browser.get(self.authorization_endpoint, params=params)
-            login_page = self._follow(browser, response)
-            if login_page.status_code != 200 or 'name="password"' not in login_page.text:
-                raise SignInFailed(f"no login form: {login_page.status_code} {login_page.text[:300]}")
-            action = urljoin(str(login_page.url), f"{urlsplit(str(login_page.url)).path}/login")
-            response = browser.post(action, data={"login": sub_or_email, "password": password})
+            login_page = self._browse(browser, browser.get(self.authorization_endpoint, params=params))
+            action = _LOGIN_FORM_ACTION.search(login_page.text) if isinstance(login_page, httpx.Response) else None
+            if action is None:
+                raise SignInFailed(f"no login form at the authorization endpoint: {login_page}")
+            response = browser.post(urljoin(self.issuer, action.group(1)),
+                                    data={"login": sub_or_email, "password": password})
             if response.status_code == 401:
                 raise SignInFailed("the legacy IdP refused the login or password")
-            callback = self._follow(browser, response)
-            query = parse_qs(urlsplit(str(callback.url)).query)
+            callback = self._browse(browser, response)
+            if not isinstance(callback, httpx.URL):
+                raise SignInFailed(f"no redirect back to the app: {callback.status_code} {callback.text[:300]}")
+            query = parse_qs(callback.query.decode())
             if "error" in query:
                 raise SignInFailed(f"authorization error: {query['error'][0]} {query.get('error_description', [''])[0]}")
             if query.get("state") != [state] or "code" not in query:
-                raise SignInFailed(f"unexpected redirect: {callback.url}")
+                raise SignInFailed(f"unexpected redirect: {callback}")
             form = {"grant_type": "authorization_code", "code": query["code"][0],
                     "redirect_uri": self.redirect_uri, "code_verifier": verifier}
             if resource is not None:
@@ -289,14 +280,26 @@ class LegacyIdP:
             raise SignInFailed(f"token endpoint: {tokens.status_code} {tokens.text}")
         return dict(tokens.json())
 
-    def _follow(self, browser: httpx.Client, response: httpx.Response) -> httpx.Response:
-        """Follow redirects within the IdP; stop at the first one leaving it (the app's callback)."""
+    def refresh(self, refresh_token: str, resource: str | None = JWT_RESOURCE, *, short_lived: bool = False) -> dict[str, Any]:
+        """A new access token from the refresh token of a sign-in (cheaper than signing in again)."""
+        auth = self._client_credentials(short_lived)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        if resource is not None:
+            form["resource"] = resource
+        response = httpx.post(self.token_endpoint, data=form, auth=auth, timeout=30.0)
+        if response.status_code != 200:
+            raise SignInFailed(f"token endpoint: {response.status_code} {response.text}")
+        return dict(response.json())
+
+    def _browse(self, browser: httpx.Client, response: httpx.Response) -> httpx.Response | httpx.URL:
+        """Follow redirects within the IdP, as a browser would; return the page reached, or the
+        URL of the first redirect that leaves the IdP (the app's callback)."""
         for _ in range(10):
             if not response.is_redirect:
                 return response
-            target = urljoin(str(response.url), response.headers["location"])
-            if not target.startswith(self.issuer + "/"):
-                return httpx.Response(200, request=httpx.Request("GET", target))
+            target = response.url.join(response.headers["location"])
+            if not str(target).startswith(self.issuer + "/"):
+                return target
             response = browser.get(target)
         raise SignInFailed("too many redirects")
 
@@ -312,6 +315,6 @@ class LegacyIdP:
 
     def revoke(self, token: str, *, short_lived: bool = False) -> None:
         """RFC 7009 revocation by the legacy app that got the token (as when a user signs out there)."""
-        auth = (self.short_client_id, self.short_client_secret) if short_lived else (self.client_id, self.client_secret)
+        auth = self._client_credentials(short_lived)
         response = httpx.post(self.revocation_endpoint, data={"token": token}, auth=auth, timeout=30.0)
         response.raise_for_status()

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -253,6 +254,15 @@ def test_a_replayed_webhook_id_is_applied_once(django_legacy: DjangoLegacy, alic
     assert entries[0]["event"]["data"]["user"]["given_name"] == "First"
 
 
+def test_concurrent_deliveries_of_one_event_apply_it_once(django_legacy: DjangoLegacy) -> None:
+    name = unique("race")
+    body = event("user.created", {"id": unique("usr_"), "email": f"{name}@example.com"})
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: writeback(django_legacy, body).json()["status"], range(6)))
+    assert sorted(answers) == ["created"] + ["duplicate"] * 5
+    assert [u["email"] for u in django_legacy.users()].count(f"{name}@example.com") == 1
+
+
 def test_events_without_a_user_are_recorded_and_ignored(django_legacy: DjangoLegacy) -> None:
     body = {"type": "import.completed", "id": unique("evt_"), "timestamp": int(time.time()), "data": {"job": "j1"}}
     response = writeback(django_legacy, body)
@@ -309,3 +319,9 @@ def test_pbkdf2_iterations_follow_the_configuration(tmp_path: Path) -> None:
         legacy.create_user("few", "few@example.com", "pw")
         assert legacy.get_user("few@example.com")["password"].startswith("pbkdf2_sha256$1234$")
         assert legacy.post("/authshift/verify", {"login_id": "few", "password": "pw"}).status_code == 200
+
+
+def test_unknown_paths_and_methods_answer_plainly(django_legacy: DjangoLegacy) -> None:
+    missing = httpx.get(f"{django_legacy.base_url}/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert httpx.get(django_legacy.verify_url).status_code == 405

@@ -12,7 +12,7 @@ from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidKeyIdErr
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from .oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, LegacyIdP, SignInFailed
+from .oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, OTHER_JWT_RESOURCE, LegacyIdP, SignInFailed
 
 pytestmark = pytest.mark.legacy
 
@@ -64,6 +64,24 @@ def test_each_sign_in_gets_a_distinct_token(legacy_idp: LegacyIdP) -> None:
     second = legacy_idp.sign_in("BOB@legacy.example", "bob-password")["access_token"]
     assert decode(legacy_idp, first).claims["jti"] != decode(legacy_idp, second).claims["jti"]
     assert decode(legacy_idp, second).claims["sub"] == "legacy-user-bob"
+
+
+def test_another_resource_gets_a_jwt_with_its_own_audience(legacy_idp: LegacyIdP) -> None:
+    token = legacy_idp.sign_in("alice@legacy.example", "alice-password", resource=OTHER_JWT_RESOURCE)["access_token"]
+    assert decode(legacy_idp, token).claims["aud"] == OTHER_JWT_RESOURCE
+
+
+def test_a_refresh_token_yields_new_access_tokens(legacy_idp: LegacyIdP) -> None:
+    tokens = legacy_idp.sign_in("bob@legacy.example", "bob-password")
+    jwt_claims = decode(legacy_idp, legacy_idp.refresh(tokens["refresh_token"])["access_token"]).claims
+    assert jwt_claims["sub"] == "legacy-user-bob" and jwt_claims["aud"] == JWT_RESOURCE
+    with pytest.raises(SignInFailed, match="invalid_target"):  # only the resource signed in for
+        legacy_idp.refresh(tokens["refresh_token"], resource=OPAQUE_RESOURCE)
+    opaque_tokens = legacy_idp.sign_in("bob@legacy.example", "bob-password", resource=OPAQUE_RESOURCE)
+    opaque = legacy_idp.refresh(opaque_tokens["refresh_token"], resource=OPAQUE_RESOURCE)["access_token"]
+    assert legacy_idp.introspect(opaque)["sub"] == "legacy-user-bob"
+    with pytest.raises(SignInFailed, match="invalid_grant"):
+        legacy_idp.refresh("not-a-refresh-token")
 
 
 def test_a_tampered_jwt_fails_verification(legacy_idp: LegacyIdP) -> None:

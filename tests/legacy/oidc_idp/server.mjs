@@ -34,12 +34,24 @@ const introspectors = new Set(config.introspection_clients.map((client) => clien
 // Storage: oidc-provider's adapter interface over a Map, replayed from a JSON-lines journal so a
 // restart (key rotation, simulated outage) keeps sessions, grants and opaque tokens.
 const store = new Map(); // "Model:id" -> { payload, expiresAt }
+const lookups = new Map(); // "Model:uid:<uid>" and "Model:userCode:<code>" -> "Model:id"
 const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode',
   'BackchannelAuthenticationRequest']);
 
+function lookupKeys(key, payload) {
+  const model = key.slice(0, key.indexOf(':'));
+  return ['uid', 'userCode'].filter((field) => payload?.[field])
+    .map((field) => `${model}:${field}:${payload[field]}`);
+}
+
 function applyEntry(entry) {
-  if (entry.op === 'set') store.set(entry.key, { payload: entry.payload, expiresAt: entry.expiresAt });
-  else store.delete(entry.key);
+  for (const lookup of lookupKeys(entry.key, store.get(entry.key)?.payload)) lookups.delete(lookup);
+  if (entry.op === 'set') {
+    store.set(entry.key, { payload: entry.payload, expiresAt: entry.expiresAt });
+    for (const lookup of lookupKeys(entry.key, entry.payload)) lookups.set(lookup, entry.key);
+  } else {
+    store.delete(entry.key);
+  }
 }
 
 if (existsSync(config.store_path)) {
@@ -82,14 +94,8 @@ class JournalAdapter {
   }
 
   findBy(field, value) {
-    const prefix = `${this.model}:`;
-    for (const key of store.keys()) {
-      if (key.startsWith(prefix)) {
-        const payload = live(key);
-        if (payload?.[field] === value) return payload;
-      }
-    }
-    return undefined;
+    const key = lookups.get(`${this.model}:${field}:${value}`);
+    return key === undefined ? undefined : live(key);
   }
 
   async findByUid(uid) {

@@ -9,3 +9,6 @@ urlpatterns = [
     path("authshift/writeback", views.writeback),
     path("_control/users", views.control_users),
 ]
+
+handler404 = "legacy_users.views.not_found"
+handler500 = "legacy_users.views.server_error"

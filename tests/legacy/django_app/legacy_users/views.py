@@ -74,6 +74,14 @@ def signed_json_endpoint(view: Callable[[HttpRequest, dict[str, Any], str], Json
     return wrapper
 
 
+def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _error(404, "not_found", "no such endpoint")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _error(500, "server_error", "the legacy application failed")
+
+
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
