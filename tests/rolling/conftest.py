@@ -82,9 +82,7 @@ def _legacy_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Django
 @pytest.fixture
 def legacy(_legacy_session: DjangoLegacy) -> DjangoLegacy:
     """The legacy Django app, running at the start of every test (a test may stop it)."""
-    if not _legacy_session.running:
-        _legacy_session.start()
-    return _legacy_session
+    return _legacy_session.ensure_running()
 
 
 @pytest.fixture
