@@ -80,6 +80,10 @@ def test_a_server_killed_mid_delivery_loses_no_event(
             listed = httpx.get(f"{server.url}{API}/deliveries", headers=headers, params={"limit": 100}).json()
             return all(d["state"] == "delivered" for d in listed["deliveries"]) and len(listed["deliveries"]) == 10
         eventually_sync(all_delivered, timeout=30)
+    except AssertionError:
+        print("--- receiver got", [(r.path, r.json()["id"]) for r in receiver.requests])
+        print("--- server log\n" + server.log()[-6000:])
+        raise
     finally:
         server.stop()
 
