@@ -11,9 +11,12 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from authshift.events.signing import InvalidWebhookSecret, signed_headers
 
 DEFAULT_PORT = 8000
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./authshift.db"
@@ -50,6 +53,27 @@ class HashConfigSettings(_Section):
     mem_cost: int
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Events an older version of the application needs to keep its own copy of users current.
+DEFAULT_WRITEBACK_EVENTS = [
+    "user.created", "user.updated", "user.deleted", "user.disabled", "user.enabled", "password.changed",
+    "user.migrated",
+]
+
+
+def check_outbound_url(url: str, *, allow_http: bool, what: str) -> str:
+    """An absolute http(s) URL without credentials; plain http only to loopback unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{what} must be an absolute https:// URL")
+    if parts.username or parts.password:
+        raise ValueError(f"{what} must not carry credentials (the requests are signed instead)")
+    if parts.scheme == "http" and not allow_http and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{what} must use https (plain http is accepted for 127.0.0.1/localhost only)")
+    return url
+
+
 class LegacySettings(_Section):
     """The legacy system's endpoints for rolling migration (``[migration.legacy]``)."""
 
@@ -58,9 +82,30 @@ class LegacySettings(_Section):
     writeback_url: str | None = None
     secret: SecretStr | None = None
     signup_url: str | None = None  # where sign-up pages send people while new_signups = "legacy"
-    timeout_seconds: float = 2.0
-    breaker_failures: int = 5
-    breaker_reset_seconds: float = 30.0
+    timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    allow_http: bool = False  # plain http to a host other than loopback (a private network)
+    writeback_events: list[str] = Field(default_factory=lambda: list(DEFAULT_WRITEBACK_EVENTS))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.verify_url or self.lookup_url or self.writeback_url)
+
+    @model_validator(mode="after")
+    def _urls_and_secret(self) -> LegacySettings:
+        for name in ("verify_url", "lookup_url", "writeback_url"):
+            url = getattr(self, name)
+            if url is not None:
+                check_outbound_url(url, allow_http=self.allow_http, what=f"migration.legacy.{name}")
+        if self.configured:
+            if self.secret is None:
+                raise ValueError("migration.legacy.secret (whsec_<base64>) is required: every legacy call is signed")
+            try:
+                signed_headers(self.secret.get_secret_value(), b"")
+            except InvalidWebhookSecret as exc:
+                raise ValueError(f"migration.legacy.secret: {exc}") from None
+        return self
 
 
 class CohortSettings(_Section):
@@ -72,6 +117,12 @@ class CohortSettings(_Section):
     percentage: float | None = Field(default=None, ge=0, le=100)
     attributes: dict[str, Any] = {}
     action: Literal["migrate", "legacy"]
+
+    @model_validator(mode="after")
+    def _has_a_rule(self) -> CohortSettings:
+        if not (self.email_domains or self.login_ids or self.percentage is not None or self.attributes):
+            raise ValueError("a cohort needs email_domains, login_ids, percentage or attributes")
+        return self
 
 
 class TokenExchangeIssuerSettings(_Section):
@@ -110,11 +161,39 @@ class TokenExchangeSettings(_Section):
     admin_sessions_enabled: bool = False
 
 
+class DeliverySettings(_Section):
+    """Outbox delivery to webhook endpoints and the legacy write-back URL (``[delivery]``)."""
+
+    worker: bool = True  # run the delivery worker in this process
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    # deliveries claimed and sent in parallel per round; claiming no more than can be sent at once
+    # means a lease never runs out while its delivery waits for a free slot
+    batch_size: int = Field(default=16, ge=1, le=200)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_max_seconds: float = Field(default=3 * 3600.0, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    allow_insecure_webhook_urls: bool = False  # http:// webhooks to 127.0.0.1/localhost (tests, local dev)
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_request(self) -> DeliverySettings:
+        if self.lease_seconds <= self.timeout_seconds:
+            raise ValueError("delivery.lease_seconds must be longer than delivery.timeout_seconds")
+        return self
+
+
 class MigrationSettings(_Section):
     new_signups: Literal["authshift", "legacy"] = "authshift"
     legacy: LegacySettings = LegacySettings()
     cohorts: list[CohortSettings] = []
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
+
+    @model_validator(mode="after")
+    def _attribute_cohorts_can_look_up(self) -> MigrationSettings:
+        if any(c.attributes for c in self.cohorts) and not self.legacy.lookup_url:
+            raise ValueError("cohorts with attributes need migration.legacy.lookup_url (the record they match)")
+        return self
 
 
 PasswordClass = Literal["lowercase", "uppercase", "digit", "symbol"]
@@ -225,6 +304,7 @@ class Settings(BaseSettings):
     password_policy: PasswordPolicySettings = PasswordPolicySettings()
     password_reset: PasswordResetSettings = PasswordResetSettings()
     smtp: SmtpSettings = SmtpSettings()
+    delivery: DeliverySettings = DeliverySettings()
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
 

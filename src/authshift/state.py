@@ -10,6 +10,7 @@ from authshift.accounts.context import AccountsContext, build_accounts_context
 from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
 from authshift.passwords.service import set_hashing_threads
+from authshift.migration.legacy import LegacyClient
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
@@ -21,6 +22,7 @@ class AppState:
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
+    legacy_client: LegacyClient | None = None  # the one connector (and breaker) of this process
 
     async def close(self) -> None:
         await self.engine.dispose()

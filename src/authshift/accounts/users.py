@@ -241,7 +241,7 @@ async def update_user(
     user = await get_user(conn, user_id)
     await emit(conn, "user.updated", {"user": user, "changed": sorted(k for k in patch if k != "password")}, subject=str(user_id))
     if "password" in patch:
-        await emit(conn, "password.changed", {"user_id": str(user_id)}, subject=str(user_id))
+        await emit(conn, "password.changed", {"user_id": str(user_id), "user": user}, subject=str(user_id))
     return user
 
 
@@ -288,7 +288,7 @@ async def set_password(
     if stored is not None:
         await conn.execute(users.update().where(users.c.id == user_id).values(password_migration=None))
     if emit_event:
-        await emit(conn, "password.changed", {"user_id": str(user_id)}, subject=str(user_id))
+        await emit(conn, "password.changed", {"user_id": str(user_id), "user": await get_user(conn, user_id)}, subject=str(user_id))
 
 
 async def set_disabled(conn: AsyncConnection, user_id: uuid.UUID, disabled: bool, reason: str | None = None) -> dict[str, Any]:

@@ -24,6 +24,10 @@ events = sa.Table(
     sa.Column("occurred_at", UtcDateTime, nullable=False, index=True),
     sa.Column("subject", sa.Text),
     sa.Column("data", JSONType, nullable=False),
+    # Set once the delivery fan-out has created this event's deliveries (events/delivery.py).
+    sa.Column("dispatched_at", UtcDateTime),
+    sa.Index("ix_events_undispatched", "id", sqlite_where=sa.text("dispatched_at IS NULL"),
+             postgresql_where=sa.text("dispatched_at IS NULL")),
 )
 
 

@@ -18,13 +18,16 @@ def get_state(request: Request) -> AppState:
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+    """One transaction per request: committed when the handler returns, rolled back when it raises.
+
+    Function scope: the commit happens before the response is sent, so a client never sees a
+    success whose commit then fails or is cut off (FastAPI's default runs it after sending)."""
     async with get_state(request).engine.begin() as conn:
         yield conn
 
 
 State = Annotated[AppState, Depends(get_state)]
-Conn = Annotated[AsyncConnection, Depends(transaction)]
+Conn = Annotated[AsyncConnection, Depends(transaction, scope="function")]
 
 
 async def admin_key(request: Request) -> AdminKey:
