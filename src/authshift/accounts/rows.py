@@ -199,46 +199,59 @@ def assemble_record(
 ) -> dict[str, Any]:
     """A user as a record (the import format), with ``id`` and ``migration_state``.
 
-    Secrets (password hash, TOTP secrets) appear only with ``include_secrets`` (and a context to
-    decrypt them). Absent values are omitted, so the record re-imports as it was.
+    Every record this returns is a valid import record, so it re-imports as it was:
+    absent values are omitted, and secrets appear only with ``include_secrets`` (the password hash
+    as stored, TOTP factors with their decrypted secrets, which needs ``ctx``). Without secrets a
+    TOTP factor is left out entirely: a factor without its secret is not a valid record entry.
+    Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
+
+    Export calls this for every user, so it avoids work it does not need (it is on the hot path).
     """
+    get = user.get
     rec: dict[str, Any] = {"id": str(user["id"])}
-    for key in ("external_id", "source"):
-        if user.get(key) is not None:
-            rec[key] = user[key]
+    value = get("external_id")
+    if value is not None:
+        rec["external_id"] = value
+    value = get("source")
+    if value is not None:
+        rec["source"] = value
     for ident in identities:
-        rec[ident["kind"]] = ident["raw"]
-        flag = LOGIN_ID_FIELDS.get(ident["kind"])
+        kind = ident["kind"]
+        rec[kind] = ident["raw"]
+        flag = LOGIN_ID_FIELDS[kind]
         if flag:
             rec[flag] = bool(ident["verified"])
     for col in CLAIM_COLUMNS:
-        if user.get(col) is not None:
-            rec[col] = user[col]
-    rec["custom_attributes"] = user.get("custom_attributes") or {}
-    rec["roles"] = list(user.get("roles") or [])
-    rec["groups"] = list(user.get("groups") or [])
-    rec["disabled"] = bool(user.get("disabled"))
-    if user.get("disabled_reason"):
-        rec["disabled_reason"] = user["disabled_reason"]
+        value = get(col)
+        if value is not None:
+            rec[col] = value
+    rec["custom_attributes"] = get("custom_attributes") or {}
+    rec["roles"] = list(get("roles") or ())
+    rec["groups"] = list(get("groups") or ())
+    rec["disabled"] = bool(get("disabled"))
+    value = get("disabled_reason")
+    if value:
+        rec["disabled_reason"] = value
     for key in ("created_at", "updated_at", "last_login_at"):
-        if user.get(key) is not None:
-            rec[key] = iso(user[key])
+        value = get(key)
+        if value is not None:
+            rec[key] = iso(value)
     rec["migration_state"] = user["migration_state"]
     if federated:
         rec["identities"] = [
-            {k: v for k, v in (("provider", f["provider"]), ("subject", f["subject"]), ("email", f.get("email"))) if v is not None}
+            {"provider": f["provider"], "subject": f["subject"], "email": f["email"]}
+            if f.get("email") is not None else {"provider": f["provider"], "subject": f["subject"]}
             for f in federated
         ]
     mfa: dict[str, Any] = {}
-    if totp:
-        if include_secrets and ctx is not None:
-            mfa["totp"] = [
-                {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
-                 "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
-                for t in totp
-            ]
-        else:
-            mfa["totp"] = [{"algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]} for t in totp]
+    if totp and include_secrets:
+        if ctx is None:
+            raise ValueError("exporting TOTP secrets needs the accounts context (to decrypt them)")
+        mfa["totp"] = [
+            {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
+             "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
+            for t in totp
+        ]
     for o in otp:
         mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
     if mfa:
