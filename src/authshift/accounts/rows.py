@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -171,11 +172,18 @@ def password_spec(rec_password: Any) -> Any:
     return rec_password
 
 
+@functools.cache
+def _structured_formats() -> frozenset[str]:
+    from authshift.passwords import formats
+
+    return frozenset(f.name for f in formats() if f.structured)
+
+
 def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored password back in the record's password shape."""
     value: str = row["value"]
     out: dict[str, Any]
-    if value.startswith("{"):
+    if row["format"] in _structured_formats():  # stored as the canonical JSON of the object given
         out = dict(json.loads(value))
     else:
         out = {"hash": value}
