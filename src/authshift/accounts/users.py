@@ -255,7 +255,7 @@ async def read_record_batches(
     it runs are not half-included; run it in one read-only transaction (``snapshot``) for a
     consistent view of users that change meanwhile.
     """
-    upper = (await conn.execute(sa.select(sa.func.max(users.c.id)))).scalar()
+    upper = (await conn.execute(sa.select(users.c.id).order_by(users.c.id.desc()).limit(1))).scalar()  # no max(uuid) in PostgreSQL
     after: uuid.UUID | None = None
     while upper is not None:
         q = _user_query().where(users.c.id <= upper, *where).order_by(users.c.id).limit(batch_size)
