@@ -122,8 +122,8 @@ async def _claim(state: AppState, owner: str) -> dict[str, Any] | None:
         return job
 
 
-async def _update(state: AppState, job_id: uuid.UUID, owner: str, **values: Any) -> None:
-    async with state.engine.begin() as conn:
+async def _update(app_state: AppState, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
+    async with app_state.engine.begin() as conn:
         await conn.execute(
             export_jobs.update().where(export_jobs.c.id == job_id, export_jobs.c.lease_owner == owner).values(**values)
         )
