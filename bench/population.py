@@ -144,8 +144,9 @@ async def _pg_copy(conn: asyncpg.Connection, table: str, columns: tuple[str, ...
 async def populate_postgres_async(dsn: str, n: int, password_hash: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        for codec in ("json", "jsonb"):
-            await conn.set_type_codec(codec, encoder=lambda v: v, decoder=json.loads, schema="pg_catalog")
+        # COPY is binary: jsonb's binary form is a version byte then the JSON text.
+        await conn.set_type_codec("jsonb", encoder=lambda v: b"\x01" + v.encode(), decoder=lambda b: json.loads(b[1:]),
+                                  schema="pg_catalog", format="binary")
         async with conn.transaction():
             for users, idents, pws, feds in _chunks(n, password_hash):
                 await _pg_copy(conn, "users", USER_COLUMNS, users)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -30,6 +31,7 @@ def _sqlite_begin(conn: Any) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_database_url(url)
+    kwargs.setdefault("json_deserializer", orjson.loads)  # same values as json.loads, several times faster
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
