@@ -23,10 +23,10 @@ AUTH0_USER_KEYS = {
 AUTH0_ALGORITHMS = {"argon2", "bcrypt", "hmac", "ldap", "md4", "md5", "sha1", "sha256", "sha512", "pbkdf2", "scrypt"}
 # Formats Auth0 has no algorithm for (or only in a layout authshift does not rewrite yet).
 NOT_FOR_AUTH0 = {
-    "django_bcrypt_sha256", "django_scrypt", "werkzeug_scrypt", "werkzeug_pbkdf2", "md5_crypt", "apr_md5_crypt",
+    "django_bcrypt_sha256", "md5_crypt", "apr_md5_crypt",
     "sha256_crypt", "sha512_crypt", "phpass", "drupal7_sha512", "drupal7_upgraded_md5", "wordpress_bcrypt",
     "ldap_sha256", "ldap_salted_sha256", "ldap_sha384", "ldap_salted_sha384", "ldap_sha512", "ldap_salted_sha512",
-    "ldap_crypt", "keycloak", "firebase_scrypt", "aspnet_identity", "sha224", "sha384",
+    "ldap_crypt", "firebase_scrypt", "aspnet_identity", "sha224", "sha384",
 }
 
 

@@ -80,6 +80,25 @@ def _django_pbkdf2(value: str) -> dict[str, Any]:
     return _pbkdf2_phc(algorithm.removeprefix("pbkdf2_"), int(rounds), salt.encode("utf-8"), _decode_b64(key))
 
 
+def _werkzeug_pbkdf2(value: str) -> dict[str, Any]:
+    method, salt, hex_hash = value.split("$")
+    _, digest, rounds = method.split(":")
+    if digest not in ("sha1", "sha256", "sha512"):
+        raise Unmappable(f"Auth0's PBKDF2 is read here for sha1, sha256 and sha512 only, not {digest}")
+    return _pbkdf2_phc(digest, int(rounds), salt.encode("utf-8"), bytes.fromhex(hex_hash))
+
+
+def _werkzeug_scrypt(value: str) -> dict[str, Any]:
+    method, salt, hex_hash = value.split("$")
+    _, n, r, p = method.split(":")
+    return _scrypt_object(salt.encode("utf-8"), bytes.fromhex(hex_hash), int(n), int(r), int(p))
+
+
+def _django_scrypt(value: str) -> dict[str, Any]:
+    _, n, salt, r, p, key = value.split("$")
+    return _scrypt_object(salt.encode("utf-8"), _decode_b64(key), int(n), int(r), int(p))
+
+
 def _atlassian(value: str) -> dict[str, Any]:
     raw = _decode_b64(value[len("{PKCS5S2}"):])
     return _pbkdf2_phc("sha1", 10000, raw[:16], raw[16:])
@@ -200,10 +219,20 @@ _STRING_CONVERTERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "pbkdf2_sha1": _pbkdf2_string, "pbkdf2_sha256": _pbkdf2_string, "pbkdf2_sha512": _pbkdf2_string,
     "django_pbkdf2_sha256": _django_pbkdf2, "django_pbkdf2_sha1": _django_pbkdf2,
     "atlassian_pbkdf2_sha1": _atlassian,
+    "werkzeug_pbkdf2": _werkzeug_pbkdf2, "werkzeug_scrypt": _werkzeug_scrypt, "django_scrypt": _django_scrypt,
     "django_md5": _django_digest("md5"), "django_sha1": _django_digest("sha1"),
     "django_unsalted_md5": _django_digest("md5"), "django_unsalted_sha1": _django_digest("sha1"),
     "scrypt": _scrypt_phc,
 }
+
+
+def _keycloak_object(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Keycloak credential as authshift stores it; Keycloak's PBKDF2 variants map onto Auth0's."""
+    algorithm = str(obj.get("credential_algorithm", "")).lower()
+    digest = {"pbkdf2": "sha1", "pbkdf2-sha256": "sha256", "pbkdf2-sha512": "sha512"}.get(algorithm)
+    if digest is None:
+        raise Unmappable(f"Auth0 cannot verify Keycloak {algorithm or 'unknown'} credentials")
+    return _pbkdf2_phc(digest, int(obj["hash_iterations"]), _decode_b64(obj["salt"]), _decode_b64(obj["value"]))
 
 
 def _object_converter(algorithm: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
@@ -214,6 +243,8 @@ def _object_converter(algorithm: str) -> Callable[[Mapping[str, Any]], dict[str,
         return _pbkdf2_object
     if key == "scrypt":
         return _scrypt_structured
+    if key == "keycloak":
+        return _keycloak_object
     if key in ("md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"):
         return _digest_object
     return None
