@@ -99,9 +99,31 @@ async def test_export_then_authshift_import_reproduces_every_user(app: Any, popu
         await new.close()
 
 
-async def test_exported_users_sign_in_through_the_hosted_login(app: Any, population: list[Member]) -> None:
-    login = pytest.importorskip("authshift.accounts.login", reason="hosted login (branch pages) is not merged here yet")
-    del login  # the lead extends this with the login flow once the sign-in service is on this branch
+async def test_exported_users_sign_in_after_the_move(app: Any, population: list[Member], settings_env: dict[str, str],
+                                                   fresh_db_url: str, tmp_path: Path) -> None:
+    """Users moved by export + re-create sign in to the new instance with their original passwords
+    (the sign-in service the hosted login page calls)."""
+    login = pytest.importorskip("authshift.accounts.login", reason="the sign-in service (branch oidc) is not merged here yet")
+    out = tmp_path / "users.ndjson"
+    assert (await export_to(app.state.authshift, out, include_secrets=True)).users == len(population)
+    new = await fresh_state(fresh_db_url, tmp_path)
+    try:
+        async with new.engine.begin() as conn:
+            for obj in read_ndjson(out):
+                await svc.create_user(conn, record_to_json(parse_record(obj).record), ctx=new.accounts)
+        signed_in = 0
+        for m in population:
+            if m.password is None or m.email is None or "formats.example.com" not in m.email:
+                continue  # the two users with every field are disabled: they must not sign in
+            result = await login.login(new, m.email, m.password)
+            assert result.outcome == login.LoginOutcome.OK and result.user_id == m.id, m.format
+            assert (await login.login(new, m.email, m.password + "x")).outcome == login.LoginOutcome.FAILED
+            signed_in += 1
+        assert signed_in == len(passwords.formats())
+        disabled = next(m for m in population if m.email and m.email.startswith("Full."))
+        assert (await login.login(new, disabled.email or "", disabled.password or "")).outcome == login.LoginOutcome.FAILED
+    finally:
+        await new.close()
 
 
 async def test_without_the_flag_no_secret_leaves(app: Any, population: list[Member], tmp_path: Path) -> None:

@@ -118,7 +118,10 @@ def export(
                 batch_size=batch_size,
             )
 
-    summary = run(go)
+    try:
+        summary = run(go)
+    except OSError as exc:  # the disk filled up, the file cannot be created...: nothing was left behind
+        fail(f"cannot write the export: {exc.strerror or exc}")
     _print_summary(console, summary, options, out)
     if summary.issues and report is None:
         console.print("  (add --report FILE to list them)")

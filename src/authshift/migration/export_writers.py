@@ -53,19 +53,11 @@ def _project(records: Sequence[dict[str, Any]], fields: tuple[str, ...] | None) 
     return [{k: rec[k] for k in fields if k in rec} for rec in records]
 
 
-class NdjsonWriter:
-    media_type, suffix = "application/x-ndjson", ".ndjson"
-
-    def __init__(self, fields: tuple[str, ...] | None) -> None:
-        self.fields = fields
+class _Writer:
+    """Defaults: nothing before or after the records, nothing to report."""
 
     def begin(self) -> bytes:
         return b""
-
-    def write(self, records: Sequence[dict[str, Any]]) -> bytes:
-        lines = [dumps(rec) for rec in _project(records, self.fields)]
-        lines.append(b"")
-        return b"\n".join(lines)
 
     def end(self) -> bytes:
         return b""
@@ -74,7 +66,19 @@ class NdjsonWriter:
         return []
 
 
-class CsvWriter:
+class NdjsonWriter(_Writer):
+    media_type, suffix = "application/x-ndjson", ".ndjson"
+
+    def __init__(self, fields: tuple[str, ...] | None) -> None:
+        self.fields = fields
+
+    def write(self, records: Sequence[dict[str, Any]]) -> bytes:
+        lines = [dumps(rec) for rec in _project(records, self.fields)]
+        lines.append(b"")
+        return b"\n".join(lines)
+
+
+class CsvWriter(_Writer):
     media_type, suffix = "text/csv", ".csv"
 
     def __init__(self, fields: tuple[str, ...] | None) -> None:
@@ -95,14 +99,8 @@ class CsvWriter:
             rows.append([cells.get(c, "") for c in self.columns])
         return self._rows(rows)
 
-    def end(self) -> bytes:
-        return b""
 
-    def take_issues(self) -> list[dict[str, Any]]:
-        return []
-
-
-class Auth0Writer:
+class Auth0Writer(_Writer):
     media_type, suffix = "application/json", ".json"
 
     def __init__(self) -> None:
