@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from authshift.state import AppState, build_state
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
 from tests.exports.population import Member, populate
 from tests.support.databases import PostgresDatabase, SqliteTemplate
+from tests.support.servers import run_cli
 
 
 @pytest.fixture
@@ -64,8 +67,14 @@ async def export_to(state: AppState, path: Path, **options: Any) -> ExportSummar
                               actor="tests", report=report, batch_size=7)
 
 
+async def cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """The real ``authshift`` command, run from an async test without blocking its event loop
+    (the app's background workers keep committing, so they never hold SQLite's lock meanwhile)."""
+    return await asyncio.to_thread(run_cli, args, env, **kwargs)
+
+
 def read_ndjson(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-__all__ = ["TEST_ENCRYPTION_KEY", "TEST_SECRET", "export_to", "fresh_env", "fresh_state", "read_ndjson"]
+__all__ = ["TEST_ENCRYPTION_KEY", "TEST_SECRET", "cli", "export_to", "fresh_env", "fresh_state", "read_ndjson"]

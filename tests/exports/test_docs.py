@@ -14,8 +14,8 @@ import pyrage
 from pyrage import x25519
 
 from authshift.migration.records import parse_record
+from tests.exports.conftest import cli
 from tests.exports.population import Member
-from tests.support.servers import run_cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "export.md"
 
@@ -41,7 +41,7 @@ async def test_every_cli_example_runs(app: Any, population: list[Member], settin
         args = [str(identity.to_public()) if a == "$BACKUP_KEY" else a for a in args]
         if args[0] == "import" and importlib.util.find_spec("authshift.migration.bulk_import") is None:
             continue  # the import command is on its own branch until it is merged
-        result = run_cli(args, settings_env, cwd=tmp_path)
+        result = await cli(args, settings_env, cwd=tmp_path)
         assert result.returncode == 0, f"{args}: {result.stderr}"
         ran += 1
     assert ran >= 5

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from pyrage import x25519
 
 from authshift.storage.tables import audit_log
+from tests.exports.conftest import cli
 from tests.exports.population import TOTP_SECRET, Member
-from tests.support.servers import run_cli
 
 
 def _decrypt(path: Path, identity: x25519.Identity) -> bytes:
@@ -28,10 +28,10 @@ async def test_encrypted_export_decrypts_to_the_plain_export(app: Any, populatio
                                                             tmp_path: Path) -> None:
     alice, bob = x25519.Identity.generate(), x25519.Identity.generate()
     plain, sealed = tmp_path / "plain.ndjson", tmp_path / "sealed.ndjson.age"
-    assert run_cli(["export", str(plain), "--include-secrets"], settings_env).returncode == 0
+    assert (await cli(["export", str(plain), "--include-secrets"], settings_env)).returncode == 0
     recipients = tmp_path / "recipients.txt"
     recipients.write_text(f"# backup key\n{bob.to_public()}\n\n")
-    result = run_cli(["export", str(sealed), "--include-secrets", "--encrypt-to", str(alice.to_public()),
+    result = await cli(["export", str(sealed), "--include-secrets", "--encrypt-to", str(alice.to_public()),
                       "--recipient-file", str(recipients)], settings_env)
     assert result.returncode == 0, result.stderr
     raw = sealed.read_bytes()
@@ -49,10 +49,10 @@ async def test_encrypted_export_decrypts_to_the_plain_export(app: Any, populatio
 async def test_every_export_is_audited_without_secrets(app: Any, population: list[Member], settings_env: dict[str, str],
                                                       tmp_path: Path) -> None:
     key = x25519.Identity.generate().to_public()
-    result = run_cli(["export", str(tmp_path / "s.ndjson.age"), "--include-secrets", "--filter", "role=admin",
+    result = await cli(["export", str(tmp_path / "s.ndjson.age"), "--include-secrets", "--filter", "role=admin",
                       "--encrypt-to", str(key)], settings_env)
     assert result.returncode == 0, result.stderr
-    assert run_cli(["export", str(tmp_path / "p.csv"), "--format", "csv"], settings_env).returncode == 0
+    assert (await cli(["export", str(tmp_path / "p.csv"), "--format", "csv"], settings_env)).returncode == 0
     rows = [r for r in await _audit_rows(app.state.authshift) if r.action == "users.export"]
     assert len(rows) == 2
     secret_row, plain_row = rows

@@ -14,7 +14,7 @@ from authshift.errors import InvalidInput
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.records import parse_record
 from authshift.migration.sources.native import iter_native
-from tests.exports.conftest import export_to, read_ndjson
+from tests.exports.conftest import cli, export_to, read_ndjson
 from tests.exports.population import Member
 from tests.support.servers import run_cli
 
@@ -124,7 +124,7 @@ def test_cli_rejects_a_missing_directory(settings_env: dict[str, str], tmp_path:
 
 
 async def test_cli_writes_to_standard_output(app: Any, population: list[Member], settings_env: dict[str, str]) -> None:
-    result = run_cli(["export", "-", "--filter", "source=formats", "--fields", "email"], settings_env)
+    result = await cli(["export", "-", "--filter", "source=formats", "--fields", "email"], settings_env)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and all(set(r) <= {"id", "email"} for r in lines)

@@ -15,9 +15,8 @@ from authshift import passwords
 from authshift.accounts import users as svc
 from authshift.migration.records import parse_record, record_to_json
 from authshift.storage.tables import passwords as passwords_table
-from tests.exports.conftest import export_to, fresh_env, fresh_state, read_ndjson
+from tests.exports.conftest import cli, export_to, fresh_env, fresh_state, read_ndjson
 from tests.exports.population import TOTP_SECRET, Member
-from tests.support.servers import run_cli
 
 
 def _by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -55,7 +54,7 @@ async def test_export_then_create_reproduces_every_user(app: Any, population: li
     """The exported lines are valid import records; created again through the user service they
     export identically (ids, claims, identities, flags, timestamps, state, hashes, TOTP)."""
     out = tmp_path / "users.ndjson"
-    result = run_cli(["export", str(out), "--include-secrets"], settings_env)
+    result = await cli(["export", str(out), "--include-secrets"], settings_env)
     assert result.returncode == 0, result.stderr
     before = read_ndjson(out)
     assert len(before) == len(population)
@@ -84,12 +83,16 @@ async def test_export_then_create_reproduces_every_user(app: Any, population: li
 async def test_export_then_authshift_import_reproduces_every_user(app: Any, population: list[Member], settings_env: dict[str, str],
                                                                   fresh_db_url: str, tmp_path: Path) -> None:
     out = tmp_path / "users.ndjson"
-    assert run_cli(["export", str(out), "--include-secrets"], settings_env).returncode == 0
+    assert (await cli(["export", str(out), "--include-secrets"], settings_env)).returncode == 0
     env = fresh_env(fresh_db_url, tmp_path)
-    imported = run_cli(["import", str(out), "--format", "native"], env, timeout=600)
-    assert imported.returncode == 0, imported.stderr
+    # import matches users by one identifier per run (email by default): users without an email
+    # come in on the following runs, which skip the ones already there.
+    for identifier in ("email", "preferred_username", "external_id"):
+        imported = await cli(["import", str(out), "--format", "native", "--identifier", identifier,
+                              "--report", str(tmp_path / f"import-{identifier}.ndjson")], env, timeout=600)
+        assert imported.returncode == 0, imported.stderr
     again = tmp_path / "again.ndjson"
-    exported = run_cli(["export", str(again), "--include-secrets"], env)
+    exported = await cli(["export", str(again), "--include-secrets"], env)
     assert exported.returncode == 0, exported.stderr
     assert_same_users(read_ndjson(out), read_ndjson(again))
     new = await fresh_state(fresh_db_url, tmp_path)
@@ -117,7 +120,8 @@ async def test_exported_users_sign_in_after_the_move(app: Any, population: list[
                 continue  # the two users with every field are disabled: they must not sign in
             result = await login.login(new, m.email, m.password)
             assert result.outcome == login.LoginOutcome.OK and result.user_id == m.id, m.format
-            assert (await login.login(new, m.email, m.password + "x")).outcome == login.LoginOutcome.FAILED
+            if signed_in < 3:  # a wrong password fails (a few suffice: every hash is checked both ways above)
+                assert (await login.login(new, m.email, m.password + "x")).outcome == login.LoginOutcome.FAILED
             signed_in += 1
         assert signed_in == len(passwords.formats())
         disabled = next(m for m in population if m.email and m.email.startswith("Full."))

@@ -94,8 +94,9 @@ async def _claim(state: AppState, owner: str) -> dict[str, Any] | None:
         export_jobs.c.state == "queued",
         sa.and_(export_jobs.c.state == "running", export_jobs.c.lease_expires_at < now),
     )
-    async with state.engine.connect() as conn:  # a cheap look first: no write lock while idle
-        if (await conn.execute(sa.select(export_jobs.c.id).where(claimable).limit(1))).first() is None:
+    async with state.engine.connect() as probe:  # a read-only look first: no write lock while idle
+        probe = await probe.execution_options(readonly=True)
+        if (await probe.execute(sa.select(export_jobs.c.id).where(claimable).limit(1))).first() is None:
             return None
     async with state.engine.begin() as conn:
         q = sa.select(export_jobs).where(claimable).order_by(export_jobs.c.created_at).limit(1)
