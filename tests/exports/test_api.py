@@ -73,6 +73,11 @@ async def test_secrets_need_the_secrets_scope(
     assert (await client.get(secret_job["download"], headers=plain_headers)).status_code == 403
     body = (await client.get(secret_job["download"], headers=admin_headers)).text
     assert TOTP_SECRET in body
+    url = f"/api/admin/v1/exports/{secret_job['id']}"
+    assert (await client.delete(url, headers=plain_headers)).status_code == 403
+    assert (await client.delete(url, headers=admin_headers)).status_code == 204
+    assert (await client.get(url, headers=admin_headers)).status_code == 404
+    assert (await client.get(secret_job["download"], headers=admin_headers)).status_code == 404
     assert (await client.post("/api/admin/v1/exports", json={})).status_code == 401
 
 

@@ -35,7 +35,7 @@ from authshift.state import AppState
 from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
-__all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "get_export_job", "job_view", "run_one_job", "start_export_worker"]
+__all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "delete_export_job", "get_export_job", "job_view", "run_one_job", "start_export_worker"]
 
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
@@ -69,6 +69,14 @@ async def get_export_job(conn: AsyncConnection, job_id: uuid.UUID) -> dict[str, 
     if row is None:
         raise NotFound(f"no export job with id {job_id}")
     return dict(row)
+
+
+async def delete_export_job(conn: AsyncConnection, job: dict[str, Any]) -> None:
+    """Remove a finished job's files (they may hold password hashes) and its row."""
+    for column in ("file_path", "report_path"):
+        if job.get(column):
+            Path(job[column]).unlink(missing_ok=True)
+    await conn.execute(export_jobs.delete().where(export_jobs.c.id == job["id"]))
 
 
 def job_view(job: dict[str, Any]) -> dict[str, Any]:

@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import FileResponse
 
 from authshift.audit import record_audit
 from authshift.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from authshift.http.deps import Admin, Conn, State
-from authshift.migration.export_jobs import create_export_job, get_export_job, job_view, wake_workers
+from authshift.migration.export_jobs import create_export_job, delete_export_job, get_export_job, job_view, wake_workers
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_writers import writer_for
 from authshift.security.admin_keys import SCOPE_EXPORT_SECRETS, AdminKey
@@ -90,3 +90,15 @@ async def download_export(key: Admin, conn: Conn, job_id: uuid.UUID) -> FileResp
 async def download_report(key: Admin, conn: Conn, job_id: uuid.UUID) -> FileResponse:
     _, path = await _finished_file(key, conn, job_id, "report_path")
     return FileResponse(path, media_type="application/x-ndjson", filename=f"authshift-export-{job_id}.report.ndjson")
+
+
+@router.delete("/{job_id}", status_code=204, summary="Delete a finished export and its files from the server")
+async def delete_export(key: Admin, conn: Conn, job_id: uuid.UUID) -> Response:
+    job = await get_export_job(conn, job_id)
+    if job["options"].get("include_secrets"):
+        _require_secrets_scope(key)
+    if job["state"] in ("queued", "running"):
+        raise Conflict(f"the export is {job['state']}; delete it once it has finished", state=job["state"])
+    await delete_export_job(conn, job)
+    await record_audit(conn, actor=actor_of(key), action="users.export.delete", target=str(job_id), details={})
+    return Response(status_code=204)
