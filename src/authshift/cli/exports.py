@@ -99,7 +99,7 @@ def export(
     options = _options(fmt, fields, filters, include_secrets, encrypt_to, recipient_file)
     target = _target(out)
     report_target = _target(str(report)) if report is not None else None
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
 
     async def go(state: AppState) -> ExportSummary:
         output: ExportOutput = open_output(target, options.recipients)
