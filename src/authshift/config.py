@@ -296,6 +296,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     encryption_key: SecretStr | None = None
     secrets_file: Path = Path("authshift.secrets.json")
+    data_dir: Path = Path("authshift-data")  # files authshift writes: export results, uploaded imports
     log_level: str = "info"
     log_format: Literal["json", "console"] = "console"
     passwords: PasswordSettings = PasswordSettings()

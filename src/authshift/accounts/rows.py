@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -172,11 +173,18 @@ def password_spec(rec_password: Any) -> Any:
     return rec_password
 
 
+@functools.cache
+def _structured_formats() -> frozenset[str]:
+    from authshift.passwords import formats
+
+    return frozenset(f.name for f in formats() if f.structured)
+
+
 def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored password back in the record's password shape."""
     value: str = row["value"]
     out: dict[str, Any]
-    if value.startswith("{"):
+    if row["format"] in _structured_formats():  # stored as the canonical JSON of the object given
         out = dict(json.loads(value))
     else:
         out = {"hash": value}
@@ -200,48 +208,61 @@ def assemble_record(
 ) -> dict[str, Any]:
     """A user as a record (the import format), with ``id`` and ``migration_state``.
 
-    Secrets (password hash, TOTP secrets) appear only with ``include_secrets`` (and a context to
-    decrypt them). Absent values are omitted, so the record re-imports as it was.
+    Every record this returns is a valid import record, so it re-imports as it was:
+    absent values are omitted, and secrets appear only with ``include_secrets`` (the password hash
+    as stored, TOTP factors with their decrypted secrets, which needs ``ctx``). Without secrets a
+    TOTP factor is left out entirely: a factor without its secret is not a valid record entry.
+    Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
+
+    Export calls this for every user, so it avoids work it does not need (it is on the hot path).
     """
+    get = user.get
     rec: dict[str, Any] = {"id": str(user["id"])}
-    for key in ("external_id", "source"):
-        if user.get(key) is not None:
-            rec[key] = user[key]
+    value = get("external_id")
+    if value is not None:
+        rec["external_id"] = value
+    value = get("source")
+    if value is not None:
+        rec["source"] = value
     for ident in identities:
-        rec[ident["kind"]] = ident["raw"]
-        flag = LOGIN_ID_FIELDS.get(ident["kind"])
+        kind = ident["kind"]
+        rec[kind] = ident["raw"]
+        flag = LOGIN_ID_FIELDS[kind]
         if flag:
             rec[flag] = bool(ident["verified"])
     for col in CLAIM_COLUMNS:
-        if user.get(col) is not None:
-            rec[col] = user[col]
-    rec["custom_attributes"] = user.get("custom_attributes") or {}
-    rec["roles"] = list(user.get("roles") or [])
-    rec["groups"] = list(user.get("groups") or [])
-    rec["disabled"] = bool(user.get("disabled"))
-    if user.get("disabled_reason"):
-        rec["disabled_reason"] = user["disabled_reason"]
+        value = get(col)
+        if value is not None:
+            rec[col] = value
+    rec["custom_attributes"] = get("custom_attributes") or {}
+    rec["roles"] = list(get("roles") or ())
+    rec["groups"] = list(get("groups") or ())
+    rec["disabled"] = bool(get("disabled"))
+    value = get("disabled_reason")
+    if value:
+        rec["disabled_reason"] = value
     for key in ("created_at", "updated_at", "last_login_at"):
-        if user.get(key) is not None:
-            rec[key] = iso(user[key])
+        value = get(key)
+        if value is not None:
+            rec[key] = iso(value)
     rec["migration_state"] = user["migration_state"]
     if user.get("password_migration"):
         rec["password_migration"] = user["password_migration"]
     if federated:
         rec["identities"] = [
-            {k: v for k, v in (("provider", f["provider"]), ("subject", f["subject"]), ("email", f.get("email"))) if v is not None}
+            {"provider": f["provider"], "subject": f["subject"], "email": f["email"]}
+            if f.get("email") is not None else {"provider": f["provider"], "subject": f["subject"]}
             for f in federated
         ]
     mfa: dict[str, Any] = {}
-    if totp:
-        if include_secrets and ctx is not None:
-            mfa["totp"] = [
-                {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
-                 "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
-                for t in totp
-            ]
-        else:
-            mfa["totp"] = [{"algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]} for t in totp]
+    if totp and include_secrets:
+        if ctx is None:
+            raise ValueError("exporting TOTP secrets needs the accounts context (to decrypt them)")
+        mfa["totp"] = [
+            {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
+             "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
+            for t in totp
+        ]
     for o in otp:
         mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
     if mfa:

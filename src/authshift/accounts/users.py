@@ -7,14 +7,16 @@ transaction to the caller, so an event written with ``emit`` commits or rolls ba
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift import passwords
 from authshift.accounts.context import AccountsContext
@@ -29,6 +31,7 @@ from authshift.events.outbox import emit
 from authshift.storage.tables import (
     federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
 )
+from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
 MAX_PAGE = 500
@@ -109,6 +112,109 @@ async def create_user(
     return user_id
 
 
+# --- reading users as records -------------------------------------------------------------------
+#
+# Ids are read as the driver returns them (32 hex characters on SQLite, a UUID on PostgreSQL) and
+# turned into text once per user: building UUID objects for every related row is a measurable
+# share of an export of a million users. Each related table is read once per batch of users.
+
+_RELATED_COLUMNS: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
+    "identities": (identities, ("kind", "raw", "verified")),
+    "federated": (federated_identities, ("provider", "subject", "email")),
+    "totp": (totp_factors, ("secret_encrypted", "algorithm", "digits", "period")),
+    "otp": (otp_factors, ("channel", "destination")),
+}
+_PASSWORD_COLUMNS = ("format", "value", "must_change", "expire_at")
+WITHHELD_PASSWORD, WITHHELD_TOTP, WITHHELD_RECOVERY_CODES = "password", "mfa.totp", "mfa.recovery_codes"
+
+
+def _raw_id(column: Any, label: str = "key") -> Any:
+    return sa.type_coerce(column, sa.String).label(label)
+
+
+def id_text(raw: Any) -> str:
+    """A user id as the driver returned it, as the canonical UUID text."""
+    if type(raw) is str and len(raw) == 32:
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return str(raw)
+
+
+def _as_uuid(raw: Any) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+
+
+@dataclass
+class _Related:
+    """The related rows of a batch of users, grouped by raw user id."""
+
+    rows: dict[str, dict[Any, list[dict[str, Any]]]]
+    passwords: dict[Any, dict[str, Any]]
+    recovery_codes: dict[Any, int]
+
+
+async def _grouped(conn: AsyncConnection, table: sa.Table, names: Sequence[str], scope: Any) -> dict[Any, list[dict[str, Any]]]:
+    q = sa.select(_raw_id(table.c.user_id), *(table.c[n] for n in names)).where(scope(table)).order_by(table.c.id)
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for key, *values in (await conn.execute(q)).all():
+        item = dict(zip(names, values))
+        found = out.get(key)
+        if found is None:
+            out[key] = [item]
+        else:
+            found.append(item)
+    return out
+
+
+async def _load_related(conn: AsyncConnection, scope: Any, *, include_secrets: bool) -> _Related:
+    """Each related table read once for the users ``scope(table)`` selects."""
+    rows = {name: await _grouped(conn, table, names, scope) for name, (table, names) in _RELATED_COLUMNS.items()}
+    pw_names = _PASSWORD_COLUMNS if include_secrets else ()
+    q = sa.select(_raw_id(passwords_table.c.user_id), *(passwords_table.c[n] for n in pw_names)).where(scope(passwords_table))
+    pws = {key: dict(zip(pw_names, values)) for key, *values in (await conn.execute(q)).all()}
+    q = (
+        sa.select(_raw_id(recovery_codes.c.user_id), sa.func.count())
+        .where(scope(recovery_codes), recovery_codes.c.used_at.is_(None))
+        .group_by(recovery_codes.c.user_id)
+    )
+    codes = {key: int(count) for key, count in (await conn.execute(q)).all()}
+    return _Related(rows, pws, codes)
+
+
+_USER_COLUMNS = tuple(c.name for c in users.columns if c.name != "id")
+
+
+def _user_query() -> sa.Select[Any]:
+    return sa.select(_raw_id(users.c.id), *(users.c[n] for n in _USER_COLUMNS))
+
+
+def _assemble(
+    user_rows: Sequence[Sequence[Any]], related: _Related, *, include_secrets: bool, ctx: AccountsContext | None,
+    withheld: Counter[str] | None = None,
+) -> list[dict[str, Any]]:
+    idents, feds, totps, otps = (related.rows[n] for n in ("identities", "federated", "totp", "otp"))
+    empty: list[dict[str, Any]] = []
+    records = []
+    for key, *values in user_rows:
+        user = dict(zip(_USER_COLUMNS, values))
+        user["id"] = id_text(key)
+        totp = totps.get(key, empty)
+        password = related.passwords.get(key)
+        records.append(
+            assemble_record(
+                user, idents.get(key, empty), feds.get(key, empty), password=password, totp=totp,
+                otp=otps.get(key, empty), ctx=ctx, include_secrets=include_secrets,
+            )
+        )
+        if withheld is not None:
+            if not include_secrets and password is not None:
+                withheld[WITHHELD_PASSWORD] += 1
+            if not include_secrets and totp:
+                withheld[WITHHELD_TOTP] += 1
+            if key in related.recovery_codes:
+                withheld[WITHHELD_RECOVERY_CODES] += 1
+    return records
+
+
 async def load_records(
     conn: AsyncConnection,
     user_ids: Sequence[uuid.UUID],
@@ -120,32 +226,73 @@ async def load_records(
     if not user_ids:
         return []
     ids = list(user_ids)
-    user_rows = {r["id"]: r for r in (await conn.execute(sa.select(users).where(users.c.id.in_(ids)))).mappings()}
+    found = (await conn.execute(_user_query().where(users.c.id.in_(ids)))).all()
+    related = await _load_related(conn, lambda t: t.c.user_id.in_(ids), include_secrets=include_secrets)
+    by_id = {r["id"]: r for r in _assemble(found, related, include_secrets=include_secrets, ctx=ctx)}
+    return [by_id[str(uid)] for uid in ids if str(uid) in by_id]
 
-    async def grouped(table: sa.Table, *order: Any) -> dict[uuid.UUID, list[Mapping[str, Any]]]:
-        out: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        q = sa.select(table).where(table.c.user_id.in_(ids)).order_by(*order)
-        for r in (await conn.execute(q)).mappings():
-            out.setdefault(r["user_id"], []).append(r)
-        return out
 
-    idents = await grouped(identities, identities.c.id)
-    feds = await grouped(federated_identities, federated_identities.c.id)
-    totps = await grouped(totp_factors, totp_factors.c.id)
-    otps = await grouped(otp_factors, otp_factors.c.id)
-    pws = await grouped(passwords_table, passwords_table.c.user_id) if include_secrets else {}
-    records = []
-    for uid in ids:
-        if uid not in user_rows:
-            continue
-        pw = pws.get(uid)
-        records.append(
-            assemble_record(
-                user_rows[uid], idents.get(uid, []), feds.get(uid, []), password=pw[0] if pw else None,
-                totp=totps.get(uid, []), otp=otps.get(uid, []), ctx=ctx, include_secrets=include_secrets,
-            )
-        )
-    return records
+@dataclass
+class RecordBatch:
+    """One batch of an export: the records, and how many users had a secret left out of them
+    (``withheld["password"]`` users have a password hash that was not included, and so on)."""
+
+    records: list[dict[str, Any]]
+    withheld: Counter[str]
+
+
+async def read_record_batches(
+    conn: AsyncConnection,
+    *,
+    where: Sequence[Any] = (),
+    include_secrets: bool = False,
+    ctx: AccountsContext | None = None,
+    batch_size: int = 5000,
+) -> AsyncIterator[RecordBatch]:
+    """Every user matching ``where`` as records, oldest id first, in batches (flat memory).
+
+    Keyset pagination by id up to the highest id present when it starts, so users created while
+    it runs are not half-included; run it in one read-only transaction (``snapshot``) for a
+    consistent view of users that change meanwhile.
+    """
+    upper = (await conn.execute(sa.select(users.c.id).order_by(users.c.id.desc()).limit(1))).scalar()  # no max(uuid) in PostgreSQL
+    after: uuid.UUID | None = None
+    while upper is not None:
+        q = _user_query().where(users.c.id <= upper, *where).order_by(users.c.id).limit(batch_size)
+        if after is not None:
+            q = q.where(users.c.id > after)
+        found = (await conn.execute(q)).all()
+        if not found:
+            return
+        low, high = after, _as_uuid(found[-1][0])
+
+        def scope(table: sa.Table, low: uuid.UUID | None = low, high: uuid.UUID = high) -> Any:
+            bounds = [users.c.id <= high] if low is None else [users.c.id > low, users.c.id <= high]
+            if where:  # only the matching users: a selective filter must not read every row in range
+                return table.c.user_id.in_(sa.select(users.c.id).where(*bounds, *where))
+            column = table.c.user_id
+            return sa.and_(column <= high) if low is None else sa.and_(column > low, column <= high)
+
+        related = await _load_related(conn, scope, include_secrets=include_secrets)
+        withheld: Counter[str] = Counter()
+        yield RecordBatch(_assemble(found, related, include_secrets=include_secrets, ctx=ctx, withheld=withheld), withheld)
+        if len(found) < batch_size:
+            return
+        after = high
+
+
+@asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A read-only transaction that sees one consistent state of the database for its whole life
+    (PostgreSQL: REPEATABLE READ; SQLite: one deferred read transaction, which in WAL mode reads
+    one snapshot and never blocks writers)."""
+    async with engine.connect() as conn:
+        if is_postgres(conn):
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            conn = await conn.execution_options(readonly=True)
+        async with conn.begin():
+            yield conn
 
 
 async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> dict[str, Any]:
@@ -157,15 +304,32 @@ async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class UserFilter:
+    """Which users to list or export; every condition given must hold. Ranges include their
+    start (``*_after``) and exclude their end (``*_before``); ``role`` and ``group`` match users
+    whose roles or groups contain that name."""
+
     email: str | None = None
     external_id: str | None = None
     migration_state: str | None = None
     source: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    role: str | None = None
+    group: str | None = None
 
 
-def filter_conditions(f: UserFilter) -> list[Any]:
+def json_array_contains(column: Any, value: str, dialect: str) -> Any:
+    """``value`` is an element of the JSON array in ``column`` (PostgreSQL jsonb ``@>``, which an
+    index can serve; SQLite ``json_each``)."""
+    if dialect == "postgresql":
+        return column.op("@>")(sa.func.jsonb_build_array(sa.literal(value, sa.Text)))
+    elements = sa.func.json_each(column).table_valued("value").alias("elements")
+    return sa.exists(sa.select(sa.literal(1)).select_from(elements).where(elements.c.value == value))
+
+
+def filter_conditions(f: UserFilter, *, dialect: str) -> list[Any]:
     conds: list[Any] = []
     if f.email:
         try:
@@ -181,10 +345,18 @@ def filter_conditions(f: UserFilter) -> list[Any]:
         conds.append(users.c.migration_state == f.migration_state)
     if f.source:
         conds.append(users.c.source == f.source)
-    if f.created_after:
-        conds.append(users.c.created_at >= f.created_after)
-    if f.created_before:
-        conds.append(users.c.created_at < f.created_before)
+    for column, after, before in (
+        (users.c.created_at, f.created_after, f.created_before),
+        (users.c.updated_at, f.updated_after, f.updated_before),
+    ):
+        if after:
+            conds.append(column >= after)
+        if before:
+            conds.append(column < before)
+    if f.role:
+        conds.append(json_array_contains(users.c.roles, f.role, dialect))
+    if f.group:
+        conds.append(json_array_contains(users.c.groups, f.group, dialect))
     return conds
 
 
@@ -193,7 +365,7 @@ async def list_users(
 ) -> tuple[list[dict[str, Any]], uuid.UUID | None]:
     """One page of users ordered by id (time-ordered); returns the page and the next cursor."""
     limit = max(1, min(limit, MAX_PAGE))
-    q = sa.select(users.c.id).where(*filter_conditions(f)).order_by(users.c.id).limit(limit + 1)
+    q = sa.select(users.c.id).where(*filter_conditions(f, dialect=conn.dialect.name)).order_by(users.c.id).limit(limit + 1)
     if after is not None:
         q = q.where(users.c.id > after)
     ids = list((await conn.execute(q)).scalars())

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -33,6 +33,7 @@ def _sqlite_begin(conn: Any) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_database_url(url)
+    kwargs.setdefault("json_deserializer", orjson.loads)  # same values as json.loads, several times faster
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

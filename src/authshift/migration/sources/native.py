@@ -31,6 +31,7 @@ __all__ = [
     "csv_cells_to_object",
     "iter_native",
     "iter_objects",
+    "json_to_csv_row",
     "read",
     "record_to_csv_row",
 ]
@@ -60,8 +61,13 @@ def csv_cells_to_object(cells: dict[str, str]) -> tuple[dict[str, Any], list[Fie
 
 def record_to_csv_row(record: UserRecord) -> dict[str, str]:
     """The CSV cells of a record (absent fields are missing keys: write them as empty cells)."""
+    return json_to_csv_row(record_to_json(record))
+
+
+def json_to_csv_row(obj: dict[str, Any]) -> dict[str, str]:
+    """The CSV cells of a record already in its JSON form (what export holds)."""
     row: dict[str, str] = {}
-    for name, value in record_to_json(record).items():
+    for name, value in obj.items():
         if name in CSV_JSON_FIELDS:
             row[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         elif isinstance(value, bool):

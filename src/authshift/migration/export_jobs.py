@@ -1,0 +1,225 @@
+"""Export jobs: the admin API queues an export, a background worker runs it with ``export_users``.
+
+A job is claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several authshift
+processes can share the table; SQLite's writers are serialised anyway) and the lease is renewed
+while the export runs. A job whose process died is claimed again when its lease runs out and
+rerun from the start (the file only appears when an export succeeds, so a rerun is safe); after
+``MAX_ATTEMPTS`` it is marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authshift.errors import AuthshiftError, NotFound
+from authshift.ids import uuid7
+from authshift.logs import get_logger
+from authshift.migration.export import export_users
+from authshift.migration.export_options import ExportOptions, parse_export_options
+from authshift.migration.export_output import open_output
+from authshift.migration.export_tables import export_jobs
+from authshift.migration.export_writers import writer_for
+from authshift.state import AppState
+from authshift.storage.db import is_postgres
+from authshift.storage.types import utcnow
+
+__all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "delete_export_job", "get_export_job", "job_view", "run_one_job", "start_export_worker"]
+
+LEASE_SECONDS = 60.0
+MAX_ATTEMPTS = 3
+POLL_SECONDS = 2.0
+log = get_logger("authshift.exports")
+_wakeups: set[asyncio.Event] = set()
+
+
+def exports_dir(state: AppState) -> Path:
+    return Path(state.settings.data_dir) / "exports"
+
+
+async def create_export_job(conn: AsyncConnection, options: ExportOptions, *, actor: str) -> uuid.UUID:
+    job_id = uuid7()
+    await conn.execute(
+        export_jobs.insert().values(
+            id=job_id, state="queued", options=options.as_dict(), actor=actor, created_at=utcnow(), attempts=0, users=0,
+        )
+    )
+    return job_id
+
+
+def wake_workers() -> None:
+    """Tell this process's workers a job was queued (other processes find it on their next poll)."""
+    for event in _wakeups:
+        event.set()
+
+
+async def get_export_job(conn: AsyncConnection, job_id: uuid.UUID) -> dict[str, Any]:
+    row = (await conn.execute(sa.select(export_jobs).where(export_jobs.c.id == job_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no export job with id {job_id}")
+    return dict(row)
+
+
+async def delete_export_job(conn: AsyncConnection, job: dict[str, Any]) -> None:
+    """Remove a finished job's files (they may hold password hashes) and its row."""
+    for column in ("file_path", "report_path"):
+        if job.get(column):
+            Path(job[column]).unlink(missing_ok=True)
+    await conn.execute(export_jobs.delete().where(export_jobs.c.id == job["id"]))
+
+
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of a job (never a path on the server)."""
+    iso = lambda v: v.isoformat().replace("+00:00", "Z") if v else None  # noqa: E731
+    summary = job.get("summary") or {}
+    return {
+        "id": str(job["id"]), "state": job["state"], "options": job["options"],
+        "created_at": iso(job["created_at"]), "started_at": iso(job["started_at"]), "finished_at": iso(job["finished_at"]),
+        "counts": {
+            "total": job["total"], "users": job["users"], "written": summary.get("written"),
+            "issues": summary.get("issues"), "withheld": summary.get("withheld", {}),
+        },
+        "bytes": summary.get("bytes"), "attempts": job["attempts"], "error": job["error"],
+        "download": f"/api/admin/v1/exports/{job['id']}/download" if job["state"] == "completed" else None,
+        "report": f"/api/admin/v1/exports/{job['id']}/report" if job.get("report_path") and job["state"] == "completed" else None,
+    }
+
+
+async def _claim(state: AppState, owner: str) -> dict[str, Any] | None:
+    now = utcnow()
+    claimable = sa.or_(
+        export_jobs.c.state == "queued",
+        sa.and_(export_jobs.c.state == "running", export_jobs.c.lease_expires_at < now),
+    )
+    async with state.engine.connect() as probe:  # a read-only look first: no write lock while idle
+        probe = await probe.execution_options(readonly=True)
+        if (await probe.execute(sa.select(export_jobs.c.id).where(claimable).limit(1))).first() is None:
+            return None
+    async with state.engine.begin() as conn:
+        q = sa.select(export_jobs).where(claimable).order_by(export_jobs.c.created_at).limit(1)
+        if is_postgres(conn):
+            q = q.with_for_update(skip_locked=True)
+        row = (await conn.execute(q)).mappings().first()
+        if row is None:
+            return None
+        job = dict(row)
+        if job["attempts"] >= MAX_ATTEMPTS:
+            await conn.execute(
+                export_jobs.update().where(export_jobs.c.id == job["id"]).values(
+                    state="failed", finished_at=now, lease_owner=None,
+                    error=f"gave up after {job['attempts']} attempts (the process running it stopped each time)",
+                )
+            )
+            return None
+        await conn.execute(
+            export_jobs.update().where(export_jobs.c.id == job["id"]).values(
+                state="running", started_at=now, lease_owner=owner, attempts=job["attempts"] + 1,
+                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS), users=0,
+            )
+        )
+        return job
+
+
+async def _update(app_state: AppState, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
+    async with app_state.engine.begin() as conn:
+        await conn.execute(
+            export_jobs.update().where(export_jobs.c.id == job_id, export_jobs.c.lease_owner == owner).values(**values)
+        )
+
+
+async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
+    raw = job["options"]
+    options = parse_export_options(
+        format=raw["format"], fields=raw["fields"], filters=raw["filters"], include_secrets=raw["include_secrets"],
+        encrypt_to=raw["encrypt_to"] or None,
+    )
+    directory = exports_dir(state)
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = writer_for(options.format, options.fields).suffix + (".age" if options.encrypted else "")
+    path = directory / f"{job['id']}{suffix}"
+    report_path = directory / f"{job['id']}.report.ndjson" if options.format == "auth0" else None
+    progress = {"done": 0, "total": None}
+
+    def on_progress(done: int, total: int) -> None:
+        progress["done"], progress["total"] = done, total
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 4)
+            await _update(state, job["id"], owner, users=progress["done"], total=progress["total"],
+                          lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
+
+    beat = asyncio.create_task(heartbeat())
+    try:
+        summary = await export_users(
+            state.engine, options, open_output(path, options.recipients), ctx=state.accounts, actor=job["actor"],
+            report=open_output(report_path) if report_path else None, progress=on_progress,
+        )
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+    await _update(
+        state, job["id"], owner, state="completed", finished_at=utcnow(), users=summary.users, total=progress["total"],
+        summary=summary.as_dict(), file_path=str(path), report_path=str(report_path) if report_path else None,
+        lease_owner=None, lease_expires_at=None,
+    )
+
+
+async def run_one_job(state: AppState, owner: str | None = None) -> bool:
+    """Claim and run one job; False when there was none. Failures are recorded on the job."""
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    job = await _claim(state, owner)
+    if job is None:
+        return False
+    try:
+        await _run(state, job, owner)
+    except asyncio.CancelledError:
+        raise  # the process is stopping: the lease runs out and another worker takes the job
+    except Exception as exc:  # noqa: BLE001 - every failure ends up on the job, not in the void
+        log.error("export job failed", job_id=str(job["id"]), error_type=type(exc).__name__)
+        # Only our own errors' messages are shown: a driver's error can quote query parameters.
+        reason = exc.detail if isinstance(exc, AuthshiftError) else f"{type(exc).__name__} (details in the server log)"
+        await _update(state, job["id"], owner, state="failed", finished_at=utcnow(), lease_owner=None, error=reason[:500])
+    return True
+
+
+async def start_export_worker(state: AppState) -> Callable[[], Awaitable[None]]:
+    """The background worker (registered in ``app.BACKGROUND``); returns its stop function."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    wakeup = asyncio.Event()
+    _wakeups.add(wakeup)
+
+    async def loop() -> None:
+        while True:
+            try:
+                if await run_one_job(state, owner):
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the worker
+                log.error("export worker error", error_type=type(exc).__name__)
+            wakeup.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+
+    task = asyncio.create_task(loop(), name="authshift-export-worker")
+
+    async def stop() -> None:
+        _wakeups.discard(wakeup)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop
