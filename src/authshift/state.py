@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -12,6 +13,9 @@ from authshift.config import Settings
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
+if TYPE_CHECKING:
+    from authshift.migration.token_exchange.issuers import IssuerRegistry
+
 
 @dataclass
 class AppState:
@@ -20,8 +24,11 @@ class AppState:
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
+    token_exchange: IssuerRegistry | None = field(default=None, repr=False)  # built on first exchange
 
     async def close(self) -> None:
+        if self.token_exchange is not None:
+            await self.token_exchange.aclose()
         await self.engine.dispose()
 
 
