@@ -241,6 +241,37 @@ class MigrationSettings(_Section):
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
 
 
+class OidcSettings(_Section):
+    """The OpenID Connect provider (``[oidc]``): token lifetimes, signing and the browser session."""
+
+    access_token_ttl_seconds: int = Field(default=600, gt=0)
+    id_token_ttl_seconds: int = Field(default=600, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, gt=0)
+    authorization_code_ttl_seconds: int = Field(default=60, gt=0)
+    session_ttl_seconds: int = Field(default=14 * 86400, gt=0)
+    login_flow_ttl_seconds: int = Field(default=900, gt=0)
+    signing_alg: Literal["RS256", "ES256"] = "RS256"
+    session_cookie: str = "authshift_session"
+
+    @property
+    def max_token_ttl_seconds(self) -> int:
+        """How long a signing key must stay published after it stops signing."""
+        return max(self.access_token_ttl_seconds, self.id_token_ttl_seconds)
+
+
+class ThrottleSettings(_Section):
+    """Brute-force protection (``[throttle]``): attempts per account and per client IP, per window.
+
+    Counters live in the database, so every process sharing it shares them.
+    """
+
+    enabled: bool = True
+    account_max_attempts: int = Field(default=10, gt=0)
+    account_window_seconds: int = Field(default=900, gt=0)
+    ip_max_attempts: int = Field(default=100, gt=0)
+    ip_window_seconds: int = Field(default=900, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything authshift reads from its environment. Secrets are ``SecretStr`` and never printed."""
 
@@ -260,6 +291,8 @@ class Settings(BaseSettings):
     passwords: PasswordSettings = PasswordSettings()
     hash_configs: dict[str, HashConfigSettings] = {}
     migration: MigrationSettings = MigrationSettings()
+    oidc: OidcSettings = OidcSettings()
+    throttle: ThrottleSettings = ThrottleSettings()
 
     @field_validator("database_url")
     @classmethod

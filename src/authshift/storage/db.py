@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from authshift.config import async_database_url
 
@@ -43,3 +46,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def is_postgres(engine_or_conn: Any) -> bool:
     return bool(engine_or_conn.dialect.name == "postgresql")
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A read-only transaction (plain BEGIN on SQLite: it does not take the write lock)."""
+    async with engine.connect() as conn:
+        await conn.execution_options(readonly=True)
+        async with conn.begin():
+            yield conn

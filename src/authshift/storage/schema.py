@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from authshift.events import outbox  # noqa: F401  (registers the events table)
 from authshift.migration.token_exchange import tables as token_exchange_tables  # noqa: F401
+from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
+from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 

@@ -1,0 +1,273 @@
+"""The sign-in path, as a service (no HTTP): login ID + password -> a typed result.
+
+1. Throttle: the attempt is counted per account and per client IP *before* anything is verified;
+   over a limit the answer is ``THROTTLED`` and no hash is computed.
+2. Look up the identity with the normalised login ID (``accounts.users.find_user_id``).
+3. Verify the stored password with ``authshift.passwords`` (off the event loop). A legacy hash
+   that verifies is replaced by a native argon2id hash, once (a conditional update; a failed
+   rehash is logged and never stops the sign-in). An ``imported`` user becomes ``migrated`` and
+   ``user.migrated`` is emitted.
+4. Unknown login ID, or a local user without a usable password: the legacy system is asked when
+   one is configured (``AppState.legacy``, rolling migration); otherwise a dummy hash is verified,
+   so an unknown user costs the same time as a wrong password.
+5. Disabled users fail like a wrong password. Then: ``NEEDS_TOTP`` when the user has a TOTP
+   factor, ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
+   else ``OK``.
+
+Every failure carries the same message (``GENERIC_FAILURE``). ``authshift.errors.Unavailable``
+propagates when the legacy system cannot answer; nothing has been written then.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from authshift import passwords
+from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
+from authshift.accounts.users import find_user_id, get_user, set_password
+from authshift.events.outbox import emit
+from authshift.logs import get_logger
+from authshift.security import throttle
+from authshift.storage.db import reading
+from authshift.storage.tables import identities, passwords as passwords_table, users
+from authshift.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from authshift.state import AppState
+
+GENERIC_FAILURE = "The login ID or password is incorrect."
+MAX_LOGIN_ID_LENGTH = 320
+MAX_PASSWORD_LENGTH = 4096
+
+log = get_logger("authshift.login")
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    NEEDS_TOTP = "needs_totp"
+    MUST_CHANGE_PASSWORD = "must_change_password"
+    FAILED = "failed"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user_id: uuid.UUID | None = None
+    amr: tuple[str, ...] = ()  # authentication methods so far (RFC 8176)
+    change_reason: str | None = None  # "must_change" | "expired" with MUST_CHANGE_PASSWORD
+
+    @property
+    def message(self) -> str | None:
+        """What the person is told when the sign-in did not succeed."""
+        return GENERIC_FAILURE if self.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED) else None
+
+
+FAILED = LoginResult(LoginOutcome.FAILED)
+THROTTLED = LoginResult(LoginOutcome.THROTTLED)
+
+
+@dataclass(frozen=True)
+class _Account:
+    user_id: uuid.UUID
+    disabled: bool
+    migration_state: str
+    password: passwords.StoredPassword | None
+
+
+async def _load_account(conn: AsyncConnection, login_id: str) -> _Account | None:
+    user_id = await find_user_id(conn, login_id)
+    if user_id is None:
+        return None
+    row = (
+        await conn.execute(
+            sa.select(users.c.disabled, users.c.migration_state, passwords_table.c.format, passwords_table.c.value)
+            .select_from(users.outerjoin(passwords_table, passwords_table.c.user_id == users.c.id))
+            .where(users.c.id == user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    stored = passwords.StoredPassword(row.format, row.value) if row.format is not None else None
+    return _Account(user_id, bool(row.disabled), row.migration_state, stored)
+
+
+async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None) -> LoginResult:
+    """Check a login ID and password (see the module docstring for every step)."""
+    login_id = login_id.strip()[:MAX_LOGIN_ID_LENGTH]
+    password = password[:MAX_PASSWORD_LENGTH]
+    if not login_id or not password:
+        return FAILED
+    limits = throttle.login_limits(state.settings.throttle, login_id, ip)
+    if state.settings.throttle.enabled:
+        async with state.engine.begin() as conn:
+            if await throttle.over_limit(conn, limits):
+                log.warning("sign-in throttled", ip=ip)
+                return THROTTLED
+    async with reading(state.engine) as conn:
+        account = await _load_account(conn, login_id)
+
+    if account is None or account.password is None:
+        user_id = await _legacy_or_dummy(state, login_id, password)
+        if user_id is None:
+            return FAILED
+    else:
+        if not await _verify_and_upgrade(state, account, password):
+            return FAILED
+        user_id = account.user_id
+
+    async with state.engine.begin() as conn:
+        disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
+        if disabled is None or disabled:
+            return FAILED
+        await throttle.clear(conn, limits[0].key)
+        await throttle.forgive(conn, limits[1].key)
+        if await has_totp(conn, user_id):
+            return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",))
+        return await _after_all_factors(conn, user_id, ("pwd",))
+
+
+async def _legacy_or_dummy(state: AppState, login_id: str, password: str) -> uuid.UUID | None:
+    if state.legacy is not None:
+        return await state.legacy.login(login_id, password)
+    await passwords.dummy_verify_async(password)
+    return None
+
+
+async def _verify_and_upgrade(state: AppState, account: _Account, password: str) -> bool:
+    assert account.password is not None
+    ctx = state.accounts
+    try:
+        result = await passwords.verify_async(password, account.password, limits=ctx.limits, hash_configs=ctx.hash_configs)
+    except passwords.PasswordFormatError as exc:
+        log.error(
+            "a stored password cannot be verified; this user cannot sign in until it is fixed",
+            user_id=str(account.user_id), format=account.password.format, reason=exc.reason,
+        )
+        return False
+    if not result.ok or account.disabled:
+        return False
+    native: passwords.StoredPassword | None = None
+    if result.needs_rehash:
+        try:
+            native = await passwords.hash_password_async(password)
+        except Exception as exc:  # noqa: BLE001 - a failed rehash must never stop a correct sign-in
+            log.error("rehashing a password failed", user_id=str(account.user_id), error_type=type(exc).__name__)
+    if native is None and account.migration_state != "imported":
+        return True
+    try:
+        async with state.engine.begin() as conn:
+            if native is not None:
+                await conn.execute(
+                    passwords_table.update()
+                    .where(passwords_table.c.user_id == account.user_id, passwords_table.c.value == account.password.value)
+                    .values(format=native.format, value=native.value, updated_at=utcnow())
+                )
+            if account.migration_state == "imported":
+                await _mark_migrated(conn, account.user_id, via="password")
+    except Exception as exc:  # noqa: BLE001 - logged; the password was right, the sign-in goes on
+        log.error("storing the upgraded password failed", user_id=str(account.user_id), error_type=type(exc).__name__)
+    return True
+
+
+async def _mark_migrated(conn: AsyncConnection, user_id: uuid.UUID, *, via: str) -> None:
+    changed = await conn.execute(
+        users.update().where(users.c.id == user_id, users.c.migration_state == "imported")
+        .values(migration_state="migrated", updated_at=utcnow())
+    )
+    if changed.rowcount:
+        await emit(conn, "user.migrated", {"user": await get_user(conn, user_id), "via": via}, subject=str(user_id))
+
+
+async def password_change_reason(conn: AsyncConnection, user_id: uuid.UUID) -> str | None:
+    """``must_change`` or ``expired`` when the user must choose a new password before going on."""
+    row = (
+        await conn.execute(
+            sa.select(passwords_table.c.must_change, passwords_table.c.expire_at).where(passwords_table.c.user_id == user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.must_change:
+        return "must_change"
+    if row.expire_at is not None and row.expire_at <= utcnow():
+        return "expired"
+    return None
+
+
+async def _after_all_factors(conn: AsyncConnection, user_id: uuid.UUID, amr: tuple[str, ...]) -> LoginResult:
+    reason = await password_change_reason(conn, user_id)
+    if reason is not None:
+        return LoginResult(LoginOutcome.MUST_CHANGE_PASSWORD, user_id, amr, reason)
+    return LoginResult(LoginOutcome.OK, user_id, amr)
+
+
+async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: tuple[str, ...], ip: str | None = None) -> LoginResult:
+    """The TOTP step of a sign-in whose password was verified (``NEEDS_TOTP``)."""
+    outcome, methods = await verify_second_factor(state, user_id, code, ip=ip)
+    if outcome is SecondFactorOutcome.THROTTLED:
+        return LoginResult(LoginOutcome.THROTTLED, user_id, amr)
+    if outcome is SecondFactorOutcome.FAILED:
+        return LoginResult(LoginOutcome.FAILED, user_id, amr)
+    async with state.engine.begin() as conn:
+        disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
+        if disabled is None or disabled:
+            return FAILED
+        return await _after_all_factors(conn, user_id, tuple(dict.fromkeys((*amr, *methods))))
+
+
+async def login_ids_of(conn: AsyncConnection, user_id: uuid.UUID) -> list[str]:
+    rows = await conn.execute(sa.select(identities.c.raw).where(identities.c.user_id == user_id))
+    return [r.raw for r in rows]
+
+
+def new_password_problems(password: str, confirm: str, *, login_ids: list[str], min_length: int = 10) -> dict[str, list[str]]:
+    """Objections to a new password chosen on the change-password step (field -> messages).
+
+    A deliberately small rule set; the configurable password policy of the account pages
+    (``[password_policy]``) takes its place where both are present."""
+    errors: dict[str, list[str]] = {}
+    if len(password) < min_length:
+        errors["password"] = [f"Use at least {min_length} characters."]
+    elif len(password) > 256:
+        errors["password"] = ["Use at most 256 characters."]
+    elif password.strip().casefold() in {i.strip().casefold() for i in login_ids}:
+        errors["password"] = ["Don't use your email address or username as your password."]
+    if password and password != confirm:
+        errors["password_confirm"] = ["The two passwords don't match."]
+    return errors
+
+
+async def change_required_password(state: AppState, user_id: uuid.UUID, password: str, confirm: str) -> dict[str, list[str]]:
+    """Replace a must-change or expired password with a new one; returns field errors (empty: done)."""
+    async with state.engine.begin() as conn:
+        errors = new_password_problems(password, confirm, login_ids=await login_ids_of(conn, user_id))
+        if errors:
+            return errors
+        current = (await conn.execute(sa.select(passwords_table).where(passwords_table.c.user_id == user_id))).mappings().first()
+    if current is not None:
+        stored = passwords.StoredPassword(current["format"], current["value"])
+        try:
+            same = (await passwords.verify_async(password, stored, limits=state.accounts.limits,
+                                                 hash_configs=state.accounts.hash_configs)).ok
+        except passwords.PasswordFormatError:
+            same = False
+        if same:
+            return {"password": ["Choose a password different from the old one."]}
+    native = await passwords.hash_password_async(password)  # hashed before the write transaction starts
+    async with state.engine.begin() as conn:
+        await set_password(conn, user_id, {"hash": native.value}, ctx=state.accounts, must_change=False)
+    return {}
+
+
+async def record_login(conn: AsyncConnection, user_id: uuid.UUID) -> None:
+    """A sign-in completed (a session was started): remember when."""
+    await conn.execute(users.update().where(users.c.id == user_id).values(last_login_at=utcnow()))
+

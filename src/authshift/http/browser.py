@@ -1,0 +1,80 @@
+"""The browser's side of a sign-in: the session cookie, the in-progress login step, the client IP.
+
+- Session cookie (``oidc.session_cookie``, default ``authshift_session``): the signed id of a row
+  of ``sessions``; HttpOnly, SameSite=Lax, Secure when the issuer is https.
+- Login-step cookie (``authshift_login``): after the password, a signed, short-lived note of who
+  is half-way through (waiting for a TOTP code or a new password) and with which methods so far.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authshift.oidc.sessions import Session, cookie_value, get_active_session, session_id_from_cookie
+from authshift.security.signing import BadSignature, Signer
+from authshift.state import AppState
+
+LOGIN_STEP_COOKIE = "authshift_login"
+LOGIN_STEP_PURPOSE = "login-step"
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.authshift  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _secure(state: AppState) -> bool:
+    return state.settings.public_issuer.startswith("https://")
+
+
+async def current_session(conn: AsyncConnection, request: Request) -> Session | None:
+    state = app_state(request)
+    session_id = session_id_from_cookie(state.secrets.secret_key, request.cookies.get(state.settings.oidc.session_cookie))
+    return await get_active_session(conn, session_id) if session_id else None
+
+
+def set_session_cookie(response: Response, state: AppState, session: Session) -> None:
+    ttl = state.settings.oidc.session_ttl_seconds
+    response.set_cookie(
+        state.settings.oidc.session_cookie, cookie_value(state.secrets.secret_key, session, ttl), max_age=ttl,
+        httponly=True, samesite="lax", secure=_secure(state), path="/",
+    )
+
+
+def clear_session_cookie(response: Response, state: AppState) -> None:
+    response.delete_cookie(state.settings.oidc.session_cookie, path="/", httponly=True, samesite="lax", secure=_secure(state))
+
+
+def set_login_step(response: Response, state: AppState, *, user_id: uuid.UUID, stage: str, amr: tuple[str, ...],
+                   reason: str | None = None) -> None:
+    ttl = state.settings.oidc.login_flow_ttl_seconds
+    value = Signer(state.secrets.secret_key, LOGIN_STEP_PURPOSE).sign(
+        {"uid": str(user_id), "stage": stage, "amr": list(amr), "reason": reason}, ttl_seconds=ttl
+    )
+    response.set_cookie(LOGIN_STEP_COOKIE, value, max_age=ttl, httponly=True, samesite="lax", secure=_secure(state), path="/")
+
+
+def login_step(request: Request, stage: str) -> dict[str, Any] | None:
+    """The in-progress sign-in at ``stage`` (``totp`` or ``change_password``), or ``None``."""
+    value = request.cookies.get(LOGIN_STEP_COOKIE)
+    if not value:
+        return None
+    try:
+        data = Signer(app_state(request).secrets.secret_key, LOGIN_STEP_PURPOSE).unsign(value)
+        if data.get("stage") != stage:
+            return None
+        return {"user_id": uuid.UUID(data["uid"]), "amr": tuple(data.get("amr") or ()), "reason": data.get("reason")}
+    except (BadSignature, KeyError, ValueError, TypeError):
+        return None
+
+
+def clear_login_step(response: Response, state: AppState) -> None:
+    response.delete_cookie(LOGIN_STEP_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(state))
