@@ -11,18 +11,23 @@ from authshift import __version__
 from authshift.config import Settings
 from authshift.http import login_pages, oidc as oidc_http
 from authshift.http.admin import clients as admin_clients, users as admin_users
+from authshift.http.admin import sessions as admin_sessions
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
+from authshift.migration.token_exchange import grant as token_exchange_grant  # noqa: F401  (registers the grant)
+from authshift.migration.token_exchange.housekeeping import start_token_exchange
 from authshift.oidc.housekeeping import start_oidc
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
-ROUTERS: list[APIRouter] = [admin_users.router, admin_clients.router, oidc_http.router, login_pages.router]
+ROUTERS: list[APIRouter] = [
+    admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, admin_sessions.router,
+]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and
 # returns an awaitable that stops it.
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
-BACKGROUND: list[BackgroundStarter] = [start_oidc]
+BACKGROUND: list[BackgroundStarter] = [start_oidc, start_token_exchange]
 
 
 def create_app(settings: Settings, *, migrate: bool = False, background: bool = True) -> FastAPI:

@@ -14,7 +14,7 @@ from authshift.security.instance_secrets import InstanceSecrets, load_instance_s
 from authshift.storage.db import create_engine
 
 if TYPE_CHECKING:
-    from authshift.migration.token_exchange.issuers import IssuerRegistry
+    from authshift.migration.token_exchange.runtime import TokenExchangeRuntime
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppState:
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
-    token_exchange: IssuerRegistry | None = field(default=None, repr=False)  # built on first exchange
+    token_exchange: TokenExchangeRuntime | None = field(default=None, repr=False)  # built on first exchange
 
     async def close(self) -> None:
         if self.token_exchange is not None:

@@ -168,3 +168,22 @@ def build_validator(cfg: TokenExchangeIssuerSettings, client: ClientFactory) -> 
         "jwt": JwtValidator, "introspection": IntrospectionValidator, "hook": HookValidator,
     }
     return kinds[cfg.type](cfg, client)
+
+
+async def fetch_userinfo(client: httpx.AsyncClient, cfg: TokenExchangeIssuerSettings, token: str, subject: str) -> dict[str, Any]:
+    """The legacy ``userinfo_endpoint``'s claims for a token (to create the user from them).
+
+    OpenID Connect Core 5.3.2: the ``sub`` it answers must be the token's subject.
+    """
+    assert cfg.userinfo_endpoint is not None
+    status, claims = await request_json(
+        client, "GET", cfg.userinfo_endpoint, what="userinfo_endpoint", timeout=cfg.timeout_seconds,
+        accept=(200, 401, 403), headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    if status != 200:
+        raise invalid_grant("the legacy issuer refused the token at its userinfo endpoint", f"userinfo answered {status}")
+    if not isinstance(claims, dict):
+        raise IssuerUnavailable("userinfo_endpoint: the answer is not a JSON object")
+    if cfg.subject_claim == "sub" and claims.get("sub") not in (None, subject):
+        raise invalid_grant("the legacy issuer's userinfo is about another user", "userinfo sub differs from the token's")
+    return claims
