@@ -6,9 +6,14 @@ A test module overrides ``exchange_toml`` to name its legacy issuers; the in-pro
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.support.servers import LiveServer
+from tests.token_exchange.helpers import App, cli_json
 
 
 @pytest.fixture
@@ -21,3 +26,14 @@ def settings_env(settings_env: dict[str, str], exchange_toml: str, tmp_path: Pat
     path = tmp_path / "authshift.toml"
     path.write_text(exchange_toml)
     return {**settings_env, "AUTHSHIFT_CONFIG": str(path)}
+
+
+@pytest.fixture
+async def live_app(live_server: LiveServer, settings_env: dict[str, str]) -> AsyncIterator[App]:
+    """The operator's setup of a real server: an admin key, and the app registered for token
+    exchange with the CLI (``authshift clients create ... --grant-type token-exchange``)."""
+    key = cli_json(["admin-keys", "create", "--name", "migration"], settings_env)["key"]
+    app = cli_json(["clients", "create", "--name", "Mobile app", "--grant-type", "token-exchange",
+                    "--grant-type", "refresh_token"], settings_env)
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        yield App(http, app["client_id"], app["client_secret"], {"Authorization": f"Bearer {key}"})

@@ -13,6 +13,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE, GRANT_TYPE
 from authshift.oidc.discovery import PATHS
+from tests.support.servers import LiveServer, run_cli
 
 TOKEN_PATH = PATHS["token_endpoint"]
 ALL_SCOPES = "openid profile email phone offline_access"
@@ -97,3 +98,19 @@ def oauth_error(response: httpx.Response, error: str, status: int = 400) -> str:
     assert body["error"] == error, body
     assert response.headers["cache-control"] == "no-store"
     return str(body.get("error_description", ""))
+
+
+def cli_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``authshift ARGS`` as the operator would; its JSON output."""
+    result = run_cli(args, env)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def logged_events(server: LiveServer) -> list[dict[str, Any]]:
+    """The server's structured (JSON) log lines."""
+    return [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+
+
+def refusals(server: LiveServer) -> list[dict[str, Any]]:
+    return [event for event in logged_events(server) if event.get("event") == "token exchange refused"]

@@ -10,16 +10,18 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from authshift.config import TokenExchangeSettings
+from authshift.config import TokenExchangeIssuerSettings, TokenExchangeSettings
 from authshift.events.signing import generate_secret
 from authshift.migration.token_exchange.errors import ExchangeRefused
 from authshift.migration.token_exchange.issuers import IssuerRegistry
 from authshift.migration.token_exchange.outbound import IssuerUnavailable
 from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE
+from authshift.migration.token_exchange.validators import fetch_userinfo
 from tests.legacy.oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, LegacyIdP
 from tests.support.legacy_tokens import HookServer, LocalIssuer
 
@@ -178,3 +180,18 @@ async def test_a_hook_answers_a_user_record_for_the_token() -> None:
             assert hook.bad_signatures == 1
         finally:
             await wrong.aclose()
+
+
+async def test_userinfo_claims_come_from_the_legacy_idp(legacy_idp: LegacyIdP) -> None:
+    cfg = TokenExchangeIssuerSettings(
+        name="legacy", type="introspection", introspection_endpoint=legacy_idp.introspection_endpoint,
+        client_id="x", client_secret="y", userinfo_endpoint=legacy_idp.userinfo_endpoint,
+    )
+    token = legacy_idp.sign_in("carol@legacy.example", "carol-password", resource=None)["access_token"]
+    async with httpx.AsyncClient() as http:
+        claims = await fetch_userinfo(http, cfg, token, "legacy-user-carol")
+        assert claims["family_name"] == "Danvers" and claims["email_verified"] is False
+        with pytest.raises(ExchangeRefused, match="another user"):
+            await fetch_userinfo(http, cfg, token, "legacy-user-alice")
+        with pytest.raises(ExchangeRefused, match="refused the token"):
+            await fetch_userinfo(http, cfg, "not-a-token", "legacy-user-carol")
