@@ -30,13 +30,18 @@ async def announce_migrated(
 
 
 async def mark_migrated(
-    conn: AsyncConnection, user_id: uuid.UUID, *, via: str, details: dict[str, Any] | None = None
+    conn: AsyncConnection, user_id: uuid.UUID, *, via: str, details: dict[str, Any] | None = None,
+    signed_in: bool = False,
 ) -> bool:
-    """Move an ``imported`` user to ``migrated`` and emit ``user.migrated``; True if this call did it."""
+    """Move an ``imported`` user to ``migrated`` and emit ``user.migrated``; True if this call did it.
+
+    ``signed_in``: the user is signing in now; ``last_login_at`` is set in the same update.
+    """
+    now = utcnow()
     result = await conn.execute(
         users.update()
         .where(users.c.id == user_id, users.c.migration_state == "imported")
-        .values(migration_state="migrated", updated_at=utcnow())
+        .values(migration_state="migrated", updated_at=now, **({"last_login_at": now} if signed_in else {}))
     )
     if not result.rowcount:
         return False

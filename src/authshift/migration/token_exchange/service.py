@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.login import record_login
@@ -38,6 +39,7 @@ from authshift.oidc.claims import ScopeSyntaxError, parse_scope
 from authshift.oidc.clients import Client
 from authshift.oidc.tokens import issue_tokens
 from authshift.security import throttle
+from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -76,9 +78,10 @@ class _Attempt:
     token_sha256: str | None = None
     issuer: str | None = None
     subject: str | None = None
+    counted: bool = False  # already counted against the throttles
 
     def fields(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        return {k: v for k, v in vars(self).items() if v is not None and k != "counted"}
 
 
 def requested_scope(request: ExchangeRequest, client: Client) -> list[str]:
@@ -125,6 +128,8 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
         verified = await issuer.validator.verify(request.subject_token, request.subject_token_type, parsed)
         attempt.subject = verified.subject
         runtime.refuse_if_throttled(subject_key(issuer.name, verified.subject))
+        await _count_attempt(state, runtime, _limits(state, client.client_id, issuer.name, verified.subject))
+        attempt.counted = True
         userinfo: dict[str, Any] | None = None
         while True:
             try:
@@ -164,9 +169,9 @@ async def _in_transaction(
     details = {"issuer": verified.issuer}
     if user.how == "created":
         await announce_migrated(conn, user.user_id, via=VIA, details=details)
-    elif user.migration_state == "imported":
-        await mark_migrated(conn, user.user_id, via=VIA, details=details)
-    await record_login(conn, user.user_id)
+    if not (user.migration_state == "imported" and await mark_migrated(conn, user.user_id, via=VIA, details=details,
+                                                                      signed_in=True)):
+        await record_login(conn, user.user_id)
     response = await issue_tokens(
         state, conn, client=client, user_id=user.user_id, scope=scope, auth_time=_auth_time(verified.claims),
     )
@@ -174,31 +179,41 @@ async def _in_transaction(
         conn, actor=f"client:{client.client_id}", action="token_exchange.exchanged", target=str(user.user_id),
         details={**attempt.fields(), "how": user.how},
     )
-    # last, so the counters' rows stay locked only until the commit
-    if await _count(state, conn, runtime, _limits(state, client.client_id, verified.issuer, verified.subject)):
-        raise ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
     return Exchanged({**response, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"},
                      user.user_id, user.how)
 
 
 def _limits(state: AppState, client_id: str, issuer: str | None, subject: str | None) -> list[throttle.Limit]:
+    """The subject's limit, then the client's: the client's row is shared by all its exchanges, so
+    it is updated last, right before the counting transaction commits."""
     cfg = state.settings.migration.token_exchange
-    limits = [throttle.Limit(client_key(client_id), cfg.client_max_exchanges, cfg.client_window_seconds)]
+    limits = []
     if issuer is not None and subject is not None:
         limits.append(throttle.Limit(subject_key(issuer, subject), cfg.subject_max_exchanges, cfg.subject_window_seconds))
+    limits.append(throttle.Limit(client_key(client_id), cfg.client_max_exchanges, cfg.client_window_seconds))
     return limits
 
 
-async def _count(state: AppState, conn: AsyncConnection, runtime: TokenExchangeRuntime, limits: list[throttle.Limit]) -> bool:
-    """Count one exchange against each limit; remember (and return True) when one is exceeded."""
+async def _count_attempt(state: AppState, runtime: TokenExchangeRuntime, limits: list[throttle.Limit]) -> None:
+    """Count one attempt against each limit, in a transaction of its own; refuse past a limit.
+
+    Not in the exchange's transaction: a client's counter is one row that every exchange of that
+    client updates, and holding its lock until the exchange commits would serialise them all.
+    On PostgreSQL this small transaction does not wait for the disk (a lost count is harmless),
+    so the row is locked for microseconds.
+    """
     if not state.settings.throttle.enabled:
-        return False
+        return
     exceeded = False
-    for limit in limits:
-        if await throttle.hit(conn, limit) > limit.max_attempts:
-            runtime.remember_throttled(limit.key, limit.window_seconds)
-            exceeded = True
-    return exceeded
+    async with state.engine.begin() as conn:
+        if is_postgres(conn):
+            await conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+        for limit in limits:
+            if await throttle.hit(conn, limit) > limit.max_attempts:
+                runtime.remember_throttled(limit.key, limit.window_seconds)
+                exceeded = True
+    if exceeded:
+        raise ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
 
 
 async def _refused(state: AppState, runtime: TokenExchangeRuntime, exc: ExchangeRefused, attempt: _Attempt) -> None:
@@ -207,12 +222,15 @@ async def _refused(state: AppState, runtime: TokenExchangeRuntime, exc: Exchange
     if exc.status != 400:  # issuer outages and throttling are not the client's failed attempts
         return
     try:
-        async with state.engine.begin() as conn:
-            await _count(state, conn, runtime, _limits(state, attempt.client_id, attempt.issuer, attempt.subject))
-            if attempt.subject is not None:
+        if not attempt.counted:
+            await _count_attempt(state, runtime, _limits(state, attempt.client_id, attempt.issuer, attempt.subject))
+        if attempt.subject is not None:
+            async with state.engine.begin() as conn:
                 await record_audit(
                     conn, actor=f"client:{attempt.client_id}", action="token_exchange.refused", target=None,
                     details={**attempt.fields(), "error": exc.error, "reason": exc.reason},
                 )
+    except ExchangeRefused:
+        pass  # over the limit now: the next attempt is refused early
     except Exception as err:  # noqa: BLE001 - the refusal stands even if its bookkeeping fails
         log.error("recording a refused token exchange failed", error_type=type(err).__name__)
