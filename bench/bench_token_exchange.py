@@ -23,7 +23,7 @@ Both run over the same tokens (the floor claims them under another issuer name),
 the script prints exchanges/s for each and the ratio authshift / floor.
 
 Usage:
-    PYTHONPATH=src:. /work/venv/bin/python bench/bench_token_exchange.py --users 20000
+    PYTHONPATH=src:. /work/venv/bin/python bench/bench_token_exchange.py --users 4000
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def measure(kind: str, label: str, args: argparse.Namespace, env: dict[str, str]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=20_000, help="imported users, one legacy token each")
+    parser.add_argument("--users", type=int, default=4_000, help="imported users, one legacy token each")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (one per core)")
     parser.add_argument("--concurrency", type=int, default=16, help="exchanges in flight per process")
     args = parser.parse_args()

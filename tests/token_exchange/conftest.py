@@ -6,14 +6,22 @@ A test module overrides ``exchange_toml`` to name its legacy issuers; the in-pro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.legacy_tokens import LocalIssuer
 from tests.support.servers import LiveServer
 from tests.token_exchange.helpers import App, cli_json
+
+
+@pytest.fixture
+def local() -> Iterator[LocalIssuer]:
+    """A legacy issuer of our own: an RSA key and its JWKS on a local HTTP server."""
+    with LocalIssuer() as issuer:
+        yield issuer
 
 
 @pytest.fixture

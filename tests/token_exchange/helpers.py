@@ -13,6 +13,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE, GRANT_TYPE
 from authshift.oidc.discovery import PATHS
+from tests.support.legacy_tokens import LocalIssuer
 from tests.support.servers import LiveServer, run_cli
 
 TOKEN_PATH = PATHS["token_endpoint"]
@@ -31,6 +32,12 @@ def toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(type(value))
+
+
+def local_jwt_issuer(local: LocalIssuer, **extra: Any) -> dict[str, Any]:
+    """Issuer settings for our own local legacy issuer (name "legacy", type jwt)."""
+    return {"name": "legacy", "type": "jwt", "issuer": local.issuer, "jwks_uri": local.jwks_uri,
+            "audiences": [local.audience], **extra}
 
 
 def exchange_config(issuers: list[dict[str, Any]], **settings: Any) -> str:

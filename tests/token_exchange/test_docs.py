@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from authshift.config import load_settings
 from authshift.oidc.clients import ClientSpec, create_client
 from tests.support.legacy_tokens import LocalIssuer
-from tests.token_exchange.helpers import exchange_config
+from tests.token_exchange.helpers import exchange_config, local_jwt_issuer
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "zero-downtime.md").read_text()
 
@@ -62,16 +61,8 @@ def curl(index: int, variables: dict[str, str]) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def local() -> Iterator[LocalIssuer]:
-    with LocalIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
 def exchange_toml(local: LocalIssuer) -> str:
-    return exchange_config([{"name": "legacy", "type": "jwt", "issuer": local.issuer, "jwks_uri": local.jwks_uri,
-                             "audiences": [local.audience], "on_unknown_user": "create"}],
-                           admin_sessions_enabled=True)
+    return exchange_config([local_jwt_issuer(local, on_unknown_user="create")], admin_sessions_enabled=True)
 
 
 async def test_the_documented_requests_work(app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str],

@@ -7,7 +7,6 @@ test_legacy_idp.py against a real ``authshift serve``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,22 +18,13 @@ from authshift.events.outbox import events
 from authshift.migration.token_exchange.request import ID_TOKEN_TYPE, JWT_TOKEN_TYPE
 from authshift.oidc.clients import ClientSpec, create_client
 from tests.support.legacy_tokens import LocalIssuer
-from tests.token_exchange.helpers import ALL_SCOPES, App, exchange_config, oauth_error
-
-
-@pytest.fixture
-def local() -> Iterator[LocalIssuer]:
-    with LocalIssuer() as issuer:
-        yield issuer
+from tests.token_exchange.helpers import ALL_SCOPES, App, exchange_config, local_jwt_issuer, oauth_error
 
 
 @pytest.fixture
 def exchange_toml(local: LocalIssuer) -> str:
-    return exchange_config(
-        [{"name": "legacy", "type": "jwt", "issuer": local.issuer, "jwks_uri": local.jwks_uri,
-          "audiences": [local.audience], "on_unknown_user": "create", "leeway_seconds": 0}],
-        subject_max_exchanges=3, admin_sessions_enabled=True,
-    )
+    return exchange_config([local_jwt_issuer(local, on_unknown_user="create", leeway_seconds=0)],
+                           subject_max_exchanges=3, admin_sessions_enabled=True)
 
 
 @pytest.fixture

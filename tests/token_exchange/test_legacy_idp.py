@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.legacy.oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, OTHER_JWT_RESOURCE, LegacyIdP

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -24,19 +24,13 @@ from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE, JWT_TO
 from authshift.migration.token_exchange.validators import fetch_userinfo
 from tests.legacy.oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, LegacyIdP
 from tests.support.legacy_tokens import HookServer, LocalIssuer
+from tests.token_exchange.helpers import local_jwt_issuer
 
 pytestmark = pytest.mark.legacy
 
 
-@pytest.fixture
-def local() -> Iterator[LocalIssuer]:
-    with LocalIssuer() as issuer:
-        yield issuer
-
-
 def jwt_issuer(local: LocalIssuer, **extra: Any) -> dict[str, Any]:
-    return {"name": "local", "type": "jwt", "issuer": local.issuer, "jwks_uri": local.jwks_uri,
-            "audiences": [local.audience], "leeway_seconds": 5, **extra}
+    return local_jwt_issuer(local, name="local", leeway_seconds=5, **extra)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.login import record_login
@@ -29,10 +28,10 @@ from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
     INVALID_TARGET, SLOW_DOWN, ExchangeRefused, invalid_grant,
 )
-from authshift.migration.token_exchange.runtime import TokenExchangeRuntime, runtime_for
 from authshift.migration.token_exchange.mapping import ResolvedUser, UserinfoNeeded, resolve_user
 from authshift.migration.token_exchange.replay import claim_token, keep_until
 from authshift.migration.token_exchange.request import ExchangeRequest, parse_request
+from authshift.migration.token_exchange.runtime import TokenExchangeRuntime, runtime_for
 from authshift.migration.token_exchange.validators import fetch_userinfo
 from authshift.migration.token_exchange.verified import VerifiedToken, token_digest
 from authshift.oidc.claims import ScopeSyntaxError, parse_scope
@@ -195,23 +194,27 @@ def _limits(state: AppState, client_id: str, issuer: str | None, subject: str | 
 
 
 async def _count_attempt(state: AppState, runtime: TokenExchangeRuntime, limits: list[throttle.Limit]) -> None:
-    """Count one attempt against each limit, in a transaction of its own; refuse past a limit.
+    """Count one attempt against each limit, outside the exchange's transaction; refuse past a limit.
 
-    Not in the exchange's transaction: a client's counter is one row that every exchange of that
-    client updates, and holding its lock until the exchange commits would serialise them all.
-    On PostgreSQL this small transaction does not wait for the disk (a lost count is harmless),
-    so the row is locked for microseconds.
+    A client's counter is one row that every exchange of that client updates. Inside the
+    exchange's transaction its lock would be held until the commit and serialise the client's
+    exchanges; on PostgreSQL each hit is its own statement in autocommit mode, so the row is
+    locked only while the server runs that statement. (SQLite serialises writers anyway.)
     """
     if not state.settings.throttle.enabled:
         return
     exceeded = False
-    async with state.engine.begin() as conn:
+    async with state.engine.connect() as conn:
         if is_postgres(conn):
-            await conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await conn.begin()
         for limit in limits:
             if await throttle.hit(conn, limit) > limit.max_attempts:
                 runtime.remember_throttled(limit.key, limit.window_seconds)
                 exceeded = True
+        if conn.in_transaction():
+            await conn.commit()
     if exceeded:
         raise ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
 
