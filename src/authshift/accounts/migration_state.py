@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.accounts.login import record_login
 from authshift.accounts.users import get_user
 from authshift.events.outbox import emit
 from authshift.storage.tables import users
@@ -47,3 +48,13 @@ async def mark_migrated(
         return False
     await announce_migrated(conn, user_id, via=via, details=details)
     return True
+
+
+async def record_sign_in(
+    conn: AsyncConnection, user_id: uuid.UUID, migration_state: str, *, via: str, details: dict[str, Any] | None = None
+) -> None:
+    """A session is starting for the user: set ``last_login_at``, and move an ``imported`` user to
+    ``migrated`` (one update when it is the first time)."""
+    if migration_state == "imported" and await mark_migrated(conn, user_id, via=via, details=details, signed_in=True):
+        return
+    await record_login(conn, user_id)

@@ -14,8 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Body
 
-from authshift.accounts.login import record_login
-from authshift.accounts.migration_state import mark_migrated
+from authshift.accounts.migration_state import record_sign_in
 from authshift.audit import record_audit
 from authshift.errors import FieldError, Forbidden, InvalidInput, NotFound
 from authshift.http.deps import Admin, Conn, State
@@ -64,9 +63,7 @@ async def mint_session(key: Admin, conn: Conn, state: State, user_id: uuid.UUID,
         raise NotFound(f"no user with id {user_id}")
     if row.disabled:
         raise Forbidden("the user is disabled; no session can be minted")
-    if row.migration_state == "imported":
-        await mark_migrated(conn, user_id, via="admin_session", details={"admin_key": key.id})
-    await record_login(conn, user_id)
+    await record_sign_in(conn, user_id, row.migration_state, via="admin_session", details={"admin_key": key.id})
     tokens = await issue_tokens(state, conn, client=client, user_id=user_id, scope=scope)
     await record_audit(
         conn, actor=f"admin_key:{key.id}", action="session.minted", target=str(user_id),

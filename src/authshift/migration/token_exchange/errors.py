@@ -10,7 +10,6 @@ from authshift.errors import AuthshiftError
 
 INVALID_REQUEST = "invalid_request"
 INVALID_GRANT = "invalid_grant"
-UNAUTHORIZED_CLIENT = "unauthorized_client"
 INVALID_TARGET = "invalid_target"
 INVALID_SCOPE = "invalid_scope"
 SLOW_DOWN = "slow_down"

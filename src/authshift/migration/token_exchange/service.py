@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.accounts.login import record_login
-from authshift.accounts.migration_state import announce_migrated, mark_migrated
+from authshift.accounts.migration_state import announce_migrated, record_sign_in
 from authshift.audit import record_audit
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
-    INVALID_TARGET, SLOW_DOWN, ExchangeRefused, invalid_grant,
+    INVALID_SCOPE, INVALID_TARGET, SLOW_DOWN, ExchangeRefused, invalid_grant,
 )
 from authshift.migration.token_exchange.mapping import ResolvedUser, UserinfoNeeded, resolve_user
 from authshift.migration.token_exchange.replay import claim_token, keep_until
@@ -88,10 +87,10 @@ def requested_scope(request: ExchangeRequest, client: Client) -> list[str]:
     try:
         scope = parse_scope(request.scope) if request.scope else list(client.scopes)
     except ScopeSyntaxError as exc:
-        raise ExchangeRefused("invalid_scope", str(exc)) from None
+        raise ExchangeRefused(INVALID_SCOPE, str(exc)) from None
     if not client.allows_scopes(scope):
         extra = " ".join(s for s in scope if s not in client.scopes)
-        raise ExchangeRefused("invalid_scope", f"scope not allowed for this client: {extra}")
+        raise ExchangeRefused(INVALID_SCOPE, f"scope not allowed for this client: {extra}")
     return scope
 
 
@@ -168,9 +167,7 @@ async def _in_transaction(
     details = {"issuer": verified.issuer}
     if user.how == "created":
         await announce_migrated(conn, user.user_id, via=VIA, details=details)
-    if not (user.migration_state == "imported" and await mark_migrated(conn, user.user_id, via=VIA, details=details,
-                                                                      signed_in=True)):
-        await record_login(conn, user.user_id)
+    await record_sign_in(conn, user.user_id, user.migration_state, via=VIA, details=details)
     response = await issue_tokens(
         state, conn, client=client, user_id=user.user_id, scope=scope, auth_time=_auth_time(verified.claims),
     )

@@ -44,6 +44,17 @@ def _subject(cfg: TokenExchangeIssuerSettings, claims: dict[str, Any]) -> str:
     return subject
 
 
+def _verified(cfg: TokenExchangeIssuerSettings, claims: dict[str, Any], token: str, exp: float | None) -> VerifiedToken:
+    jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
+    return VerifiedToken(cfg.name, _subject(cfg, claims), claims, replay_key(jti, token), exp)
+
+
+class _Validator:
+    def __init__(self, cfg: TokenExchangeIssuerSettings, client: ClientFactory) -> None:
+        self.cfg = cfg
+        self._client = client
+
+
 def parse_jws(token: str) -> jws.CompactSignature | None:
     """The token as a JWS (not verified), or None when it is not one (an opaque token)."""
     if token.count(".") != 2:
@@ -62,9 +73,9 @@ def unverified_claims(obj: jws.CompactSignature) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-class JwtValidator:
+class JwtValidator(_Validator):
     def __init__(self, cfg: TokenExchangeIssuerSettings, client: ClientFactory) -> None:
-        self.cfg = cfg
+        super().__init__(cfg, client)
         self.jwks: JwksCache | None = None
         self._secret: OctKey | None = None
         if set(cfg.algorithms) <= SYMMETRIC_JWS_ALGORITHMS:
@@ -96,8 +107,7 @@ class JwtValidator:
         if claims is None:
             raise invalid_grant("the subject token is malformed", "the payload is not a JSON object")
         exp = check_claims(claims, _rules(self.cfg), now=time.time(), iss_and_aud_required=True)
-        jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
-        return VerifiedToken(self.cfg.name, _subject(self.cfg, claims), claims, replay_key(jti, token), exp)
+        return _verified(self.cfg, claims, token, exp)
 
     async def _jwks_key(self, kid: Any, alg: str) -> Any:
         assert self.jwks is not None
@@ -106,11 +116,7 @@ class JwtValidator:
         return await self.jwks.key_for(kid, alg)
 
 
-class IntrospectionValidator:
-    def __init__(self, cfg: TokenExchangeIssuerSettings, client: ClientFactory) -> None:
-        self.cfg = cfg
-        self._client = client
-
+class IntrospectionValidator(_Validator):
     async def verify(self, token: str, token_type: str, obj: jws.CompactSignature | None) -> VerifiedToken:
         cfg = self.cfg
         assert cfg.introspection_endpoint and cfg.client_id and cfg.client_secret
@@ -127,15 +133,10 @@ class IntrospectionValidator:
         if answer.get("active") is not True:
             raise invalid_grant("the subject token is not active", "introspection answered active=false")
         exp = check_claims(answer, _rules(cfg), now=time.time(), iss_and_aud_required=False)
-        jti = answer.get("jti") if isinstance(answer.get("jti"), str) else None
-        return VerifiedToken(cfg.name, _subject(cfg, answer), answer, replay_key(jti, token), exp)
+        return _verified(cfg, answer, token, exp)
 
 
-class HookValidator:
-    def __init__(self, cfg: TokenExchangeIssuerSettings, client: ClientFactory) -> None:
-        self.cfg = cfg
-        self._client = client
-
+class HookValidator(_Validator):
     async def verify(self, token: str, token_type: str, obj: jws.CompactSignature | None) -> VerifiedToken:
         cfg = self.cfg
         assert cfg.url and cfg.secret
