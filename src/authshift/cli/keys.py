@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.cli.context import fail, in_transaction, print_json, run
 from authshift.oidc.keys import SUPPORTED_ALGS, key_box, list_keys, rotate_key
+from authshift.state import AppState
 
 app = typer.Typer(help="Rotate and list token signing keys.", no_args_is_help=True)
 
@@ -16,7 +20,7 @@ def rotate(alg: str | None = typer.Option(None, "--alg", help=f"{' or '.join(SUP
     if alg is not None and alg not in SUPPORTED_ALGS:
         fail(f"--alg must be one of {', '.join(SUPPORTED_ALGS)}", 2)
 
-    async def go(state, conn):  # type: ignore[no-untyped-def]
+    async def go(state: AppState, conn: AsyncConnection) -> tuple[str, list[dict[str, Any]]]:
         kid = await rotate_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc, alg)
         return kid, await list_keys(conn)
 

@@ -110,13 +110,33 @@ async def login_page(request: Request) -> Response:
     return await _login_form(request, return_to=safe_return_to(q.get("return_to")), notice=q.get("notice"))
 
 
-@router.post("/login")
-async def login_submit(request: Request) -> Response:
+async def _posted_form(request: Request) -> FormData | Response:
+    """The POSTed form once its CSRF token checks out, else the page saying the form expired."""
     form = await request.form()
     try:
         check_csrf(request, _text(form, FIELD_NAME))
     except CsrfError:
         return csrf_failed(request)
+    return form
+
+
+async def _posted_step(request: Request, stage: str) -> tuple[FormData, str | None, dict[str, Any]] | Response:
+    """A POSTed form of a later sign-in step: CSRF checked and the step in progress read."""
+    form = await _posted_form(request)
+    if isinstance(form, Response):
+        return form
+    return_to = safe_return_to(_text(form, "return_to"))
+    step = login_step(request, stage)
+    if step is None:
+        return _step_missing(request, return_to)
+    return form, return_to, step
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    form = await _posted_form(request)
+    if isinstance(form, Response):
+        return form
     state = app_state(request)
     login_id, return_to = _text(form, "login_id"), safe_return_to(_text(form, "return_to"))
     try:
@@ -179,15 +199,10 @@ async def totp_page(request: Request) -> Response:
 
 @router.post("/login/totp")
 async def totp_submit(request: Request) -> Response:
-    form = await request.form()
-    try:
-        check_csrf(request, _text(form, FIELD_NAME))
-    except CsrfError:
-        return csrf_failed(request)
-    return_to = safe_return_to(_text(form, "return_to"))
-    step = login_step(request, "totp")
-    if step is None:
-        return _step_missing(request, return_to)
+    posted = await _posted_step(request, "totp")
+    if isinstance(posted, Response):
+        return posted
+    form, return_to, step = posted
     result = await second_factor(app_state(request), step["user_id"], _text(form, "code"), amr=step["amr"], ip=client_ip(request))
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
@@ -211,15 +226,10 @@ async def change_password_page(request: Request) -> Response:
 
 @router.post("/login/change-password")
 async def change_password_submit(request: Request) -> Response:
-    form = await request.form()
-    try:
-        check_csrf(request, _text(form, FIELD_NAME))
-    except CsrfError:
-        return csrf_failed(request)
-    return_to = safe_return_to(_text(form, "return_to"))
-    step = login_step(request, "change_password")
-    if step is None:
-        return _step_missing(request, return_to)
+    posted = await _posted_step(request, "change_password")
+    if isinstance(posted, Response):
+        return posted
+    form, return_to, step = posted
     errors = await change_required_password(
         app_state(request), step["user_id"], _text(form, "password"), _text(form, "password_confirm")
     )

@@ -75,7 +75,7 @@ class AuthorizationRequest:
     prompt: tuple[str, ...]
     max_age: int | None
     login_hint: str | None
-    issued_at: int
+    issued_at: float  # when the request arrived (sub-second: a sign-in a moment earlier is older)
 
 
 def add_query(uri: str, params: dict[str, str]) -> str:
@@ -162,7 +162,7 @@ async def validate_request(conn: AsyncConnection, pairs: Sequence[tuple[str, str
     request = AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect_uri, scope=tuple(scope), state=state,
         nonce=params.get("nonce"), code_challenge=challenge, code_challenge_method=method, prompt=prompt,
-        max_age=max_age, login_hint=params.get("login_hint"), issued_at=int(time.time()),
+        max_age=max_age, login_hint=params.get("login_hint"), issued_at=time.time(),
     )
     return request, client
 
@@ -190,7 +190,9 @@ def needs_login(request: AuthorizationRequest, session: Session | None, *, now: 
         return True
     now = time.time() if now is None else now
     auth_time = session.auth_time.timestamp()
-    if "login" in request.prompt and auth_time < request.issued_at:
+    if auth_time >= request.issued_at:  # signed in for this very request: nothing more to ask
+        return False
+    if "login" in request.prompt:
         return True
     return request.max_age is not None and now - auth_time > request.max_age
 
