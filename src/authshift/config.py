@@ -125,40 +125,167 @@ class CohortSettings(_Section):
         return self
 
 
-class TokenExchangeIssuerSettings(_Section):
-    """A legacy token issuer (``[[migration.token_exchange.issuers]]``)."""
+STANDARD_TOKEN_TYPES = (
+    "urn:ietf:params:oauth:token-type:access_token",
+    "urn:ietf:params:oauth:token-type:jwt",
+    "urn:ietf:params:oauth:token-type:id_token",
+)
+ASYMMETRIC_JWS_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+SYMMETRIC_JWS_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+# user-record fields a legacy token's claims may fill (``claims = {field = "claim"}``), and the
+# claim each one reads by default
+DEFAULT_CLAIM_MAPPING = {
+    "email_verified": "email_verified", "phone_number": "phone_number",
+    "phone_number_verified": "phone_number_verified", "name": "name", "given_name": "given_name",
+    "family_name": "family_name", "middle_name": "middle_name", "nickname": "nickname", "picture": "picture",
+    "locale": "locale", "zoneinfo": "zoneinfo",
+}
+MAPPABLE_RECORD_FIELDS = frozenset(
+    {*DEFAULT_CLAIM_MAPPING, "preferred_username", "birthdate", "gender", "profile", "website"}
+)
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-    name: str
+
+def _outbound_url(url: str | None, *, what: str, allow_http: bool) -> str | None:
+    """An absolute http(s) URL without credentials; plain http only to loopback unless allowed."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{what} must be an absolute https:// URL")
+    if parts.username or parts.password:
+        raise ValueError(f"{what} must not carry credentials in the URL")
+    if parts.scheme == "http" and not allow_http and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError(f"{what} must use https (http only to 127.0.0.1/localhost, or set allow_insecure_http)")
+    return url
+
+
+class TokenExchangeIssuerSettings(_Section):
+    """A legacy token issuer (``[[migration.token_exchange.issuers]]``) whose tokens authshift exchanges.
+
+    ``type`` says how a token is checked: ``jwt`` (signature against ``jwks_uri`` or ``secret``),
+    ``introspection`` (RFC 7662 at ``introspection_endpoint``) or ``hook`` (the customer's ``url``
+    answers with a user record). Misconfigurations are refused when the settings load.
+    """
+
+    name: str = Field(min_length=1)
     enabled: bool = True
     type: Literal["jwt", "introspection", "hook"]
-    token_types: list[str] = []
-    # jwt
+    token_types: list[str] = []  # subject_token_type URNs accepted; empty: the standard three
+    # jwt (``issuer`` also routes JWT-shaped tokens to introspection and hook issuers)
     issuer: str | None = None
     jwks_uri: str | None = None
     audiences: list[str] = []
     algorithms: list[str] = ["RS256"]
-    secret: SecretStr | None = None
-    leeway_seconds: int = 30
+    secret: SecretStr | None = None  # HS* key for jwt; the whsec_ signing secret for hook
+    leeway_seconds: int = Field(default=30, ge=0, le=3600)
     required_claims: list[str] = []
-    jwks_min_refresh_seconds: float = 60.0
+    jwks_min_refresh_seconds: float = Field(default=60.0, ge=0)
+    jwks_max_age_seconds: float = Field(default=3600.0, gt=0)
     # introspection
     introspection_endpoint: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
     # hook
     url: str | None = None
+    # outbound calls (JWKS, introspection, hook, userinfo)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    allow_insecure_http: bool = False
     # claim mapping
     subject_claim: str = "sub"
     email_claim: str = "email"
-    claims: dict[str, str] = {}
+    claims: dict[str, str] = {}  # record field -> claim name (names, phone), on top of the defaults
+    external_id_prefix: str = ""  # namespaces external_id when several issuers share subjects
     on_unknown_user: Literal["create", "reject"] = "reject"
     userinfo_endpoint: str | None = None
 
+    @field_validator("algorithms")
+    @classmethod
+    def _known_algorithms(cls, algorithms: list[str]) -> list[str]:
+        if not algorithms:
+            raise ValueError("name at least one algorithm")
+        for alg in algorithms:
+            if alg.lower() == "none":
+                raise ValueError("the 'none' algorithm is never accepted")
+            if alg not in ASYMMETRIC_JWS_ALGORITHMS | SYMMETRIC_JWS_ALGORITHMS:
+                raise ValueError(f"unknown JWS algorithm {alg!r}")
+        return algorithms
+
+    @field_validator("claims")
+    @classmethod
+    def _mappable(cls, claims: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(claims) - MAPPABLE_RECORD_FIELDS)
+        if unknown:
+            raise ValueError(f"claims can fill {', '.join(sorted(MAPPABLE_RECORD_FIELDS))}; not {', '.join(unknown)}")
+        return claims
+
+    @property
+    def claim_mapping(self) -> dict[str, str]:
+        """Record field -> claim name: the defaults, overridden by ``claims``."""
+        return {**DEFAULT_CLAIM_MAPPING, **self.claims}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TokenExchangeIssuerSettings:
+        http = self.allow_insecure_http
+        for what in ("jwks_uri", "introspection_endpoint", "url", "userinfo_endpoint"):
+            _outbound_url(getattr(self, what), what=f"issuer {self.name!r}: {what}", allow_http=http)
+        missing = [
+            key for key in {
+                "jwt": ["issuer", "audiences"],
+                "introspection": ["introspection_endpoint", "client_id", "client_secret"],
+                "hook": ["url", "secret"],
+            }[self.type] if not getattr(self, key)
+        ]
+        if missing:
+            raise ValueError(f"issuer {self.name!r} of type {self.type} needs {', '.join(missing)}")
+        if self.type == "jwt":
+            symmetric = set(self.algorithms) & SYMMETRIC_JWS_ALGORITHMS
+            if symmetric and symmetric != set(self.algorithms):
+                raise ValueError(f"issuer {self.name!r} mixes HS* and public-key algorithms; configure two issuers")
+            if symmetric and self.secret is None:
+                raise ValueError(f"issuer {self.name!r}: HS* algorithms need a configured secret")
+            if not symmetric and self.jwks_uri is None:
+                raise ValueError(f"issuer {self.name!r}: public-key algorithms need jwks_uri")
+            if not symmetric and self.secret is not None:
+                raise ValueError(f"issuer {self.name!r}: a secret is only used with HS* algorithms")
+        if self.type == "hook" and self.secret is not None:
+            if not self.secret.get_secret_value().startswith("whsec_"):
+                raise ValueError(f"issuer {self.name!r}: the hook secret must be a whsec_... signing secret")
+        return self
+
 
 class TokenExchangeSettings(_Section):
+    """Zero-downtime migration by RFC 8693 token exchange (``[migration.token_exchange]``)."""
+
     issuers: list[TokenExchangeIssuerSettings] = []
-    replay_window_seconds: int = 3600
+    replay_window_seconds: int = Field(default=3600, gt=0)  # how long tokens without exp stay single-use
     admin_sessions_enabled: bool = False
+    max_token_bytes: int = Field(default=16_384, gt=0)
+    client_max_exchanges: int = Field(default=6000, gt=0)  # per client per client_window_seconds
+    client_window_seconds: int = Field(default=60, gt=0)
+    subject_max_exchanges: int = Field(default=10, gt=0)  # per legacy subject per subject_window_seconds
+    subject_window_seconds: int = Field(default=300, gt=0)
+
+    @model_validator(mode="after")
+    def _unambiguous(self) -> TokenExchangeSettings:
+        names = [issuer.name for issuer in self.issuers]
+        if len(set(names)) != len(names):
+            raise ValueError("token-exchange issuer names must be unique")
+        issuers = [issuer.issuer for issuer in self.issuers if issuer.issuer]
+        if len(set(issuers)) != len(issuers):
+            raise ValueError("two token-exchange issuers have the same issuer URL; tokens could not be routed")
+        opaque = [issuer for issuer in self.issuers if issuer.type != "jwt"]
+        if len([issuer for issuer in opaque if not issuer.token_types]) > 1:
+            raise ValueError(
+                "several introspection/hook issuers accept the standard token types; "
+                "give each its own token_types so an opaque token goes to one issuer only"
+            )
+        declared = [token_type for issuer in opaque for token_type in issuer.token_types]
+        if len(set(declared)) != len(declared):
+            raise ValueError("a token type is declared by two introspection/hook issuers")
+        return self
 
 
 class DeliverySettings(_Section):

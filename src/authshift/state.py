@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,9 @@ from authshift.migration.legacy import LegacyClient
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
+if TYPE_CHECKING:
+    from authshift.migration.token_exchange.runtime import TokenExchangeRuntime
+
 
 @dataclass
 class AppState:
@@ -23,8 +27,11 @@ class AppState:
     accounts: AccountsContext = field(repr=False)
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
     legacy_client: LegacyClient | None = None  # the one connector (and breaker) of this process
+    token_exchange: TokenExchangeRuntime | None = field(default=None, repr=False)  # built on first exchange
 
     async def close(self) -> None:
+        if self.token_exchange is not None:
+            await self.token_exchange.aclose()
         await self.engine.dispose()
 
 

@@ -39,7 +39,9 @@ async def test_discovery_advertises_every_endpoint(client: httpx.AsyncClient) ->
         assert (await client.request(method, path)).status_code != 404, name
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["response_types_supported"] == ["code"]
-    assert set(meta["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+    assert set(meta["grant_types_supported"]) == {  # token exchange registers itself when the app is built
+        "authorization_code", "refresh_token", "client_credentials", GRANT_TOKEN_EXCHANGE,
+    }
     assert {"openid", "profile", "email", "phone", "address", "offline_access"} <= set(meta["scopes_supported"])
     assert {"client_secret_basic", "client_secret_post"} <= set(meta["token_endpoint_auth_methods_supported"])
     assert {"sub", "email", "phone_number", "address", "nonce", "at_hash"} <= set(meta["claims_supported"])

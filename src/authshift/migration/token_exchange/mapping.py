@@ -1,0 +1,176 @@
+"""Which authshift user a verified legacy token is about (found, linked or created).
+
+1. ``external_id`` equal to the token's subject (``external_id_prefix`` + the ``subject_claim``):
+   the user imported from, or migrated out of, that legacy system.
+2. Otherwise the user whose email is the token's email, but only when the token says the issuer
+   verified it (``email_verified`` true). An unverified email never links: anyone can register
+   ``victim@example.com`` at a legacy system that does not check, and would take over the
+   authshift account. A linked user gets the subject as ``external_id``; a user already linked to
+   another legacy subject is refused.
+3. Otherwise, with ``on_unknown_user = "create"``, a new user is made from the claims (or from
+   the legacy ``userinfo_endpoint``; for hook issuers, from the record the hook answered) with
+   ``source`` = the issuer's name and ``migration_state`` = ``migrated``. With ``"reject"``
+   the exchange is refused.
+A disabled user (here, or per the hook's record) is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authshift.accounts.context import AccountsContext
+from authshift.accounts.login_ids import NORMALIZERS
+from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.users import create_user, update_user
+from authshift.config import TokenExchangeIssuerSettings
+from authshift.errors import Conflict, InvalidInput
+from authshift.migration.records import RecordError, parse_record, record_to_json
+from authshift.migration.token_exchange.claims import claim_string, claim_true
+from authshift.migration.token_exchange.errors import invalid_grant
+from authshift.migration.token_exchange.verified import VerifiedToken
+from authshift.storage.tables import identities, users
+
+HOOK_RECORD_IGNORED = ("id", "migration_state")
+
+
+class UserinfoNeeded(Exception):
+    """The user must be created and the issuer's claims come from its userinfo endpoint."""
+
+
+@dataclass(frozen=True)
+class ResolvedUser:
+    user_id: uuid.UUID
+    how: Literal["external_id", "email", "created"]
+    migration_state: str
+
+
+def external_id_for(cfg: TokenExchangeIssuerSettings, subject: str) -> str:
+    return cfg.external_id_prefix + subject
+
+
+_COLUMNS = (users.c.id, users.c.disabled, users.c.migration_state, users.c.external_id)
+
+
+async def resolve_user(
+    conn: AsyncConnection,
+    token: VerifiedToken,
+    cfg: TokenExchangeIssuerSettings,
+    *,
+    ctx: AccountsContext,
+    userinfo: Mapping[str, Any] | None = None,
+) -> ResolvedUser:
+    """Find, link or create the user; raises ``invalid_grant`` (disabled, rejected, taken email)."""
+    if token.record is not None and token.record.get("disabled"):
+        raise invalid_grant("the user is disabled", "the hook's record says the user is disabled")
+    external_id = external_id_for(cfg, token.subject)
+    row = (await conn.execute(sa.select(*_COLUMNS).where(users.c.external_id == external_id))).first()
+    how: Literal["external_id", "email", "created"] = "external_id"
+    if row is None:
+        row = await _verified_email_owner(conn, token, cfg)
+        how = "email"
+        if row is not None:
+            if row.external_id is not None:
+                raise invalid_grant(
+                    "the user's email belongs to an account linked to another legacy user",
+                    "email owner has a different external_id",
+                )
+            if not row.disabled:
+                await update_user(conn, row.id, {"external_id": external_id}, ctx=ctx)
+    if row is None:
+        try:
+            return await _create(conn, token, cfg, external_id, ctx=ctx, userinfo=userinfo)
+        except Conflict as exc:
+            # a concurrent exchange for the same new user may have created it first
+            row = (await conn.execute(sa.select(*_COLUMNS).where(users.c.external_id == external_id))).first()
+            if row is None:
+                fields = sorted({e.path for e in exc.errors}) or ["a unique field"]
+                raise invalid_grant(
+                    "the legacy user's email or phone number belongs to another account",
+                    f"cannot create the user: {', '.join(fields)} already taken (not linked: unverified or linked elsewhere)",
+                ) from None
+            how = "external_id"
+    if row.disabled:
+        raise invalid_grant("the user is disabled", f"user {row.id} is disabled")
+    return ResolvedUser(row.id, how, row.migration_state)
+
+
+def _email_claims(token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> tuple[str | None, bool]:
+    claims = token.claims
+    return claim_string(claims, cfg.email_claim), claim_true(claims, cfg.claim_mapping["email_verified"])
+
+
+async def _verified_email_owner(conn: AsyncConnection, token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> Any:
+    email, verified = _email_claims(token, cfg)
+    if email is None or not verified:
+        return None
+    try:
+        value = NORMALIZERS["email"](email)
+    except InvalidLoginId:
+        return None
+    q = (
+        sa.select(*_COLUMNS)
+        .join(identities, identities.c.user_id == users.c.id)
+        .where(identities.c.kind == "email", identities.c.value == value)
+    )
+    return (await conn.execute(q)).first()
+
+
+def record_from_claims(claims: Mapping[str, Any], cfg: TokenExchangeIssuerSettings, external_id: str) -> dict[str, Any]:
+    """A user record (import format) built from a token's or userinfo's claims."""
+    record: dict[str, Any] = {"external_id": external_id, "source": cfg.name}
+    email = claim_string(claims, cfg.email_claim)
+    if email is not None:
+        record["email"] = email
+    for field, claim in cfg.claim_mapping.items():
+        value = claims.get(claim)
+        if value is None:
+            continue
+        record[field] = claim_true(claims, claim) if field.endswith("_verified") else value
+    return record
+
+
+def _validated(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate with the import rules; fields the legacy claims got wrong are dropped, not fatal."""
+    try:
+        return record_to_json(parse_record(record).record)
+    except RecordError as exc:
+        bad = {issue.path.split(".")[0].split("[")[0] for issue in exc.issues} - {"external_id"}
+        if not bad:
+            raise
+        return _validated({k: v for k, v in record.items() if k not in bad})
+
+
+async def _create(
+    conn: AsyncConnection,
+    token: VerifiedToken,
+    cfg: TokenExchangeIssuerSettings,
+    external_id: str,
+    *,
+    ctx: AccountsContext,
+    userinfo: Mapping[str, Any] | None,
+) -> ResolvedUser:
+    if cfg.on_unknown_user != "create":
+        raise invalid_grant("the user is not known here", "no user with this external_id or verified email")
+    if token.record is not None:
+        record = {k: v for k, v in token.record.items() if k not in HOOK_RECORD_IGNORED}
+        record.update(external_id=external_id, source=record.get("source") or cfg.name)
+    elif cfg.userinfo_endpoint is not None:
+        if userinfo is None:
+            raise UserinfoNeeded
+        record = record_from_claims({**token.claims, **userinfo}, cfg, external_id)
+    else:
+        record = record_from_claims(token.claims, cfg, external_id)
+    try:
+        rec = _validated(record)
+        user_id = await create_user(conn, rec, ctx=ctx, migration_state="migrated")
+    except RecordError:
+        raise invalid_grant("the legacy user cannot be created here", "the claims make no valid user record") from None
+    except InvalidInput as exc:
+        raise invalid_grant("the legacy user cannot be created here", f"invalid user: {exc.detail}") from None
+    return ResolvedUser(user_id, "created", "migrated")

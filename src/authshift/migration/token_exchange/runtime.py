@@ -1,0 +1,47 @@
+"""What a process keeps between exchanges: the issuers (with their JWKS caches and HTTP client)
+and which throttle keys were over their limit, so a flood is refused before any work is done.
+
+The throttle counters themselves live in the database (shared by every process); the memory here
+only short-cuts a client or subject this process has already seen over its limit.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from authshift.config import TokenExchangeSettings
+from authshift.migration.token_exchange.errors import SLOW_DOWN, ExchangeRefused
+from authshift.migration.token_exchange.issuers import IssuerRegistry
+
+if TYPE_CHECKING:
+    from authshift.state import AppState
+
+
+class TokenExchangeRuntime:
+    def __init__(self, settings: TokenExchangeSettings) -> None:
+        self.issuers = IssuerRegistry(settings)
+        self._throttled_until: dict[str, float] = {}
+
+    def remember_throttled(self, key: str, seconds: float) -> None:
+        self._throttled_until[key] = time.monotonic() + seconds
+
+    def refuse_if_throttled(self, key: str) -> None:
+        until = self._throttled_until.get(key)
+        if until is None:
+            return
+        if time.monotonic() >= until:
+            del self._throttled_until[key]
+            return
+        raise ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later",
+                              reason=f"throttled ({key.split(':')[0]}, remembered)", status=429)
+
+    async def aclose(self) -> None:
+        await self.issuers.aclose()
+
+
+def runtime_for(state: AppState) -> TokenExchangeRuntime:
+    """This process's runtime (built on first use, closed with the state)."""
+    if state.token_exchange is None:
+        state.token_exchange = TokenExchangeRuntime(state.settings.migration.token_exchange)
+    return state.token_exchange
