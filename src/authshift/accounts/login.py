@@ -28,15 +28,16 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from authshift import passwords
+from authshift.accounts.migration_state import mark_migrated
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
-from authshift.accounts.users import find_user_id, get_user, set_password
+from authshift.accounts.users import find_user_id, set_password
 from authshift.errors import ErrorList
-from authshift.events.outbox import emit
 from authshift.logs import get_logger
 from authshift.security import throttle
 from authshift.storage.db import reading
-from authshift.storage.tables import identities, passwords as passwords_table, users
+from authshift.storage.tables import identities, users
+from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -173,19 +174,10 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
                     .values(format=native.format, value=native.value, updated_at=utcnow())
                 )
             if account.migration_state == "imported":
-                await _mark_migrated(conn, account.user_id, via="password")
+                await mark_migrated(conn, account.user_id, via="password")
     except Exception as exc:  # noqa: BLE001 - logged; the password was right, the sign-in goes on
         log.error("storing the upgraded password failed", user_id=str(account.user_id), error_type=type(exc).__name__)
     return True
-
-
-async def _mark_migrated(conn: AsyncConnection, user_id: uuid.UUID, *, via: str) -> None:
-    changed = await conn.execute(
-        users.update().where(users.c.id == user_id, users.c.migration_state == "imported")
-        .values(migration_state="migrated", updated_at=utcnow())
-    )
-    if changed.rowcount:
-        await emit(conn, "user.migrated", {"user": await get_user(conn, user_id), "via": via}, subject=str(user_id))
 
 
 async def password_change_reason(conn: AsyncConnection, user_id: uuid.UUID) -> str | None:
@@ -262,8 +254,4 @@ async def change_required_password(state: AppState, user_id: uuid.UUID, password
         await set_password(conn, user_id, {"hash": native.value}, ctx=state.accounts, must_change=False)
     return {}
 
-
-async def record_login(conn: AsyncConnection, user_id: uuid.UUID) -> None:
-    """A sign-in completed (a session was started): remember when."""
-    await conn.execute(users.update().where(users.c.id == user_id).values(last_login_at=utcnow()))
 

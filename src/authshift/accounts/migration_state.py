@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.accounts.login import record_login
 from authshift.accounts.users import get_user
 from authshift.events.outbox import emit
 from authshift.storage.tables import users
@@ -48,6 +47,11 @@ async def mark_migrated(
         return False
     await announce_migrated(conn, user_id, via=via, details=details)
     return True
+
+
+async def record_login(conn: AsyncConnection, user_id: uuid.UUID) -> None:
+    """A sign-in completed (a session was started): remember when."""
+    await conn.execute(users.update().where(users.c.id == user_id).values(last_login_at=utcnow()))
 
 
 async def record_sign_in(

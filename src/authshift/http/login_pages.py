@@ -19,12 +19,24 @@ from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from authshift.accounts.login import (
-    GENERIC_FAILURE, LoginOutcome, LoginResult, change_required_password, login, record_login, second_factor,
+    GENERIC_FAILURE,
+    LoginOutcome,
+    LoginResult,
+    change_required_password,
+    login,
+    second_factor,
 )
+from authshift.accounts.migration_state import record_login
 from authshift.errors import Unavailable
 from authshift.http.account_templates import PAGE_HEADERS, render_page, safe_return_to
 from authshift.http.browser import (
-    app_state, clear_login_step, client_ip, current_session, login_step, set_login_step, set_session_cookie,
+    app_state,
+    clear_login_step,
+    client_ip,
+    current_session,
+    login_step,
+    set_login_step,
+    set_session_cookie,
 )
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.oidc.authorization import decode_request

@@ -36,9 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift import passwords
 from authshift.accounts.login_ids import candidates
-from authshift.accounts.users import create_user, find_user_id, get_user, set_password
+from authshift.accounts.migration_state import announce_migrated
+from authshift.accounts.users import create_user, find_user_id, set_password
 from authshift.errors import Conflict, FieldError, InvalidInput, Unavailable
-from authshift.events.outbox import emit
 from authshift.logs import get_logger
 from authshift.migration.cohorts import decide
 from authshift.migration.legacy import LegacyClient, LegacyError, LegacyUnavailable
@@ -131,7 +131,7 @@ class LazyMigration:
         try:
             async with self.state.engine.begin() as conn:
                 user_id = await create_user(conn, new, ctx=self.state.accounts, migration_state="migrated")
-                await _emit_migrated(conn, user_id, "legacy", decision.cohort)
+                await announce_migrated(conn, user_id, via="legacy", details={"cohort": decision.cohort})
         except InvalidInput as exc:
             raise _unusable_record(record, exc) from None
         except Conflict as exc:
@@ -158,7 +158,7 @@ class LazyMigration:
             await conn.execute(
                 users.update().where(users.c.id == local.id).values(migration_state="migrated", updated_at=utcnow())
             )
-            await _emit_migrated(conn, local.id, "legacy", None)
+            await announce_migrated(conn, local.id, via="legacy", details={"cohort": None})
         log.info("imported user completed by the legacy system", user_id=str(local.id))
         return local.id
 
@@ -202,11 +202,6 @@ def _unusable_record(record: Mapping[str, Any], exc: InvalidInput) -> Unavailabl
     log.warning("legacy record cannot make a user", external_id=record.get("external_id"), error=exc.detail,
                 fields=[e.path for e in exc.errors])
     return Unavailable(TRY_AGAIN)
-
-
-async def _emit_migrated(conn: AsyncConnection, user_id: uuid.UUID, via: str, cohort: str | None) -> None:
-    await emit(conn, "user.migrated", {"user": await get_user(conn, user_id), "via": via, "cohort": cohort},
-               subject=str(user_id))
 
 
 async def route(state: AppState, login_id: str) -> System:
