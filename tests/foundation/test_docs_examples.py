@@ -37,3 +37,17 @@ def test_readme_gives_exactly_two_commands() -> None:
     assert block is not None
     commands = [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
     assert commands == ["make run", "make test"]
+
+
+def test_every_settings_section_is_documented() -> None:
+    from pydantic import BaseModel
+
+    from authshift.config import Settings
+
+    text = (DOCS / "configuration.md").read_text()
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            assert f"[{name}]" in text or f"## {name}" in text, f"[{name}] is not documented in docs/configuration.md"
+        else:
+            assert f"`{name}`" in text, f"{name} is not documented in docs/configuration.md"
