@@ -41,6 +41,7 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -485,6 +486,7 @@ class UserRecord(_Model):
     updated_at: UtcDateTime | None = None
     migration_state: Literal["imported", "migrated", "native"] | None = None
     password: Password | None = None
+    password_migration: Literal["lazy", "reset"] | None = None
     identities: list[Identity] | None = None
     mfa: Mfa | None = None
 
@@ -539,6 +541,14 @@ class UserRecord(_Model):
     def _locale(cls, value: str | None) -> str | None:
         if value is not None and not _LOCALE.match(value):
             raise ValueError("expected a BCP 47 language tag such as en-US")
+        return value
+
+    @field_validator("password_migration")
+    @classmethod
+    def _one_password_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("password") is not None:
+            raise ValueError("password and password_migration exclude each other: "
+                             "password_migration is for users whose password stayed in the legacy system")
         return value
 
     @property
