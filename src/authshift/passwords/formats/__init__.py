@@ -1,0 +1,1 @@
+"""One module per family of hash formats; ``registry`` puts them in order."""

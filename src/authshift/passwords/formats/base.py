@@ -1,0 +1,86 @@
+"""The contract every hash format implements, and what the registry keeps about it.
+
+A format turns a stored value into a ``Checked`` hash (syntax and ceilings verified) that
+can compare a candidate password. Self-describing formats also say whether they recognise
+a string; structured formats turn an import record's password object into canonical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from authshift.passwords.errors import PasswordFormatError
+from authshift.passwords.model import HashConfig, Limits
+
+
+@dataclass(frozen=True)
+class Context:
+    limits: Limits
+    hash_configs: Mapping[str, HashConfig] | None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A stored hash that passed its syntax and ceiling checks, ready to compare passwords."""
+
+    matches: Callable[[str], bool]
+    needs_rehash: bool = True
+
+
+class HashFormat(ABC):
+    """A format recognised from its own self-describing string."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    recognised_by: ClassVar[str]
+    example_password: ClassVar[str]
+    example: ClassVar[str | Mapping[str, Any]]
+    structured: ClassVar[bool] = False
+
+    def recognises(self, value: str) -> bool:
+        """Whether ``value`` is written in this format (a cheap check of its prefix and shape)."""
+        return False
+
+    @abstractmethod
+    def check(self, value: str, ctx: Context) -> Checked:
+        """Parse ``value``, enforce the ceilings, and return the comparison."""
+
+    def fail(self, reason: str) -> PasswordFormatError:
+        return PasswordFormatError(reason, self.name)
+
+
+class StructuredFormat(HashFormat):
+    """A format given as an object in the import record (it has no self-describing string).
+
+    ``algorithms`` are the values of the object's "algorithm" key that select this format
+    (compared case-insensitively, with '-' and '_' ignored).
+    """
+
+    structured: ClassVar[bool] = True
+    algorithms: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def load(self, obj: Mapping[str, Any], ctx: Context) -> tuple[dict[str, Any], Checked]:
+        """Validate ``obj``; return its canonical form (defaults filled in) and the comparison."""
+
+    def canonical_value(self, obj: Mapping[str, Any], ctx: Context) -> str:
+        canonical, _ = self.load(obj, ctx)
+        return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def check(self, value: str, ctx: Context) -> Checked:
+        try:
+            obj = json.loads(value)
+        except ValueError:
+            raise self.fail("stored value is not a JSON object") from None
+        if not isinstance(obj, dict):
+            raise self.fail("stored value is not a JSON object")
+        return self.load(obj, ctx)[1]
+
+
+def algorithm_key(name: str) -> str:
+    """How "algorithm" values are compared: case-insensitive, '-' and '_' ignored."""
+    return name.lower().replace("-", "").replace("_", "")

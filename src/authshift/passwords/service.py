@@ -1,0 +1,146 @@
+"""The password operations: parse an imported hash, identify, verify, hash, dummy-verify.
+
+All comparisons are constant-time; all hashing runs in the caller's thread (the ``*_async``
+variants hand it to a bounded thread pool so the event loop never hashes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from authshift.passwords import registry
+from authshift.passwords.errors import PasswordFormatError
+from authshift.passwords.formats.argon2 import NATIVE_HASHER
+from authshift.passwords.formats.base import Context, StructuredFormat
+from authshift.passwords.model import FormatInfo, HashConfig, Limits, StoredPassword, VerifyResult
+
+DEFAULT_LIMITS = Limits()
+
+
+def _context(limits: Limits, hash_configs: Mapping[str, HashConfig] | None) -> Context:
+    return Context(limits=limits, hash_configs=hash_configs)
+
+
+def identify(value: str) -> str:
+    """The format name of a self-describing hash string; ``PasswordFormatError`` if unrecognised.
+
+    Only the prefix and shape are looked at; use ``parse`` to validate the whole string.
+    """
+    if not isinstance(value, str):
+        raise PasswordFormatError("a stored hash must be a string")
+    return registry.recognise(value.strip()).name
+
+
+def parse(
+    spec: str | Mapping[str, Any],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    hash_configs: Mapping[str, HashConfig] | None = None,
+) -> StoredPassword:
+    """Validate an imported hash (syntax and ceilings) and return what to store.
+
+    ``spec`` is a self-describing hash string, or the import record's password object:
+    ``{"hash": "<self-describing>"}`` or a structured object selected by its "algorithm"
+    (or a Keycloak credential). Keys the password layer does not know are ignored.
+    """
+    ctx = _context(limits, hash_configs)
+    if isinstance(spec, str):
+        value = spec.strip()
+        fmt = registry.recognise(value)
+        fmt.check(value, ctx)
+        return StoredPassword(format=fmt.name, value=value)
+    if not isinstance(spec, Mapping):
+        raise PasswordFormatError("the password must be a hash string or an object")
+    hash_value = spec.get("hash")
+    structured = registry.structured_format_for(spec)
+    # A hash starting with "$" is a modular-crypt / PHC string: it describes itself.
+    if structured is not None and not (isinstance(hash_value, str) and hash_value.startswith("$")):
+        return StoredPassword(format=structured.name, value=structured.canonical_value(spec, ctx))
+    if isinstance(hash_value, str):
+        return parse(hash_value, limits=limits, hash_configs=hash_configs)
+    algorithm = spec.get("algorithm")
+    if isinstance(algorithm, str):
+        raise PasswordFormatError(f"unknown algorithm '{algorithm}'")
+    raise PasswordFormatError("the password object needs a 'hash' (and an 'algorithm' when the hash is not self-describing)")
+
+
+def verify(
+    password: str,
+    stored: StoredPassword,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    hash_configs: Mapping[str, HashConfig] | None = None,
+) -> VerifyResult:
+    """Compare ``password`` with a stored hash.
+
+    ``needs_rehash`` is true for every format but argon2id at native strength. A malformed or
+    over-ceiling stored hash raises ``PasswordFormatError`` (never a silent mismatch).
+    """
+    if not isinstance(password, str):
+        raise TypeError("password must be a str")
+    fmt = registry.by_name(stored.format)
+    if not isinstance(fmt, StructuredFormat) and not fmt.recognises(stored.value):
+        raise PasswordFormatError("stored value is not written in this format", fmt.name)
+    checked = fmt.check(stored.value, _context(limits, hash_configs))
+    ok = checked.matches(password)
+    return VerifyResult(ok=ok, needs_rehash=checked.needs_rehash)
+
+
+def hash_password(password: str) -> StoredPassword:
+    """A new native hash: argon2id with argon2-cffi's default (RFC 9106 low-memory) parameters."""
+    if not isinstance(password, str):
+        raise TypeError("password must be a str")
+    return StoredPassword(format=registry.NATIVE_FORMAT, value=NATIVE_HASHER.hash(password))
+
+
+@functools.cache
+def _dummy_hash() -> StoredPassword:
+    return hash_password("authshift dummy password for unknown users")
+
+
+def dummy_verify(password: str) -> None:
+    """Spend what one native verify costs, for sign-in attempts on unknown users."""
+    verify(password, _dummy_hash())
+
+
+def formats() -> list[FormatInfo]:
+    """The registry in order (the first entry hashes new passwords)."""
+    return registry.format_infos()
+
+
+# --- async: a bounded pool, never the event loop -----------------------------------------------
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="authshift-hash")
+
+
+async def _in_pool(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool(), functools.partial(func, *args, **kwargs))
+
+
+async def verify_async(
+    password: str,
+    stored: StoredPassword,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    hash_configs: Mapping[str, HashConfig] | None = None,
+) -> VerifyResult:
+    return await _in_pool(verify, password, stored, limits=limits, hash_configs=hash_configs)
+
+
+async def hash_password_async(password: str) -> StoredPassword:
+    return await _in_pool(hash_password, password)
+
+
+async def dummy_verify_async(password: str) -> None:
+    await _in_pool(dummy_verify, password)
