@@ -121,7 +121,7 @@ def iter_ndjson(stream: BinaryIO) -> Iterator[SourceItem]:
             continue
         index += 1
         try:
-            text = raw.decode("utf-8")
+            text = raw.rstrip(b"\r\n").decode("utf-8")
         except UnicodeDecodeError:
             yield SourceItem(number, index, errors=_issue("the line is not valid UTF-8"))
             continue

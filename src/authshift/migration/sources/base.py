@@ -73,7 +73,7 @@ class SourceOptions:
     - ``missing_password``: auth0 (database users without a hash), cognito — ``lazy`` (verify the
       password against the legacy system at the next sign-in) or ``reset`` (make the user set a
       new one); written to ``password_migration``.
-    - ``default_phone_region``: cognito, supabase — region for phone numbers written without ``+``.
+    - ``default_phone_region``: cognito — region of phone numbers written without ``+``.
     - ``django_model``: django — the model label of the user model in the dump.
     - ``auth0_strategy``: auth0 — the prefix Auth0 puts before bulk-import ``user_id`` values.
     """
