@@ -113,6 +113,18 @@ class MigrationSettings(_Section):
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
 
 
+class ImportSettings(_Section):
+    """Bulk import jobs (``[imports]``): where uploads are kept, batch size, job leases."""
+
+    data_dir: Path = Path("authshift-data/imports")
+    batch_size: int = Field(default=5000, ge=1, le=20_000)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+    max_upload_bytes: int = Field(default=20 * 1024**3, gt=0)
+    keep_uploads: bool = False
+    runner: bool = True
+
+
 class Settings(BaseSettings):
     """Everything authshift reads from its environment. Secrets are ``SecretStr`` and never printed."""
 
@@ -132,6 +144,7 @@ class Settings(BaseSettings):
     passwords: PasswordSettings = PasswordSettings()
     hash_configs: dict[str, HashConfigSettings] = {}
     migration: MigrationSettings = MigrationSettings()
+    imports: ImportSettings = ImportSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -109,19 +109,54 @@ def totp_secret_bytes(entry: Mapping[str, Any]) -> tuple[bytes, str, int, int]:
     return raw, str(algorithm).upper(), int(digits), int(period)
 
 
-def build_user_rows(
-    rec: Mapping[str, Any],
-    *,
-    ctx: AccountsContext,
-    now: datetime,
-    migration_state: str,
-    stored_password: StoredPassword | None,
-    user_id: uuid.UUID | None = None,
-) -> UserRows:
-    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
-    uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
-    user = {
-        "id": uid,
+def federated_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+    """Rows of the record's federated identities (``identities``: provider + subject)."""
+    return [
+        {"id": uuid7(), "user_id": user_id, "provider": ident["provider"], "subject": str(ident["subject"]),
+         "email": ident.get("email"), "created_at": now}
+        for ident in rec.get("identities") or []
+    ]
+
+
+def password_row(
+    user_id: uuid.UUID, stored: StoredPassword, rec_password: Any, now: datetime, *, must_change: bool | None = None
+) -> dict[str, Any]:
+    """The ``passwords`` row of a parsed (or freshly hashed) password; flags come from the record's object."""
+    meta = rec_password if isinstance(rec_password, Mapping) else {}
+    return {
+        "user_id": user_id, "format": stored.format, "value": stored.value,
+        "must_change": bool(meta.get("must_change", False) if must_change is None else must_change),
+        "expire_at": parse_time(meta.get("expire_at")), "updated_at": now,
+    }
+
+
+def mfa_rows(
+    mfa: Mapping[str, Any] | None, user_id: uuid.UUID, now: datetime, ctx: AccountsContext
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """TOTP, email/SMS OTP and recovery-code rows of a record's ``mfa`` object (secrets encrypted or digested)."""
+    mfa = mfa or {}
+    totp = []
+    for entry in mfa.get("totp") or []:
+        raw, algorithm, digits, period = totp_secret_bytes(entry)
+        totp.append(
+            {"id": uuid7(), "user_id": user_id, "secret_encrypted": ctx.totp_box.encrypt(raw), "algorithm": algorithm,
+             "digits": digits, "period": period, "created_at": now}
+        )
+    otp = [
+        {"id": uuid7(), "user_id": user_id, "channel": channel, "destination": mfa[key], "created_at": now}
+        for channel, key in (("email", "email"), ("sms", "phone_number")) if mfa.get(key)
+    ]
+    recovery = [
+        {"id": uuid7(), "user_id": user_id, "code_hash": ctx.recovery_code_digest(code)}
+        for code in mfa.get("recovery_codes") or []
+    ]
+    return totp, otp, recovery
+
+
+def user_row(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime, migration_state: str) -> dict[str, Any]:
+    """The ``users`` row of a new user."""
+    return {
+        "id": user_id,
         "created_at": parse_time(rec.get("created_at")) or now,
         "updated_at": parse_time(rec.get("updated_at")) or now,
         "last_login_at": parse_time(rec.get("last_login_at")),
@@ -135,32 +170,25 @@ def build_user_rows(
         "migration_state": rec.get("migration_state") or migration_state,
         **{c: rec.get(c) for c in CLAIM_COLUMNS},
     }
-    rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
-    for ident in rec.get("identities") or []:
-        rows.federated.append(
-            {"id": uuid7(), "user_id": uid, "provider": ident["provider"], "subject": str(ident["subject"]),
-             "email": ident.get("email"), "created_at": now}
-        )
-    password = rec.get("password")
+
+
+def build_user_rows(
+    rec: Mapping[str, Any],
+    *,
+    ctx: AccountsContext,
+    now: datetime,
+    migration_state: str,
+    stored_password: StoredPassword | None,
+    user_id: uuid.UUID | None = None,
+) -> UserRows:
+    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
+    uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
+    rows = UserRows(user=user_row(rec, uid, now, migration_state), identities=identity_rows(rec, uid, now))
+    rows.federated = federated_rows(rec, uid, now)
     if stored_password is not None:
-        meta = password if isinstance(password, Mapping) else {}
-        rows.password = {
-            "user_id": uid, "format": stored_password.format, "value": stored_password.value,
-            "must_change": bool(meta.get("must_change", False)), "expire_at": parse_time(meta.get("expire_at")),
-            "updated_at": now,
-        }
-    mfa = rec.get("mfa") or {}
-    for entry in mfa.get("totp") or []:
-        raw, algorithm, digits, period = totp_secret_bytes(entry)
-        rows.totp.append(
-            {"id": uuid7(), "user_id": uid, "secret_encrypted": ctx.totp_box.encrypt(raw), "algorithm": algorithm,
-             "digits": digits, "period": period, "created_at": now}
-        )
-    for channel, key in (("email", "email"), ("sms", "phone_number")):
-        if mfa.get(key):
-            rows.otp.append({"id": uuid7(), "user_id": uid, "channel": channel, "destination": mfa[key], "created_at": now})
-    for code in mfa.get("recovery_codes") or []:
-        rows.recovery.append({"id": uuid7(), "user_id": uid, "code_hash": ctx.recovery_code_digest(code)})
+        rows.password = password_row(uid, stored_password, rec.get("password"), now)
+    if rec.get("mfa"):
+        rows.totp, rows.otp, rows.recovery = mfa_rows(rec["mfa"], uid, now, ctx)
     return rows
 
 
