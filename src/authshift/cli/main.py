@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from authshift import __version__
-from authshift.cli import admin_keys, db, users
+from authshift.cli import admin_keys, db, hashes, imports, users
 from authshift.cli.context import set_config_file
 from authshift.cli.serve import serve
 
@@ -37,6 +37,8 @@ app.command()(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(admin_keys.app, name="admin-keys")
 app.add_typer(users.app, name="users")
+app.add_typer(hashes.app, name="hashes")
+app.command("import")(imports.import_)
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ import_jobs = sa.Table(
 )
 
 # One row per record read. ``seq`` is the record's position in the file (1-based), ``line`` the
-# line where it starts. ``record`` is the redacted echo of failed records only (the user id says
+# line where it starts; ``reason`` says why a record was skipped. ``record`` is the redacted echo of failed records only (the user id says
 # enough about the others).
 import_results = sa.Table(
     "import_results",
@@ -62,6 +62,7 @@ import_results = sa.Table(
     sa.Column("line", sa.BigInteger, nullable=False),
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("user_id", sa.Uuid),
+    sa.Column("reason", sa.Text),
     sa.Column("errors", JSONType),
     sa.Column("warnings", JSONType),
     sa.Column("record", JSONType),

@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('line', sa.BigInteger(), nullable=False),
     sa.Column('outcome', sa.Text(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('warnings', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('record', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),

@@ -1,0 +1,387 @@
+"""Bulk import jobs: read -> validate -> classify -> write in batches -> one outcome per record.
+
+A job reads its file as a stream (``import_source.read_batches``: flat memory, one prepared
+record at a time) on a worker thread, one batch ahead of the writer. For each batch, in ONE
+transaction: look up who owns the batch's keys (one query per key kind), classify every record
+(``import_plan.classify``), build the rows of new users with ``accounts.rows.build_user_rows``
+and plan the changes of existing ones with ``accounts.updates`` (the logic of the admin PATCH),
+write them in bulk (COPY on PostgreSQL, executemany on SQLite), write each record's outcome and
+move the job's resume point. A crash loses at most the batch in flight, which the next run redoes.
+
+Events: one ``import.completed`` (or ``import.failed``) per job, with the counts; no
+``user.created`` per imported user, so importing a million users does not flood webhooks.
+
+A dry run uses the same reading and classification, writes no users, and remembers what it
+would have written in a scratch ledger (``import_ledger``) so later batches see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from authshift.accounts.context import AccountsContext
+from authshift.accounts.rows import UserRows, build_user_rows
+from authshift.accounts.unique_keys import Key, find_owners
+from authshift.accounts.updates import IMPORT_UPDATABLE_FIELDS, UpdatePlan, apply_user_updates, load_current, plan_user_update
+from authshift.errors import AuthshiftError
+from authshift.logs import get_logger
+from authshift.migration import import_jobs as jobs
+from authshift.migration.import_jobs import Counts, JobLost
+from authshift.migration.import_ledger import ScratchLedger
+from authshift.migration.import_plan import Candidate, Decision, classify
+from authshift.migration.import_source import ByteCounter, ImportOptions, check_options, read_batches
+from authshift.migration.import_tables import import_results
+from authshift.migration.sources import SourceFormatError
+from authshift.storage.bulk import bulk_insert
+from authshift.storage.tables import (
+    federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
+)
+from authshift.storage.types import utcnow
+
+__all__ = [
+    "BatchDone",
+    "ImportSummary",
+    "NO_RECORDS",
+    "dry_run_to_report",
+    "run_job",
+]
+
+log = get_logger("authshift.import")
+NO_RECORDS = "the file contains no records"
+_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """Progress after a committed batch (what a progress bar shows)."""
+
+    counts: Counts
+    bytes_read: int
+    bytes_total: int
+
+
+ProgressCallback = Callable[[BatchDone], None]
+
+
+@dataclass
+class ImportSummary:
+    job_id: uuid.UUID | None
+    state: str
+    counts: Counts
+    dry_run: bool
+    error: str | None = None
+
+
+@dataclass
+class _Batch:
+    decisions: list[Decision]
+    inserts: list[UserRows] = field(default_factory=list)
+    plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
+    counts: Counts = field(default_factory=Counts)
+
+
+class _Recorder(Protocol):
+    """Where a batch's outcomes go: the job's tables, or a dry run's report file."""
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]: ...
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]: ...
+    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None: ...
+
+
+# --------------------------------------------------------------------------- one batch
+
+async def _decide(conn: AsyncConnection, cands: Sequence[Candidate], options: ImportOptions, accounts: AccountsContext,
+                  recorder: _Recorder) -> _Batch:
+    """Classify a batch against the database and build its rows (no writes)."""
+    keys = {k for c in cands for k in c.keys}
+    owners = await recorder.overlay(keys, await find_owners(conn, keys))
+    touched = await recorder.touched(conn, list({u for u in owners.values()}))
+    batch = _Batch(classify(cands, mode=options.mode, identifier=options.identifier, owners=owners, touched=touched))
+    now = utcnow()
+    updates = [d for d in batch.decisions if d.action == "update"]
+    current = await load_current(conn, [d.user_id for d in updates if d.user_id]) if updates else {}
+    for d in batch.decisions:
+        if d.action is None or d.cand.rec is None or d.user_id is None:
+            continue
+        try:
+            if d.action == "insert":
+                batch.inserts.append(build_user_rows(
+                    d.cand.rec, ctx=accounts, now=now, migration_state="imported",
+                    stored_password=d.cand.stored_password, user_id=d.user_id,
+                ))
+            else:
+                batch.plans[d.user_id] = plan_user_update(
+                    current[d.user_id], d.cand.rec, ctx=accounts, now=now, stored_password=d.cand.stored_password,
+                    fields=IMPORT_UPDATABLE_FIELDS,
+                )
+        except AuthshiftError as exc:
+            d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
+        except ValueError as exc:
+            d.fail([{"path": "", "message": str(exc)}])
+    for d in batch.decisions:
+        batch.counts.add(d.outcome)
+    return batch
+
+
+async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
+    rows = batch.inserts
+    await bulk_insert(conn, users, [r.user for r in rows])
+    await bulk_insert(conn, identities, [i for r in rows for i in r.identities])
+    await bulk_insert(conn, federated_identities, [f for r in rows for f in r.federated])
+    await bulk_insert(conn, passwords_table, [r.password for r in rows if r.password is not None])
+    await bulk_insert(conn, totp_factors, [t for r in rows for t in r.totp])
+    await bulk_insert(conn, otp_factors, [o for r in rows for o in r.otp])
+    await bulk_insert(conn, recovery_codes, [c for r in rows for c in r.recovery])
+    await apply_user_updates(conn, list(batch.plans.values()))
+
+
+# --------------------------------------------------------------------------- recorders
+
+class _JobRecorder:
+    """A job's outcomes in ``import_results`` and its progress in ``import_jobs``, in the batch's transaction."""
+
+    def __init__(self, job_id: uuid.UUID, owner: str, lease_seconds: float, dry_run: bool) -> None:
+        self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
+        self.ledger = ScratchLedger() if dry_run else None
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if self.ledger is not None:
+            return await asyncio.to_thread(self.ledger.touched, user_ids)
+        return await jobs.touched_users(conn, self.job_id, user_ids)
+
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        if self.ledger is None:
+            return owners
+        return await asyncio.to_thread(self.ledger.overlay, keys, owners)
+
+    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None:
+        if self.ledger is None:
+            await _write_users(conn, batch)
+        await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
+        await jobs.commit_progress(
+            conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts, last_index=last.seq, last_line=last.line
+        )
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.record, batch.decisions, batch.plans)
+
+    def close(self) -> None:
+        if self.ledger is not None:
+            self.ledger.close()
+
+
+class _ReportRecorder:
+    """A dry run without a job: outcomes go straight to the report; the database is only read."""
+
+    def __init__(self, write_line: Callable[[dict[str, Any]], None]) -> None:
+        self.ledger = ScratchLedger()
+        self.write_line = write_line
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return await asyncio.to_thread(self.ledger.touched, user_ids)
+
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        return await asyncio.to_thread(self.ledger.overlay, keys, owners)
+
+    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None:
+        await asyncio.to_thread(self.ledger.record, batch.decisions, batch.plans)
+        for d in batch.decisions:
+            self.write_line(d.as_json())
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _result_row(job_id: uuid.UUID, d: Decision) -> dict[str, Any]:
+    as_json = d.as_json()
+    return {
+        "job_id": job_id, "seq": d.cand.seq, "line": d.cand.line, "outcome": d.outcome, "user_id": d.user_id,
+        "reason": d.reason, "errors": d.errors or None, "warnings": d.cand.warnings or None,
+        "record": as_json.get("record"),
+    }
+
+
+# --------------------------------------------------------------------------- the loop
+
+async def _prefetched(batches: Iterator[list[Candidate]]) -> AsyncIterator[list[Candidate]]:
+    """Read and prepare the next batch on a worker thread while the current one is written."""
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="authshift-import-read") as pool:
+        pending = loop.run_in_executor(pool, next, batches, None)
+        try:
+            while True:
+                batch = await pending
+                if batch is None:
+                    return
+                pending = loop.run_in_executor(pool, next, batches, None)
+                yield batch
+        finally:
+            if not pending.done():
+                pending.cancel()
+                try:
+                    await pending
+                except BaseException:  # noqa: BLE001 - the reader's error no longer matters here
+                    pass
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine, *, readonly: bool) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        if readonly:
+            conn = await conn.execution_options(readonly=True)
+        async with conn.begin():
+            yield conn
+
+
+async def _run_batches(
+    engine: AsyncEngine,
+    batches: Iterator[list[Candidate]],
+    *,
+    options: ImportOptions,
+    accounts: AccountsContext,
+    recorder: _Recorder,
+    readonly: bool,
+    on_batch: Callable[[Counts], None],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Process every batch; False when stopped early by ``should_stop``."""
+    async for cands in _prefetched(batches):
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                async with _transaction(engine, readonly=readonly) as conn:
+                    batch = await _decide(conn, cands, options, accounts, recorder)
+                    await recorder.commit(conn, batch, cands[-1])
+                break
+            except IntegrityError:
+                # Another writer took a key between our lookup and our write: look again.
+                if attempt == _RETRIES:
+                    raise
+                log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
+        on_batch(batch.counts)
+        if should_stop():
+            return False
+    return True
+
+
+def _counts_of(row: Mapping[str, Any]) -> Counts:
+    return Counts(row["records_read"], row["inserted"], row["updated"], row["skipped"], row["failed"])
+
+
+async def run_job(
+    engine: AsyncEngine,
+    accounts: AccountsContext,
+    job_id: uuid.UUID,
+    *,
+    owner: str,
+    batch_size: int,
+    lease_seconds: float,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    allow_failed: bool = False,
+) -> ImportSummary:
+    """Claim a job and run it to the end (or until ``should_stop``), resuming after its last batch.
+
+    Bad records never stop a job; the job fails (state ``failed`` with ``error``) only when the
+    file cannot be read as a whole or yields no record. ``JobLost`` propagates when the job is
+    cancelled or taken over mid-run; ``Conflict`` when another live process runs it.
+    """
+    async with engine.begin() as conn:
+        row = await jobs.claim_job(conn, job_id, owner, lease_seconds, allow_failed=allow_failed)
+    jobs.ACTIVE_OWNERS.add(owner)
+    options = ImportOptions.from_json(row["options"])
+    counts = _counts_of(row)
+    recorder = _JobRecorder(job_id, owner, lease_seconds, options.dry_run)
+    counter: list[ByteCounter] = []
+    path = Path(row["file_path"])
+
+    def progressed(batch_counts: Counts) -> None:
+        counts.merge(batch_counts)
+        if on_progress is not None:
+            on_progress(BatchDone(counts, counter[0].position if counter else 0, row["file_size"]))
+
+    error: str | None = None
+    try:
+        try:
+            hash_configs = check_options(options, accounts.hash_configs)
+            batches = read_batches(
+                path, options, batch_size=batch_size, limits=accounts.limits, hash_configs=hash_configs,
+                skip_through=row["last_index"], counter=counter,
+            )
+            finished = await _run_batches(
+                engine, batches, options=options, accounts=accounts, recorder=recorder, readonly=False,
+                on_batch=progressed, should_stop=should_stop,
+            )
+        except JobLost:
+            async with engine.connect() as conn:
+                current = await jobs.get_job(conn, job_id)
+            if current["state"] == "cancelled":
+                return ImportSummary(job_id, "cancelled", counts, options.dry_run, "cancelled")
+            raise
+        except AuthshiftError as exc:
+            error = exc.detail + "".join(f"; {e.path}: {e.message}" for e in exc.errors)
+        except SourceFormatError as exc:
+            error = f"the file cannot be read as {options.format}: {exc}"
+        except OSError as exc:
+            error = f"the file cannot be read: {exc.strerror or exc}"
+        else:
+            if not finished:
+                async with engine.begin() as conn:
+                    await jobs.release_lease(conn, job_id, owner)
+                return ImportSummary(job_id, "running", counts, options.dry_run)
+            if counts.read == 0:
+                error = NO_RECORDS
+        state = "failed" if error else "completed"
+        async with engine.begin() as conn:
+            await jobs.finish_job(conn, job_id, owner, state, error=error)
+        log.info("import job finished", job_id=str(job_id), state=state, **counts.as_dict())
+        return ImportSummary(job_id, state, counts, options.dry_run, error)
+    finally:
+        recorder.close()
+        jobs.ACTIVE_OWNERS.discard(owner)
+
+
+async def dry_run_to_report(
+    engine: AsyncEngine,
+    accounts: AccountsContext,
+    path: Path,
+    options: ImportOptions,
+    *,
+    batch_size: int,
+    write_line: Callable[[dict[str, Any]], None],
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """A dry run with no job row: every outcome goes to ``write_line``; the database is only read.
+
+    Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
+    cannot be read; a file without records gives a summary with state ``failed``.
+    """
+    hash_configs = check_options(options, accounts.hash_configs)
+    counts = Counts()
+    counter: list[ByteCounter] = []
+    size = path.stat().st_size
+
+    def progressed(batch_counts: Counts) -> None:
+        counts.merge(batch_counts)
+        if on_progress is not None:
+            on_progress(BatchDone(counts, counter[0].position if counter else 0, size))
+
+    recorder = _ReportRecorder(write_line)
+    try:
+        batches = read_batches(path, options, batch_size=batch_size, limits=accounts.limits,
+                               hash_configs=hash_configs, counter=counter)
+        await _run_batches(engine, batches, options=options, accounts=accounts, recorder=recorder, readonly=True,
+                           on_batch=progressed, should_stop=lambda: False)
+    finally:
+        recorder.close()
+    if counts.read == 0:
+        return ImportSummary(None, "failed", counts, True, NO_RECORDS)
+    return ImportSummary(None, "completed", counts, True)
