@@ -9,18 +9,20 @@ from fastapi import APIRouter, FastAPI
 
 from authshift import __version__
 from authshift.config import Settings
+from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import users as admin_users
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
+from authshift.migration.import_runner import start_import_runner
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
-ROUTERS: list[APIRouter] = [admin_users.router]
+ROUTERS: list[APIRouter] = [admin_users.router, admin_imports.router]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and
 # returns an awaitable that stops it.
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
-BACKGROUND: list[BackgroundStarter] = []
+BACKGROUND: list[BackgroundStarter] = [start_import_runner]
 
 
 def create_app(settings: Settings, *, migrate: bool = False, background: bool = True) -> FastAPI:

@@ -287,15 +287,20 @@ async def run_job(
     on_progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     allow_failed: bool = False,
+    claimed: bool = False,
 ) -> ImportSummary:
     """Claim a job and run it to the end (or until ``should_stop``), resuming after its last batch.
 
     Bad records never stop a job; the job fails (state ``failed`` with ``error``) only when the
     file cannot be read as a whole or yields no record. ``JobLost`` propagates when the job is
-    cancelled or taken over mid-run; ``Conflict`` when another live process runs it.
+    cancelled or taken over mid-run; ``Conflict`` when another live process runs it. With
+    ``claimed`` the caller has claimed the job for ``owner`` already (``claim_next_job``).
     """
     async with engine.begin() as conn:
-        row = await jobs.claim_job(conn, job_id, owner, lease_seconds, allow_failed=allow_failed)
+        if claimed:
+            row = await jobs.held_job(conn, job_id, owner)
+        else:
+            row = await jobs.claim_job(conn, job_id, owner, lease_seconds, allow_failed=allow_failed)
     jobs.ACTIVE_OWNERS.add(owner)
     options = ImportOptions.from_json(row["options"])
     counts = _counts_of(row)

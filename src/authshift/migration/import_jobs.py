@@ -40,6 +40,7 @@ __all__ = [
     "finish_job",
     "find_resumable_job",
     "get_job",
+    "held_job",
     "iter_results",
     "job_view",
     "lease_owner_id",
@@ -121,8 +122,9 @@ async def create_job(
     file_name: str,
     file_digest: str,
     file_size: int,
+    job_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    job_id = uuid7()
+    job_id = job_id or uuid7()
     now = utcnow()
     await conn.execute(
         import_jobs.insert().values(
@@ -216,7 +218,8 @@ async def claim_job(
 
 
 async def claim_next_job(conn: AsyncConnection, owner: str, lease_seconds: float) -> Mapping[str, Any] | None:
-    """For the server's runner: the oldest uploaded job that is queued, or running with a dead lease."""
+    """For the server's runner: claim the oldest uploaded job that is queued, or running with a dead
+    lease (its process crashed). Rows another process is claiming are skipped (SKIP LOCKED)."""
     now = utcnow()
     q = (
         sa.select(import_jobs)
@@ -230,6 +233,14 @@ async def claim_next_job(conn: AsyncConnection, owner: str, lease_seconds: float
         if row["state"] == "queued" or _lease_free(row, now):
             return await claim_job(conn, row["id"], owner, lease_seconds)
     return None
+
+
+async def held_job(conn: AsyncConnection, job_id: uuid.UUID, owner: str) -> Mapping[str, Any]:
+    """A job this process has claimed already; ``JobLost`` when it no longer holds it."""
+    row = await get_job(conn, job_id)
+    if row["state"] != "running" or row["lease_owner"] != owner:
+        raise JobLost(f"import job {job_id} is not held by this process")
+    return row
 
 
 async def commit_progress(
