@@ -316,12 +316,12 @@ async def cancel_job(conn: AsyncConnection, job_id: uuid.UUID) -> Mapping[str, A
 
 
 async def touched_users(conn: AsyncConnection, job_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Which of ``user_ids`` this job inserted or updated already, with the line that did it."""
+    """Which of ``user_ids`` this job already inserted, updated or skipped, with the line that did it."""
     if not user_ids:
         return {}
     r = import_results.c
     q = sa.select(r.user_id, r.line).where(
-        r.job_id == job_id, r.user_id.in_(list(user_ids)), r.outcome.in_(("inserted", "updated"))
+        r.job_id == job_id, r.user_id.in_(list(user_ids)), r.outcome.in_(("inserted", "updated", "skipped"))
     )
     return {uid: line for uid, line in (await conn.execute(q)).all()}
 

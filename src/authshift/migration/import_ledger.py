@@ -76,6 +76,8 @@ class ScratchLedger:
         claims: list[tuple[str, str | None]] = []
         touched: list[tuple[str, int]] = []
         for d in decisions:
+            if d.outcome == "skipped" and d.user_id is not None:
+                touched.append((str(d.user_id), d.cand.line))
             if d.action is None or d.user_id is None:
                 continue
             owner = str(d.user_id)

@@ -106,7 +106,9 @@ def prepare(
         cand.keys.append(("identity", (ident["provider"], str(ident["subject"]))))
     cand.match = next((k for k in cand.keys if k[0] == identifier), None)
     if cand.match is None and not cand.errors:
-        cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier}"))
+        others = ", ".join(i for i in IDENTIFIERS if i != identifier)
+        cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "
+                                              f"(import such records in a run with another --identifier: {others})"))
     return cand
 
 
@@ -153,8 +155,8 @@ def classify(
     """Decide every record of a batch, in file order.
 
     ``owners``: the user owning each key of the batch (absent or None: free), as stored before
-    this batch. ``touched``: users this job inserted or updated in earlier batches, with the line
-    that did it. A record for a user an earlier record of the same file already wrote fails as
+    this batch. ``touched``: users earlier batches of this job inserted, updated or skipped, with
+    the line that did it. A record for a user an earlier record of the same file already wrote fails as
     a duplicate; a record whose other keys (login IDs, external_id, id, federated identities)
     belong to another user fails naming the key. Records are never merged.
     """
@@ -178,6 +180,7 @@ def classify(
         if existing is not None and mode == "insert":
             decision.outcome, decision.user_id = "skipped", existing
             decision.reason = f"a user with this {label} already exists (insert mode keeps existing users as they are)"
+            claims[cand.match] = (cand.line, existing)  # a second record for this user is still a duplicate
             continue
         if existing is None and mode == "update":
             decision.outcome = "skipped"
