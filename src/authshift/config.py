@@ -123,6 +123,8 @@ class ImportSettings(_Section):
     max_upload_bytes: int = Field(default=20 * 1024**3, gt=0)
     keep_uploads: bool = False
     runner: bool = True
+    # Files this large or larger are read and validated by a second process (the second core).
+    reader_process_min_bytes: int = Field(default=16 * 1024**2, ge=0)
 
 
 class Settings(BaseSettings):

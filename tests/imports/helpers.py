@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from authshift.accounts import users as svc
-from authshift.config import Settings
+from authshift.config import ImportSettings, Settings
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
 from authshift.migration.import_source import ImportOptions
@@ -21,6 +21,10 @@ from authshift.storage.tables import identities
 
 BCRYPT = "$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq"  # password "abcdefghijklmnopqrstuvwxyz"
 BCRYPT_PASSWORD = "abcdefghijklmnopqrstuvwxyz"
+
+
+def config(batch_size: int = 1000, **values: Any) -> ImportSettings:
+    return ImportSettings(batch_size=batch_size, **values)
 
 
 def write_ndjson(path: Path, records: Iterable[dict[str, Any] | str]) -> Path:
@@ -50,7 +54,7 @@ async def run_import(
     opts = ImportOptions(**options)
     if opts.dry_run and options.pop("report_only", True):
         lines: list[dict[str, Any]] = []
-        summary = await dry_run_to_report(state.engine, state.accounts, path, opts, batch_size=batch_size,
+        summary = await dry_run_to_report(state.engine, state.accounts, path, opts, config=config(batch_size),
                                           write_line=lines.append)
         return summary, lines
     async with state.engine.begin() as conn:
@@ -58,8 +62,7 @@ async def run_import(
             conn, origin="cli", created_by="tests", options=opts.as_json(), file_path=str(path), file_name=path.name,
             file_digest=uuid.uuid4().hex, file_size=path.stat().st_size,
         )
-    summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), batch_size=batch_size,
-                            lease_seconds=60)
+    summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(batch_size))
     return summary, [r async for r in jobs.iter_results(state.engine, job_id)]
 
 

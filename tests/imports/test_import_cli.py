@@ -30,6 +30,19 @@ async def scalar(url: str, query: sa.Select) -> int:  # type: ignore[type-arg]
         await engine.dispose()
 
 
+def reader_processes(cwd: Path) -> list[int]:
+    """Processes (spawned import readers) still running in ``cwd``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                if os.readlink(f"/proc/{pid}/cwd") == str(cwd):
+                    found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
 def summary_counts(stdout: str) -> dict[str, int]:
     counts = {}
     for line in stdout.splitlines():
@@ -123,29 +136,33 @@ async def test_killed_import_resumes_with_every_user_exactly_once(settings_env: 
         {"email": f"user{n}@example.com", "external_id": f"ext-{n}", "password": {"hash": BCRYPT},
          "custom_attributes": {"n": n}} for n in range(total)
     ])
-    env = {**settings_env, "AUTHSHIFT_IMPORTS__BATCH_SIZE": "500"}
+    # small batches, and the reader process even for this small file (it must die with the importer)
+    env = {**settings_env, "AUTHSHIFT_IMPORTS__BATCH_SIZE": "500", "AUTHSHIFT_IMPORTS__READER_PROCESS_MIN_BYTES": "0"}
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
     proc = subprocess.Popen([sys.executable, "-m", "authshift", "import", str(path)], env=authshift_env(env),
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = create_engine(url)
     try:
         deadline = time.monotonic() + 120
-        done = 0
         while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                done = await scalar(url, sa.text("SELECT coalesce(max(last_index), 0) FROM import_jobs"))  # type: ignore[arg-type]
-            except Exception:  # noqa: BLE001 - the schema may not exist yet
-                done = 0
+            async with engine.connect() as conn:
+                done = (await conn.execute(sa.text("SELECT coalesce(max(last_index), 0) FROM import_jobs"))).scalar_one()
             if done >= 5_000:
                 break
-            time.sleep(0.05)
+            time.sleep(0.1)
         assert proc.poll() is None, "the import finished before it could be killed: make the file bigger"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
+        await engine.dispose()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 15  # its reader process notices and stops
+    while time.monotonic() < deadline and reader_processes(tmp_path):
+        time.sleep(0.2)
+    assert not reader_processes(tmp_path)
     imported = await scalar(url, sa.select(sa.func.count()).select_from(users))
     assert 5_000 <= imported < total
     resumed = run_cli(["import", str(path), "--report", str(tmp_path / "r.ndjson")], env, cwd=tmp_path, timeout=300)

@@ -50,7 +50,7 @@ class UserRows:
 def parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return datetime.fromisoformat(value if isinstance(value, str) else str(value))  # 3.11 reads "Z"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -61,7 +61,7 @@ def iso(value: datetime | None) -> str | None:
 
 def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
     """Normalised login IDs of a record; raises ``InvalidInput`` naming the bad field."""
-    errors = ErrorList()
+    errors: ErrorList | None = None
     rows = []
     for fname, verified_flag in LOGIN_ID_FIELDS.items():
         raw = rec.get(fname)
@@ -70,6 +70,7 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> 
         try:
             value = NORMALIZERS[fname](raw)
         except InvalidLoginId as exc:
+            errors = errors or ErrorList()
             errors.add(fname, str(exc))
             continue
         rows.append(
@@ -78,7 +79,8 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> 
                 "verified": bool(rec.get(verified_flag)) if verified_flag else True, "created_at": now,
             }
         )
-    errors.raise_if_any("a login ID is not valid")
+    if errors is not None:
+        errors.raise_if_any("a login ID is not valid")
     return rows
 
 

@@ -110,7 +110,7 @@ async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: 
         raise InvalidInput("the database has no authshift schema yet: run `authshift db upgrade` first")
     with _open_report(report) as fh, _Bar(path.stat().st_size, f"dry run {path.name}") as bar:
         return await dry_run_to_report(
-            state.engine, state.accounts, path, options, batch_size=state.settings.imports.batch_size,
+            state.engine, state.accounts, path, options, config=state.settings.imports,
             write_line=_report_line(fh), on_progress=bar.update,
         )
 
@@ -144,8 +144,8 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
     cfg = state.settings.imports
     with _Bar(path.stat().st_size, f"import {path.name}") as bar:
         summary = await run_job(
-            state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), batch_size=cfg.batch_size,
-            lease_seconds=cfg.lease_seconds, on_progress=bar.update, allow_failed=explicit,
+            state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
+            on_progress=bar.update, allow_failed=explicit,
         )
     report = report or Path(f"import-{job_id}.report.ndjson")
     with _open_report(report) as fh:

@@ -54,7 +54,7 @@ class Candidate:
 
     seq: int  # position of the record in the file (1-based)
     line: int
-    raw: dict[str, Any] | None  # the object as read, for the redacted echo of failures
+    raw: dict[str, Any] | None  # the object as read (kept for records failing validation: their echo)
     rec: dict[str, Any] | None = None  # record JSON; fields set to null are kept (upsert removes them)
     stored_password: passwords.StoredPassword | None = None
     keys: list[Key] = field(default_factory=list)  # unique keys, normalised
@@ -109,6 +109,8 @@ def prepare(
         others = ", ".join(i for i in IDENTIFIERS if i != identifier)
         cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "
                                               f"(import such records in a run with another --identifier: {others})"))
+    if not cand.errors:
+        cand.raw = None  # a valid record is echoed from its validated form, if it fails later
     return cand
 
 
@@ -135,8 +137,10 @@ class Decision:
         }
         if self.reason:
             out["reason"] = self.reason
-        if self.outcome == "failed" and self.cand.raw is not None:
-            out["record"] = redact(self.cand.raw)
+        if self.outcome == "failed":
+            echo = self.cand.raw if self.cand.raw is not None else self.cand.rec
+            if echo is not None:
+                out["record"] = redact({k: v for k, v in echo.items() if v is not None})
         return out
 
 

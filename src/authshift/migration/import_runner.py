@@ -57,8 +57,8 @@ async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool
     log.info("import job claimed", job_id=str(row["id"]), resume_after_line=row["last_line"])
     try:
         summary = await run_job(
-            state.engine, state.accounts, row["id"], owner=owner, batch_size=cfg.batch_size,
-            lease_seconds=cfg.lease_seconds, should_stop=stopping.is_set, claimed=True,
+            state.engine, state.accounts, row["id"], owner=owner, config=cfg, should_stop=stopping.is_set,
+            claimed=True,
         )
     except (jobs.JobLost, Conflict) as exc:
         log.warning("import job given up", job_id=str(row["id"]), reason=str(exc))
