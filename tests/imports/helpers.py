@@ -55,7 +55,7 @@ async def run_import(
     if opts.dry_run and options.pop("report_only", True):
         lines: list[dict[str, Any]] = []
         summary = await dry_run_to_report(state.engine, state.accounts, path, opts, config=config(batch_size),
-                                          write_line=lines.append)
+                                          on_outcomes=lambda ds: lines.extend(d.as_json() for d in ds))
         return summary, lines
     async with state.engine.begin() as conn:
         job_id = await jobs.create_job(

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from authshift.migration import import_jobs as jobs
+from authshift.migration.import_tables import import_jobs
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, users
 from tests.imports.helpers import BCRYPT, read_ndjson, write_ndjson
@@ -26,6 +28,16 @@ async def scalar(url: str, query: sa.Select) -> int:  # type: ignore[type-arg]
     try:
         async with engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def stored_results(url: str) -> list[dict]:  # type: ignore[type-arg]
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            job_id = (await conn.execute(sa.select(import_jobs.c.id).order_by(import_jobs.c.created_at.desc()))).scalar()
+        return [r async for r in jobs.iter_results(engine, job_id)]
     finally:
         await engine.dispose()
 
@@ -68,6 +80,7 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
     assert [(o["line"], o["outcome"]) for o in outcomes] == [(1, "inserted"), (2, "failed"), (3, "failed"), (4, "failed")]
     assert outcomes[2]["errors"] == [{"path": "email", "message": "duplicate of line 1"}]
     assert oct(report.stat().st_mode & 0o777) == "0o600"
+    assert outcomes == await stored_results(settings_env["AUTHSHIFT_DATABASE_URL"])  # live report == the job's rows
     for text in (first.stdout, first.stderr, report.read_text()):
         assert SECRET_HASH not in text and "plain-secret-not-a-hash" not in text
     # the same file again: a new job, and nothing is imported twice

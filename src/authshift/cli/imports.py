@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,7 +24,8 @@ from authshift.cli.context import EXIT_USAGE, fail, settings
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import BatchDone, ImportSummary, dry_run_to_report, run_job
+from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback, dry_run_to_report, run_job
+from authshift.migration.import_plan import Decision
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options
 from authshift.migration.sources import FORMATS, SourceFormatError
@@ -52,9 +52,11 @@ def _open_report(path: Path) -> TextIO:
     return os.fdopen(fd, "w", encoding="utf-8")
 
 
-def _report_line(fh: TextIO) -> Callable[[dict[str, Any]], None]:
-    def write(outcome: dict[str, Any]) -> None:
-        fh.write(json.dumps(outcome, ensure_ascii=False, separators=(",", ":")) + "\n")
+def _report_writer(fh: TextIO) -> OutcomesCallback:
+    """Append each committed batch's outcomes to the report as the job goes."""
+
+    def write(decisions: Sequence[Decision]) -> None:
+        fh.write("".join(d.as_line() + "\n" for d in decisions))
 
     return write
 
@@ -111,7 +113,7 @@ async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: 
     with _open_report(report) as fh, _Bar(path.stat().st_size, f"dry run {path.name}") as bar:
         return await dry_run_to_report(
             state.engine, state.accounts, path, options, config=state.settings.imports,
-            write_line=_report_line(fh), on_progress=bar.update,
+            on_outcomes=_report_writer(fh), on_progress=bar.update,
         )
 
 
@@ -142,16 +144,16 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
         typer.echo(f"resuming import job {job_id} after line {row['last_line']} "
                    f"({row['records_read']} records already done)", err=True)
     cfg = state.settings.imports
-    with _Bar(path.stat().st_size, f"import {path.name}") as bar:
-        summary = await run_job(
-            state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
-            on_progress=bar.update, allow_failed=explicit,
-        )
     report = report or Path(f"import-{job_id}.report.ndjson")
     with _open_report(report) as fh:
-        write = _report_line(fh)
-        async for outcome in jobs.iter_results(state.engine, job_id):
-            write(outcome)
+        # a resumed job: the outcomes committed before the crash come from the database first
+        async for text in jobs.iter_result_lines(state.engine, job_id):
+            fh.write(text)
+        with _Bar(path.stat().st_size, f"import {path.name}") as bar:
+            summary = await run_job(
+                state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
+                on_progress=bar.update, on_outcomes=_report_writer(fh), allow_failed=explicit,
+            )
     return summary, report
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "BatchDone",
     "ImportSummary",
     "NO_RECORDS",
+    "OutcomesCallback",
     "dry_run_to_report",
     "run_job",
 ]
@@ -73,6 +74,8 @@ class BatchDone:
 
 
 ProgressCallback = Callable[[BatchDone], None]
+# Called with each committed batch's decisions, in file order (a live report).
+OutcomesCallback = Callable[[Sequence[Decision]], None]
 
 
 @dataclass
@@ -181,12 +184,11 @@ class _JobRecorder:
             self.ledger.close()
 
 
-class _ReportRecorder:
-    """A dry run without a job: outcomes go straight to the report; the database is only read."""
+class _LedgerRecorder:
+    """A dry run without a job: nothing is written to the database (it is only read)."""
 
-    def __init__(self, write_line: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self) -> None:
         self.ledger = ScratchLedger()
-        self.write_line = write_line
 
     async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         return await asyncio.to_thread(self.ledger.touched, user_ids)
@@ -196,8 +198,6 @@ class _ReportRecorder:
 
     async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None:
         await asyncio.to_thread(self.ledger.record, batch.decisions, batch.plans)
-        for d in batch.decisions:
-            self.write_line(d.as_json())
 
     def close(self) -> None:
         self.ledger.close()
@@ -257,7 +257,7 @@ async def _run_batches(
     accounts: AccountsContext,
     recorder: _Recorder,
     readonly: bool,
-    on_batch: Callable[[Counts], None],
+    on_batch: Callable[[_Batch], None],
     should_stop: Callable[[], bool],
 ) -> bool:
     """Process every batch; False when stopped early by ``should_stop``."""
@@ -274,7 +274,7 @@ async def _run_batches(
                     if attempt == _RETRIES:
                         raise
                     log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
-            on_batch(batch.counts)
+            on_batch(batch)
             if should_stop():
                 return False
     return True
@@ -297,6 +297,7 @@ async def run_job(
     owner: str,
     config: ImportSettings,
     on_progress: ProgressCallback | None = None,
+    on_outcomes: OutcomesCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     allow_failed: bool = False,
     claimed: bool = False,
@@ -320,8 +321,10 @@ async def run_job(
     path = Path(row["file_path"])
     reading: Prefetch | None = None
 
-    def progressed(batch_counts: Counts) -> None:
-        counts.merge(batch_counts)
+    def progressed(batch: _Batch) -> None:
+        counts.merge(batch.counts)
+        if on_outcomes is not None:
+            on_outcomes(batch.decisions)
         if on_progress is not None:
             on_progress(BatchDone(counts, reading.position if reading else 0, row["file_size"]))
 
@@ -371,10 +374,10 @@ async def dry_run_to_report(
     options: ImportOptions,
     *,
     config: ImportSettings,
-    write_line: Callable[[dict[str, Any]], None],
+    on_outcomes: OutcomesCallback,
     on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
-    """A dry run with no job row: every outcome goes to ``write_line``; the database is only read.
+    """A dry run with no job row: every outcome goes to ``on_outcomes``; the database is only read.
 
     Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
     cannot be read; a file without records gives a summary with state ``failed``.
@@ -384,12 +387,13 @@ async def dry_run_to_report(
     size = path.stat().st_size
     reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)
 
-    def progressed(batch_counts: Counts) -> None:
-        counts.merge(batch_counts)
+    def progressed(batch: _Batch) -> None:
+        counts.merge(batch.counts)
+        on_outcomes(batch.decisions)
         if on_progress is not None:
             on_progress(BatchDone(counts, reading.position, size))
 
-    recorder = _ReportRecorder(write_line)
+    recorder = _LedgerRecorder()
     try:
         await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder, readonly=True,
                            on_batch=progressed, should_stop=lambda: False)

@@ -8,6 +8,7 @@ back, so two processes can never both write the same records.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -41,7 +42,11 @@ __all__ = [
     "find_resumable_job",
     "get_job",
     "held_job",
+    "iter_result_lines",
+    "iter_result_rows",
     "iter_results",
+    "result_json",
+    "result_line",
     "job_view",
     "lease_owner_id",
     "list_jobs",
@@ -49,7 +54,7 @@ __all__ = [
     "touched_users",
 ]
 
-RESULT_PAGE = 1000
+RESULT_PAGE = 5000
 UNFINISHED = ("queued", "running")
 
 
@@ -339,10 +344,19 @@ def result_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def iter_results(
+def result_line(row: Mapping[str, Any]) -> str:
+    """One outcome as an NDJSON line (without the newline); the common case is formatted directly."""
+    if row["errors"] is None and row["warnings"] is None and row["reason"] is None and row["record"] is None:
+        user = f'"{row["user_id"]}"' if row["user_id"] else "null"
+        return (f'{{"line":{row["line"]},"index":{row["seq"]},"outcome":"{row["outcome"]}",'
+                f'"user_id":{user},"errors":[],"warnings":[]}}')
+    return json.dumps(result_json(row), ensure_ascii=False, separators=(",", ":"))
+
+
+async def iter_result_rows(
     engine: AsyncEngine, job_id: uuid.UUID, *, outcome: str | None = None, page: int = RESULT_PAGE
-) -> AsyncIterator[dict[str, Any]]:
-    """Every outcome of a job in file order, read a page at a time (short read transactions)."""
+) -> AsyncIterator[list[Mapping[str, Any]]]:
+    """Every outcome row of a job in file order, a page at a time (one short read transaction each)."""
     r = import_results.c
     after = 0
     while True:
@@ -353,8 +367,25 @@ async def iter_results(
             conn = await conn.execution_options(readonly=True)
             async with conn.begin():
                 rows = list((await conn.execute(q)).mappings())
-        for row in rows:
-            yield result_json(row)
+        if rows:
+            yield rows
         if len(rows) < page:
             return
         after = rows[-1]["seq"]
+
+
+async def iter_results(
+    engine: AsyncEngine, job_id: uuid.UUID, *, outcome: str | None = None, page: int = RESULT_PAGE
+) -> AsyncIterator[dict[str, Any]]:
+    """Every outcome of a job in file order, as dicts."""
+    async for rows in iter_result_rows(engine, job_id, outcome=outcome, page=page):
+        for row in rows:
+            yield result_json(row)
+
+
+async def iter_result_lines(
+    engine: AsyncEngine, job_id: uuid.UUID, *, outcome: str | None = None, page: int = RESULT_PAGE
+) -> AsyncIterator[str]:
+    """Every outcome of a job as NDJSON text, a page of lines at a time (the report, the results API)."""
+    async for rows in iter_result_rows(engine, job_id, outcome=outcome, page=page):
+        yield "".join(result_line(row) + "\n" for row in rows)

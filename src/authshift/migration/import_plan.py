@@ -10,6 +10,7 @@ the same two functions, so the dry run reports exactly what the real run does.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,7 +129,7 @@ class Decision:
     def fail(self, errors: list[dict[str, str]]) -> None:
         self.outcome, self.action, self.user_id, self.errors = "failed", None, None, errors
 
-    def as_json(self, *, dry_run: bool = False) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """The outcome as reports and the results API show it (secrets redacted)."""
         out: dict[str, Any] = {
             "line": self.cand.line, "index": self.cand.seq, "outcome": self.outcome,
@@ -142,6 +143,15 @@ class Decision:
             if echo is not None:
                 out["record"] = redact({k: v for k, v in echo.items() if v is not None})
         return out
+
+
+    def as_line(self) -> str:
+        """``as_json`` as one NDJSON line (without the newline); the common case is formatted directly."""
+        if not self.errors and not self.cand.warnings and self.reason is None and self.outcome != "failed":
+            user = f'"{self.user_id}"' if self.user_id else "null"
+            return (f'{{"line":{self.cand.line},"index":{self.cand.seq},"outcome":"{self.outcome}",'
+                    f'"user_id":{user},"errors":[],"warnings":[]}}')
+        return json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"))
 
 
 def _where(line: int | None) -> str:

@@ -4,7 +4,6 @@ every record's outcome as NDJSON. The server's import runner does the work in th
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -140,14 +139,8 @@ async def import_results(
         await jobs.get_job(conn, job_id)
 
     async def body() -> AsyncIterator[bytes]:
-        lines: list[str] = []
-        async for result in jobs.iter_results(state.engine, job_id, outcome=outcome):
-            lines.append(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
-            if len(lines) >= 500:
-                yield ("\n".join(lines) + "\n").encode()
-                lines = []
-        if lines:
-            yield ("\n".join(lines) + "\n").encode()
+        async for text in jobs.iter_result_lines(state.engine, job_id, outcome=outcome, page=1000):
+            yield text.encode()
 
     return StreamingResponse(body(), media_type="application/x-ndjson")
 
