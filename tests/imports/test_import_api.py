@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,3 +188,24 @@ async def test_runner_resumes_a_job_whose_process_died(
     async with state.engine.connect() as conn:
         emails = (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
     assert emails == 3  # lines 1-2 were (pretend) committed by the dead process: it resumed at line 3
+
+
+def test_a_real_server_runs_uploaded_jobs_and_logs_no_secret(live_server: Any, tmp_path: Path, settings_env: dict[str, str]) -> None:
+    from tests.support.servers import run_cli
+
+    key = json.loads(run_cli(["admin-keys", "create"], settings_env).stdout)["key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    secret_hash = BCRYPT.replace("$10$", "$25$")
+    body = json.dumps({"email": "z@x.com", "password": {"hash": secret_hash}}) + "\n" + json.dumps(RECORDS[0]) + "\n"
+    resp = httpx.post(f"{live_server.url}{IMPORTS}", headers=headers, files={"file": ("u.ndjson", body)})
+    assert resp.status_code == 202, resp.text
+    for _ in range(200):
+        job = httpx.get(f"{live_server.url}{IMPORTS}/{resp.json()['id']}", headers=headers).json()
+        if job["state"] == "completed":
+            break
+        time.sleep(0.05)
+    assert job["counts"] == {"read": 2, "inserted": 1, "updated": 0, "skipped": 0, "failed": 1}
+    results = httpx.get(f"{live_server.url}{IMPORTS}/{job['id']}/results", headers=headers).text
+    live_server.stop()
+    for text in (results, live_server.log()):
+        assert secret_hash not in text and BCRYPT not in text and key not in text
