@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows
 from authshift.errors import FieldError
+from authshift.storage.bulk import in_values
 from authshift.storage.tables import federated_identities, identities, users
 
 __all__ = ["Key", "KEY_KINDS", "conflict_error", "find_owners", "keys_of_rows", "taken"]
@@ -54,15 +55,16 @@ async def find_owners(conn: AsyncConnection, keys: Iterable[Key]) -> dict[Key, u
     for kind, value in keys:
         by_kind.setdefault(kind, set()).add(value)
     owners: dict[Key, uuid.UUID] = {}
+    dialect = conn.dialect
     for kind, values in by_kind.items():
         if kind in LOGIN_ID_FIELDS:
             q: Any = sa.select(identities.c.value, identities.c.user_id).where(
-                identities.c.kind == kind, identities.c.value.in_(values)
+                identities.c.kind == kind, in_values(dialect, identities.c.value, values)
             )
         elif kind == "external_id":
-            q = sa.select(users.c.external_id, users.c.id).where(users.c.external_id.in_(values))
+            q = sa.select(users.c.external_id, users.c.id).where(in_values(dialect, users.c.external_id, values))
         elif kind == "id":
-            q = sa.select(users.c.id, users.c.id).where(users.c.id.in_(values))
+            q = sa.select(users.c.id, users.c.id).where(in_values(dialect, users.c.id, values))
         elif kind == "identity":
             fed = federated_identities.c
             q = sa.select(fed.provider, fed.subject, fed.user_id).where(sa.tuple_(fed.provider, fed.subject).in_(values))

@@ -25,6 +25,7 @@ from authshift.accounts.rows import (
 )
 from authshift.accounts.unique_keys import Key
 from authshift.passwords import StoredPassword
+from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
     federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
 )
@@ -160,13 +161,19 @@ async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> 
         return {}
     found = {
         uid: CurrentUser(uid, external_id=ext)
-        for uid, ext in (await conn.execute(sa.select(users.c.id, users.c.external_id).where(users.c.id.in_(ids)))).all()
+        for uid, ext in (await conn.execute(
+            sa.select(users.c.id, users.c.external_id).where(in_values(conn.dialect, users.c.id, ids))
+        )).all()
     }
-    for row in (await conn.execute(sa.select(identities).where(identities.c.user_id.in_(ids)))).mappings():
+    for row in (await conn.execute(
+        sa.select(identities).where(in_values(conn.dialect, identities.c.user_id, ids))
+    )).mappings():
         found[row["user_id"]].identities.append(row)
     fed = federated_identities.c
     for uid, provider, subject in (
-        await conn.execute(sa.select(fed.user_id, fed.provider, fed.subject).where(fed.user_id.in_(ids)).order_by(fed.id))
+        await conn.execute(
+            sa.select(fed.user_id, fed.provider, fed.subject).where(in_values(conn.dialect, fed.user_id, ids)).order_by(fed.id)
+        )
     ).all():
         found[uid].federated.append((provider, subject))
     return found

@@ -25,6 +25,7 @@ from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import emit
 from authshift.ids import uuid7
 from authshift.migration.import_tables import import_jobs, import_results
+from authshift.storage.bulk import in_values
 from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
@@ -326,7 +327,7 @@ async def touched_users(conn: AsyncConnection, job_id: uuid.UUID, user_ids: Sequ
         return {}
     r = import_results.c
     q = sa.select(r.user_id, r.line).where(
-        r.job_id == job_id, r.user_id.in_(list(user_ids)), r.outcome.in_(("inserted", "updated", "skipped"))
+        r.job_id == job_id, in_values(conn.dialect, r.user_id, user_ids), r.outcome.in_(("inserted", "updated", "skipped"))
     )
     return {uid: line for uid, line in (await conn.execute(q)).all()}
 
