@@ -1,12 +1,15 @@
 """Bulk import jobs: read -> validate -> classify -> write in batches -> one outcome per record.
 
 A job reads its file as a stream (``import_source.read_batches``: flat memory, one prepared
-record at a time) on a worker thread, one batch ahead of the writer. For each batch, in ONE
-transaction: look up who owns the batch's keys (one query per key kind), classify every record
-(``import_plan.classify``), build the rows of new users with ``accounts.rows.build_user_rows``
-and plan the changes of existing ones with ``accounts.updates`` (the logic of the admin PATCH),
-write them in bulk (COPY on PostgreSQL, executemany on SQLite), write each record's outcome and
-move the job's resume point. A crash loses at most the batch in flight, which the next run redoes.
+record at a time) in a worker (``import_pipeline``: a thread, or a process for large files),
+ahead of the writer. For each batch: look up who owns the batch's keys (one query per key kind),
+classify every record (``import_plan.classify``), build the rows of new users with
+``accounts.rows.build_user_rows`` and plan the changes of existing ones with ``accounts.updates``
+(the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
+PostgreSQL, executemany on SQLite), write each record's outcome and move the job's resume
+point. Batch N+1 is classified while batch N is being written (N's effects applied), so the
+database and Python work at the same time. A crash loses at most the batch being written,
+which the next run redoes.
 
 Events: one ``import.completed`` (or ``import.failed``) per job, with the counts; no
 ``user.created`` per imported user, so importing a million users does not flood webhooks.
@@ -21,7 +24,7 @@ import asyncio
 import gc
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,7 +42,7 @@ from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_jobs import Counts, JobLost
 from authshift.migration.import_ledger import ScratchLedger
-from authshift.migration.import_plan import Candidate, Decision, classify
+from authshift.migration.import_plan import Candidate, Decision, Effects, classify
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
 from authshift.migration.import_source import ImportOptions, check_options
 from authshift.migration.import_tables import import_results
@@ -89,32 +92,46 @@ class ImportSummary:
 
 @dataclass
 class _Batch:
+    cands: list[Candidate]
     decisions: list[Decision]
     inserts: list[UserRows] = field(default_factory=list)
     plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
 
+    def effects(self) -> Effects:
+        return Effects.of(self.decisions, self.plans)
+
 
 class _Recorder(Protocol):
-    """Where a batch's outcomes go: the job's tables, or a dry run's report file."""
+    """Where a batch's outcomes go: the job's tables, or a dry run's scratch ledger."""
 
     async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]: ...
     async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]: ...
-    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None: ...
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None: ...
 
 
 # --------------------------------------------------------------------------- one batch
 
-async def _decide(conn: AsyncConnection, cands: Sequence[Candidate], options: ImportOptions, accounts: AccountsContext,
-                  recorder: _Recorder) -> _Batch:
-    """Classify a batch against the database and build its rows (no writes)."""
+async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOptions, accounts: AccountsContext,
+                  recorder: _Recorder, pending: Effects | None) -> _Batch:
+    """Classify a batch and build its rows, reading the database only.
+
+    ``pending``: the effects of the previous batch, still being written.
+    """
     keys = {k for c in cands for k in c.keys}
-    owners = await recorder.overlay(keys, await find_owners(conn, keys))
-    touched = await recorder.touched(conn, list({u for u in owners.values()}))
-    batch = _Batch(classify(cands, mode=options.mode, identifier=options.identifier, owners=owners, touched=touched))
+    async with _transaction(engine, readonly=True) as conn:
+        owners = await recorder.overlay(keys, await find_owners(conn, keys))
+        if pending is not None:
+            owners = pending.overlay(keys, owners)
+        owner_ids = list(set(owners.values()))
+        touched = await recorder.touched(conn, owner_ids)
+        if pending is not None:
+            touched.update((u, pending.touched[u]) for u in owner_ids if u in pending.touched)
+        batch = _Batch(cands, classify(cands, mode=options.mode, identifier=options.identifier, owners=owners,
+                                       touched=touched))
+        updates = [d.user_id for d in batch.decisions if d.action == "update" and d.user_id]
+        current = await load_current(conn, updates) if updates else {}
     now = utcnow()
-    updates = [d for d in batch.decisions if d.action == "update"]
-    current = await load_current(conn, [d.user_id for d in updates if d.user_id]) if updates else {}
     for d in batch.decisions:
         if d.action is None or d.cand.rec is None or d.user_id is None:
             continue
@@ -153,7 +170,7 @@ async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
 # --------------------------------------------------------------------------- recorders
 
 class _JobRecorder:
-    """A job's outcomes in ``import_results`` and its progress in ``import_jobs``, in the batch's transaction."""
+    """A job's users, outcomes (``import_results``) and progress (``import_jobs``): one transaction per batch."""
 
     def __init__(self, job_id: uuid.UUID, owner: str, lease_seconds: float, dry_run: bool) -> None:
         self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
@@ -169,15 +186,16 @@ class _JobRecorder:
             return owners
         return await asyncio.to_thread(self.ledger.overlay, keys, owners)
 
-    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None:
-        if self.ledger is None:
-            await _write_users(conn, batch)
-        await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
-        await jobs.commit_progress(
-            conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts, last_index=last.seq, last_line=last.line
-        )
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None:
+        last = batch.cands[-1]
+        async with _transaction(engine, readonly=False) as conn:
+            if self.ledger is None:
+                await _write_users(conn, batch)
+            await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
+            await jobs.commit_progress(conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts,
+                                       last_index=last.seq, last_line=last.line)
         if self.ledger is not None:
-            await asyncio.to_thread(self.ledger.record, batch.decisions, batch.plans)
+            await asyncio.to_thread(self.ledger.record, batch.effects())
 
     def close(self) -> None:
         if self.ledger is not None:
@@ -196,8 +214,8 @@ class _LedgerRecorder:
     async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
         return await asyncio.to_thread(self.ledger.overlay, keys, owners)
 
-    async def commit(self, conn: AsyncConnection, batch: _Batch, last: Candidate) -> None:
-        await asyncio.to_thread(self.ledger.record, batch.decisions, batch.plans)
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None:
+        await asyncio.to_thread(self.ledger.record, batch.effects())
 
     def close(self) -> None:
         self.ledger.close()
@@ -249,6 +267,33 @@ async def _transaction(engine: AsyncEngine, *, readonly: bool) -> AsyncIterator[
             yield conn
 
 
+class _Loop:
+    """Batches in a pipeline: while batch N is written (one transaction), batch N+1 is read,
+    classified (with N's effects applied) and built. If N's write conflicts with a concurrent
+    writer, N is classified again and rewritten, and N+1 is classified again after it."""
+
+    def __init__(self, engine: AsyncEngine, options: ImportOptions, accounts: AccountsContext,
+                 recorder: _Recorder) -> None:
+        self.engine, self.options, self.accounts, self.recorder = engine, options, accounts, recorder
+
+    async def decide(self, cands: list[Candidate], pending: Effects | None = None) -> _Batch:
+        return await _decide(self.engine, cands, self.options, self.accounts, self.recorder, pending)
+
+    async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
+        """Write a batch; returns the batch written and whether it is the one given (not redone)."""
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                await self.recorder.commit(self.engine, batch)
+                return batch, attempt == 1
+            except IntegrityError:
+                # Another writer took a key between our lookup and our write: look again.
+                if attempt == _RETRIES:
+                    raise
+                log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
+                batch = await self.decide(batch.cands)
+        raise AssertionError("unreachable")
+
+
 async def _run_batches(
     engine: AsyncEngine,
     batches: AsyncIterator[list[Candidate]],
@@ -256,27 +301,36 @@ async def _run_batches(
     options: ImportOptions,
     accounts: AccountsContext,
     recorder: _Recorder,
-    readonly: bool,
     on_batch: Callable[[_Batch], None],
     should_stop: Callable[[], bool],
 ) -> bool:
     """Process every batch; False when stopped early by ``should_stop``."""
+    loop = _Loop(engine, options, accounts, recorder)
+    writing: asyncio.Task[tuple[_Batch, bool]] | None = None
+    writing_effects: Effects | None = None
     with _few_collections():
-        async for cands in batches:
-            for attempt in range(1, _RETRIES + 1):
-                try:
-                    async with _transaction(engine, readonly=readonly) as conn:
-                        batch = await _decide(conn, cands, options, accounts, recorder)
-                        await recorder.commit(conn, batch, cands[-1])
-                    break
-                except IntegrityError:
-                    # Another writer took a key between our lookup and our write: look again.
-                    if attempt == _RETRIES:
-                        raise
-                    log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
-            on_batch(batch)
-            if should_stop():
-                return False
+        try:
+            async for cands in batches:
+                batch = await loop.decide(cands, writing_effects)
+                if writing is not None:
+                    written, as_planned = await writing
+                    writing = None
+                    on_batch(written)
+                    if should_stop():
+                        return False
+                    if not as_planned:
+                        batch = await loop.decide(cands)
+                writing_effects = batch.effects()
+                writing = asyncio.create_task(loop.write(batch))
+            if writing is not None:
+                written, _ = await writing
+                writing = None
+                on_batch(written)
+        finally:
+            if writing is not None:
+                writing.cancel()
+                with suppress(BaseException):
+                    await writing
     return True
 
 
@@ -335,8 +389,8 @@ async def run_job(
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
                                             skip_through=row["last_index"]), config)
             finished = await _run_batches(
-                engine, reading, options=options, accounts=accounts, recorder=recorder, readonly=False,
-                on_batch=progressed, should_stop=should_stop,
+                engine, reading, options=options, accounts=accounts, recorder=recorder, on_batch=progressed,
+                should_stop=should_stop,
             )
         except JobLost:
             async with engine.connect() as conn:
@@ -395,7 +449,7 @@ async def dry_run_to_report(
 
     recorder = _LedgerRecorder()
     try:
-        await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder, readonly=True,
+        await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder,
                            on_batch=progressed, should_stop=lambda: False)
     finally:
         recorder.close()

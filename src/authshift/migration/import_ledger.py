@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from authshift.accounts.unique_keys import Key
-from authshift.accounts.updates import UpdatePlan
-from authshift.migration.import_plan import Decision
+from authshift.migration.import_plan import Effects
 
 __all__ = ["ScratchLedger"]
 
@@ -71,25 +70,17 @@ class ScratchLedger:
                 found[uuid.UUID(user_id)] = line
         return found
 
-    def record(self, decisions: Sequence[Decision], plans: Mapping[uuid.UUID, UpdatePlan]) -> None:
-        """Remember what the batch would have written."""
-        claims: list[tuple[str, str | None]] = []
-        touched: list[tuple[str, int]] = []
-        for d in decisions:
-            if d.outcome == "skipped" and d.user_id is not None:
-                touched.append((str(d.user_id), d.cand.line))
-            if d.action is None or d.user_id is None:
-                continue
-            owner = str(d.user_id)
-            claims.extend((_text(k), owner) for k in d.cand.keys)
-            plan = plans.get(d.user_id)
-            if plan is not None:
-                claims.extend((_text(k), owner) for k in plan.claimed)
-                claims.extend((_text(k), None) for k in plan.released)
-            touched.append((owner, d.cand.line))
+    def record(self, effects: Effects) -> None:
+        """Remember what a batch would have written."""
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR REPLACE INTO keys (k, owner) VALUES (?, ?)", claims)
-        self._db.executemany("INSERT OR REPLACE INTO touched (user_id, line) VALUES (?, ?)", touched)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO keys (k, owner) VALUES (?, ?)",
+            [(_text(k), None if owner is None else str(owner)) for k, owner in effects.owners.items()],
+        )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO touched (user_id, line) VALUES (?, ?)",
+            [(str(user_id), line) for user_id, line in effects.touched.items()],
+        )
         self._db.execute("COMMIT")
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import password_spec
 from authshift.accounts.unique_keys import Key, conflict_error
+from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
 from authshift.migration.sources import SourceItem
@@ -28,6 +29,7 @@ from authshift.migration.sources import SourceItem
 __all__ = [
     "Candidate",
     "Decision",
+    "Effects",
     "IDENTIFIERS",
     "Identifier",
     "MODES",
@@ -231,3 +233,47 @@ def classify(
         for key in cand.keys:
             claims[key] = (cand.line, target)
     return decisions
+
+
+@dataclass
+class Effects:
+    """What batches write, as classification sees it: the keys they claim (owner) or release
+    (None), and the users they touch (with the line that did it).
+
+    A dry run keeps the effects of all its batches (``import_ledger``); a real run only those of
+    the batch still being written while the next one is classified.
+    """
+
+    owners: dict[Key, uuid.UUID | None] = field(default_factory=dict)
+    touched: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, decisions: Sequence[Decision], plans: Mapping[uuid.UUID, UpdatePlan]) -> Effects:
+        effects = cls()
+        for d in decisions:
+            if d.user_id is None or d.outcome == "failed":
+                continue
+            effects.touched[d.user_id] = d.cand.line
+            if d.action is None:
+                continue
+            for key in d.cand.keys:
+                effects.owners[key] = d.user_id
+            plan = plans.get(d.user_id)
+            if plan is not None:
+                for key in plan.claimed:
+                    effects.owners[key] = d.user_id
+                for key in plan.released:
+                    effects.owners[key] = None
+        return effects
+
+    def overlay(self, keys: Iterable[Key], owners: Mapping[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        """``owners`` (as stored) with these effects applied, for ``keys``."""
+        merged = dict(owners)
+        for key in keys:
+            if key in self.owners:
+                owner = self.owners[key]
+                if owner is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = owner
+        return merged

@@ -16,9 +16,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["bulk_insert", "in_values", "row_encoder"]
@@ -105,7 +107,11 @@ async def _copy(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ...]
         await conn.exec_driver_sql("SELECT 1")
         if not driver.is_in_transaction():
             raise RuntimeError("bulk COPY outside a transaction")
-    await driver.copy_records_to_table(table.name, records=values, columns=list(columns))
+    try:
+        await driver.copy_records_to_table(table.name, records=values, columns=list(columns))
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        # The same error type as statements run through SQLAlchemy, so callers handle one kind.
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
 def in_values(dialect: Dialect, column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
