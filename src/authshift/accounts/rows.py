@@ -155,10 +155,19 @@ def mfa_rows(
     return totp, otp, recovery
 
 
-def user_row(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime, migration_state: str) -> dict[str, Any]:
-    """The ``users`` row of a new user."""
-    return {
-        "id": user_id,
+def build_user_rows(
+    rec: Mapping[str, Any],
+    *,
+    ctx: AccountsContext,
+    now: datetime,
+    migration_state: str,
+    stored_password: StoredPassword | None,
+    user_id: uuid.UUID | None = None,
+) -> UserRows:
+    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
+    uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
+    user = {
+        "id": uid,
         "created_at": parse_time(rec.get("created_at")) or now,
         "updated_at": parse_time(rec.get("updated_at")) or now,
         "last_login_at": parse_time(rec.get("last_login_at")),
@@ -172,20 +181,7 @@ def user_row(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime, migratio
         "migration_state": rec.get("migration_state") or migration_state,
         **{c: rec.get(c) for c in CLAIM_COLUMNS},
     }
-
-
-def build_user_rows(
-    rec: Mapping[str, Any],
-    *,
-    ctx: AccountsContext,
-    now: datetime,
-    migration_state: str,
-    stored_password: StoredPassword | None,
-    user_id: uuid.UUID | None = None,
-) -> UserRows:
-    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
-    uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
-    rows = UserRows(user=user_row(rec, uid, now, migration_state), identities=identity_rows(rec, uid, now))
+    rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
     rows.federated = federated_rows(rec, uid, now)
     if stored_password is not None:
         rows.password = password_row(uid, stored_password, rec.get("password"), now)
