@@ -122,10 +122,12 @@ async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict
 )
 def test_bad_options_exit_2_and_write_nothing(settings_env: dict[str, str], tmp_path: Path, args: list[str], message: str) -> None:
     path = write_ndjson(tmp_path / "u.ndjson", [{"email": "a@x.com"}])
-    result = run_cli(["import", str(path), *[a.format(tmp=tmp_path) for a in args]], settings_env, cwd=tmp_path)
+    fresh = tmp_path / "fresh.db"  # not even the schema is created
+    env = {**settings_env, "AUTHSHIFT_DATABASE_URL": f"sqlite:///{fresh}"}
+    result = run_cli(["import", str(path), *[a.format(tmp=tmp_path) for a in args]], env, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
-    assert not list(tmp_path.glob("import-*.ndjson"))
+    assert not list(tmp_path.glob("import-*.ndjson")) and not fresh.exists()
 
 
 def test_unreadable_file_and_empty_file(settings_env: dict[str, str], tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+from authshift.accounts.context import hash_configs_from_settings
 from authshift.cli.context import EXIT_USAGE, fail, settings
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
@@ -198,13 +199,16 @@ def import_(
         auth0_password_hashes=str(auth0_password_hashes.resolve()) if auth0_password_hashes else None,
     )
     path = file.resolve()
+    try:  # bad options are reported before anything is touched, the database schema included
+        check_options(options, hash_configs_from_settings(cfg))
+    except InvalidInput as exc:
+        fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
     if not dry_run:
         upgrade(cfg.database_url)
 
     async def main() -> tuple[ImportSummary, Path]:
         state = build_state(cfg)
         try:
-            check_options(options, state.accounts.hash_configs)
             if dry_run:
                 target = report or Path(f"import-dry-run-{path.name}.report.ndjson")
                 return await _dry_run(state, path, options, target), target
