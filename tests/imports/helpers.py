@@ -79,5 +79,15 @@ async def count(state: AppState, table: sa.Table = identities, *where: Any) -> i
         return int((await conn.execute(sa.select(sa.func.count()).select_from(table).where(*where))).scalar_one())
 
 
+def summary_counts(stdout: str) -> dict[str, int]:
+    """The counts of ``authshift import``'s summary ("  inserted    990" lines)."""
+    counts = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
 def outcomes(results: list[dict[str, Any]]) -> list[str]:
     return [r["outcome"] for r in results]

@@ -17,7 +17,7 @@ from authshift.migration import import_jobs as jobs
 from authshift.migration.import_tables import import_jobs
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, users
-from tests.imports.helpers import BCRYPT, read_ndjson, write_ndjson
+from tests.imports.helpers import BCRYPT, read_ndjson, summary_counts, write_ndjson
 from tests.support.servers import authshift_env, run_cli
 
 SECRET_HASH = "$2b$12$" + "S3cretSaltAndHashValueX" + "y" * 30
@@ -53,15 +53,6 @@ def reader_processes(cwd: Path) -> list[int]:
             except OSError:
                 pass
     return found
-
-
-def summary_counts(stdout: str) -> dict[str, int]:
-    counts = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-    return counts
 
 
 async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[str, str], tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from authshift import passwords
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, passwords as passwords_table
-from tests.imports.helpers import read_ndjson
+from tests.imports.helpers import read_ndjson, summary_counts
 from tests.support.servers import run_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "migration" / "samples"
@@ -42,21 +42,12 @@ PASSWORDS = {
 }
 
 
-def counts_of(stdout: str) -> dict[str, int]:
-    counts = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-    return counts
-
-
 async def test_every_sample_format_imports_and_its_hashes_verify(settings_env: dict[str, str], tmp_path: Path) -> None:
     for name, options, expected in RUNS:
         report = tmp_path / f"{name}.report.ndjson"
         result = run_cli(["import", str(SAMPLES / name), "--report", str(report), *options], settings_env, cwd=tmp_path)
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
-        counts = counts_of(result.stdout)
+        counts = summary_counts(result.stdout)
         assert {k: counts[k] for k in expected} == expected, f"{name}: {result.stdout}"
         assert sum(counts[k] for k in ("inserted", "updated", "skipped", "failed")) == counts["read"]
         outcomes = read_ndjson(report)
