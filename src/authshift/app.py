@@ -15,12 +15,14 @@ from authshift.http import migration as migration_api
 from authshift.http.admin import clients as admin_clients, users as admin_users
 from authshift.http.admin import deliveries as admin_deliveries
 from authshift.http.admin import exports as admin_exports
+from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
 from authshift.migration.export_jobs import start_export_worker
+from authshift.migration.import_runner import start_import_runner
 from authshift.migration.lazy import attach_legacy
 from authshift.migration.token_exchange import grant as token_exchange_grant  # noqa: F401  (registers the grant)
 from authshift.migration.token_exchange.housekeeping import start_token_exchange
@@ -31,13 +33,14 @@ from authshift.storage.migrate import upgrade_async
 ROUTERS: list[APIRouter] = [
     admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, pages_account.router,
     admin_webhooks.router, admin_deliveries.router, migration_api.router, admin_exports.router, admin_sessions.router,
+    admin_imports.router,
 ]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and
 # returns an awaitable that stops it.
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
 BACKGROUND: list[BackgroundStarter] = [
-    start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_token_exchange,
+    start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_token_exchange, start_import_runner,
 ]
 
 

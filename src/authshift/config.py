@@ -409,6 +409,20 @@ class ThrottleSettings(_Section):
     ip_window_seconds: int = Field(default=900, gt=0)
 
 
+class ImportSettings(_Section):
+    """Bulk import jobs (``[imports]``): where uploads are kept, batch size, job leases."""
+
+    data_dir: Path = Path("authshift-data/imports")
+    batch_size: int = Field(default=5000, ge=1, le=20_000)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+    max_upload_bytes: int = Field(default=20 * 1024**3, gt=0)
+    keep_uploads: bool = False
+    runner: bool = True
+    # Files this large or larger are read and validated by a second process (the second core).
+    reader_process_min_bytes: int = Field(default=16 * 1024**2, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything authshift reads from its environment. Secrets are ``SecretStr`` and never printed."""
 
@@ -435,6 +449,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
+    imports: ImportSettings = ImportSettings()
 
     @field_validator("database_url")
     @classmethod

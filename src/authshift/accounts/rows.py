@@ -51,7 +51,7 @@ class UserRows:
 def parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return datetime.fromisoformat(value if isinstance(value, str) else str(value))  # 3.11 reads "Z"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -62,7 +62,7 @@ def iso(value: datetime | None) -> str | None:
 
 def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
     """Normalised login IDs of a record; raises ``InvalidInput`` naming the bad field."""
-    errors = ErrorList()
+    errors: ErrorList | None = None
     rows = []
     for fname, verified_flag in LOGIN_ID_FIELDS.items():
         raw = rec.get(fname)
@@ -71,6 +71,7 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> 
         try:
             value = NORMALIZERS[fname](raw)
         except InvalidLoginId as exc:
+            errors = errors or ErrorList()
             errors.add(fname, str(exc))
             continue
         rows.append(
@@ -79,7 +80,8 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> 
                 "verified": bool(rec.get(verified_flag)) if verified_flag else True, "created_at": now,
             }
         )
-    errors.raise_if_any("a login ID is not valid")
+    if errors is not None:
+        errors.raise_if_any("a login ID is not valid")
     return rows
 
 
@@ -110,6 +112,50 @@ def totp_secret_bytes(entry: Mapping[str, Any]) -> tuple[bytes, str, int, int]:
     return raw, str(algorithm).upper(), int(digits), int(period)
 
 
+def federated_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+    """Rows of the record's federated identities (``identities``: provider + subject)."""
+    return [
+        {"id": uuid7(), "user_id": user_id, "provider": ident["provider"], "subject": str(ident["subject"]),
+         "email": ident.get("email"), "created_at": now}
+        for ident in rec.get("identities") or []
+    ]
+
+
+def password_row(
+    user_id: uuid.UUID, stored: StoredPassword, rec_password: Any, now: datetime, *, must_change: bool | None = None
+) -> dict[str, Any]:
+    """The ``passwords`` row of a parsed (or freshly hashed) password; flags come from the record's object."""
+    meta = rec_password if isinstance(rec_password, Mapping) else {}
+    return {
+        "user_id": user_id, "format": stored.format, "value": stored.value,
+        "must_change": bool(meta.get("must_change", False) if must_change is None else must_change),
+        "expire_at": parse_time(meta.get("expire_at")), "updated_at": now,
+    }
+
+
+def mfa_rows(
+    mfa: Mapping[str, Any] | None, user_id: uuid.UUID, now: datetime, ctx: AccountsContext
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """TOTP, email/SMS OTP and recovery-code rows of a record's ``mfa`` object (secrets encrypted or digested)."""
+    mfa = mfa or {}
+    totp = []
+    for entry in mfa.get("totp") or []:
+        raw, algorithm, digits, period = totp_secret_bytes(entry)
+        totp.append(
+            {"id": uuid7(), "user_id": user_id, "secret_encrypted": ctx.totp_box.encrypt(raw), "algorithm": algorithm,
+             "digits": digits, "period": period, "created_at": now}
+        )
+    otp = [
+        {"id": uuid7(), "user_id": user_id, "channel": channel, "destination": mfa[key], "created_at": now}
+        for channel, key in (("email", "email"), ("sms", "phone_number")) if mfa.get(key)
+    ]
+    recovery = [
+        {"id": uuid7(), "user_id": user_id, "code_hash": ctx.recovery_code_digest(code)}
+        for code in mfa.get("recovery_codes") or []
+    ]
+    return totp, otp, recovery
+
+
 def build_user_rows(
     rec: Mapping[str, Any],
     *,
@@ -138,31 +184,11 @@ def build_user_rows(
         **{c: rec.get(c) for c in CLAIM_COLUMNS},
     }
     rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
-    for ident in rec.get("identities") or []:
-        rows.federated.append(
-            {"id": uuid7(), "user_id": uid, "provider": ident["provider"], "subject": str(ident["subject"]),
-             "email": ident.get("email"), "created_at": now}
-        )
-    password = rec.get("password")
+    rows.federated = federated_rows(rec, uid, now)
     if stored_password is not None:
-        meta = password if isinstance(password, Mapping) else {}
-        rows.password = {
-            "user_id": uid, "format": stored_password.format, "value": stored_password.value,
-            "must_change": bool(meta.get("must_change", False)), "expire_at": parse_time(meta.get("expire_at")),
-            "updated_at": now,
-        }
-    mfa = rec.get("mfa") or {}
-    for entry in mfa.get("totp") or []:
-        raw, algorithm, digits, period = totp_secret_bytes(entry)
-        rows.totp.append(
-            {"id": uuid7(), "user_id": uid, "secret_encrypted": ctx.totp_box.encrypt(raw), "algorithm": algorithm,
-             "digits": digits, "period": period, "created_at": now}
-        )
-    for channel, key in (("email", "email"), ("sms", "phone_number")):
-        if mfa.get(key):
-            rows.otp.append({"id": uuid7(), "user_id": uid, "channel": channel, "destination": mfa[key], "created_at": now})
-    for code in mfa.get("recovery_codes") or []:
-        rows.recovery.append({"id": uuid7(), "user_id": uid, "code_hash": ctx.recovery_code_digest(code)})
+        rows.password = password_row(uid, stored_password, rec.get("password"), now)
+    if rec.get("mfa"):
+        rows.totp, rows.otp, rows.recovery = mfa_rows(rec["mfa"], uid, now, ctx)
     return rows
 
 

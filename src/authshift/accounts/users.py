@@ -22,11 +22,10 @@ from authshift import passwords
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
-from authshift.accounts.rows import (
-    CLAIM_COLUMNS, LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, identity_rows, parse_time,
-    password_spec,
-)
-from authshift.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
+from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, password_row, password_spec
+from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
+from authshift.accounts.updates import apply_user_updates, load_current, plan_user_update
+from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
 from authshift.events.outbox import emit
 from authshift.storage.tables import (
     federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
@@ -63,31 +62,12 @@ async def insert_user_rows(conn: AsyncConnection, rows: UserRows) -> None:
         await conn.execute(passwords_table.insert(), [rows.password])
 
 
-async def _check_free(conn: AsyncConnection, rows: UserRows, exclude_user: uuid.UUID | None = None) -> None:
-    """Raise ``Conflict`` naming the field when a login ID, external id or federated identity is taken."""
-    errors = ErrorList()
-    for ident in rows.identities:
-        q = sa.select(identities.c.user_id).where(identities.c.kind == ident["kind"], identities.c.value == ident["value"])
-        owner = (await conn.execute(q)).scalar()
-        if owner is not None and owner != exclude_user:
-            errors.add(ident["kind"], f"another user already has this {ident['kind'].replace('_', ' ')}")
-    ext = rows.user.get("external_id")
-    if ext is not None:
-        owner = (await conn.execute(sa.select(users.c.id).where(users.c.external_id == ext))).scalar()
-        if owner is not None and owner != exclude_user:
-            errors.add("external_id", "another user already has this external_id")
-    if exclude_user is None:
-        if (await conn.execute(sa.select(users.c.id).where(users.c.id == rows.user["id"]))).scalar() is not None:
-            errors.add("id", "a user with this id already exists")
-    for fed in rows.federated:
-        q = sa.select(federated_identities.c.user_id).where(
-            federated_identities.c.provider == fed["provider"], federated_identities.c.subject == fed["subject"]
-        )
-        owner = (await conn.execute(q)).scalar()
-        if owner is not None and owner != exclude_user:
-            errors.add("identities", f"the {fed['provider']} identity belongs to another user")
-    if errors.errors:
-        raise Conflict("the user conflicts with an existing user", errors=errors.errors)
+async def _check_free(conn: AsyncConnection, rows: UserRows) -> None:
+    """Raise ``Conflict`` naming the field when a login ID, external id, id or federated identity is taken."""
+    keys = keys_of_rows(rows)
+    errors = taken(await find_owners(conn, keys), keys, exclude_user=None)
+    if errors:
+        raise Conflict("the user conflicts with an existing user", errors=errors)
 
 
 async def create_user(
@@ -381,64 +361,29 @@ async def _require(conn: AsyncConnection, user_id: uuid.UUID) -> Mapping[str, An
     return row
 
 
-PATCHABLE_USER_FIELDS = (*CLAIM_COLUMNS, "custom_attributes", "roles", "groups", "external_id", "source", "disabled", "disabled_reason")
-
-
 async def update_user(
     conn: AsyncConnection, user_id: uuid.UUID, patch: Mapping[str, Any], *, ctx: AccountsContext
 ) -> dict[str, Any]:
-    """Change the fields present in ``patch``; ``None`` removes a value. Emits ``user.updated``."""
+    """Change the fields present in ``patch``; ``None`` removes a value. Emits ``user.updated``.
+
+    The same planning and writing as import upserts (``accounts.updates``), for one user.
+    """
     await _require(conn, user_id)
-    now = utcnow()
-    values: dict[str, Any] = {}
-    for key in PATCHABLE_USER_FIELDS:
-        if key in patch:
-            value = patch[key]
-            if key in ("custom_attributes",):
-                value = dict(value or {})
-            elif key in ("roles", "groups"):
-                value = list(value or [])
-            elif key == "disabled":
-                value = bool(value)
-            values[key] = value
-    if "external_id" in values and values["external_id"] is not None:
-        await _check_free(conn, UserRows(user={"id": user_id, "external_id": values["external_id"]}), exclude_user=user_id)
-    for fname, flag in LOGIN_ID_FIELDS.items():
-        if fname in patch or (flag and flag in patch):
-            await _set_login_id(conn, user_id, fname, patch, now)
-    if "password" in patch:
-        await set_password(conn, user_id, patch["password"], ctx=ctx, emit_event=False)
-    values["updated_at"] = now
-    await conn.execute(users.update().where(users.c.id == user_id).values(**values))
+    current = (await load_current(conn, [user_id]))[user_id]
+    stored = await stored_password_for(patch["password"], ctx) if patch.get("password") is not None else None
+    try:
+        plan = plan_user_update(current, patch, ctx=ctx, now=utcnow(), stored_password=stored)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    conflicts = taken(await find_owners(conn, plan.claimed), plan.claimed, exclude_user=user_id)
+    if conflicts:
+        raise Conflict("the user conflicts with an existing user", errors=conflicts)
+    await apply_user_updates(conn, [plan])
     user = await get_user(conn, user_id)
-    await emit(conn, "user.updated", {"user": user, "changed": sorted(k for k in patch if k != "password")}, subject=str(user_id))
-    if "password" in patch:
+    await emit(conn, "user.updated", {"user": user, "changed": plan.changed}, subject=str(user_id))
+    if plan.password_changed:
         await emit(conn, "password.changed", {"user_id": str(user_id), "user": user}, subject=str(user_id))
     return user
-
-
-async def _set_login_id(conn: AsyncConnection, user_id: uuid.UUID, kind: str, patch: Mapping[str, Any], now: datetime) -> None:
-    flag = LOGIN_ID_FIELDS[kind]
-    current = (
-        await conn.execute(sa.select(identities).where(identities.c.user_id == user_id, identities.c.kind == kind))
-    ).mappings().first()
-    if kind in patch and not patch[kind]:
-        await conn.execute(identities.delete().where(identities.c.user_id == user_id, identities.c.kind == kind))
-        return
-    raw = patch.get(kind, current["raw"] if current else None)
-    if raw is None:
-        return
-    verified = patch.get(flag, current["verified"] if current else False) if flag else True
-    if kind in patch and current is not None and flag and flag not in patch and raw != current["raw"]:
-        verified = False  # a new address is not verified until someone says so
-    new = identity_rows({kind: raw, **({flag: verified} if flag else {})}, user_id, now)[0]
-    await _check_free(conn, UserRows(user={"id": user_id}, identities=[new]), exclude_user=user_id)
-    if current is None:
-        await conn.execute(identities.insert(), [new])
-    else:
-        await conn.execute(
-            identities.update().where(identities.c.id == current["id"]).values(value=new["value"], raw=raw, verified=bool(verified))
-        )
 
 
 async def set_password(
@@ -449,14 +394,7 @@ async def set_password(
     await conn.execute(passwords_table.delete().where(passwords_table.c.user_id == user_id))
     stored = await stored_password_for(password, ctx)
     if stored is not None:
-        meta = password if isinstance(password, Mapping) else {}
-        await conn.execute(
-            passwords_table.insert().values(
-                user_id=user_id, format=stored.format, value=stored.value,
-                must_change=bool(meta.get("must_change", False) if must_change is None else must_change),
-                expire_at=parse_time(meta.get("expire_at")), updated_at=utcnow(),
-            )
-        )
+        await conn.execute(passwords_table.insert(), [password_row(user_id, stored, password, utcnow(), must_change=must_change)])
     if stored is not None:
         await conn.execute(users.update().where(users.c.id == user_id).values(password_migration=None))
     if emit_event:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from authshift import __version__
-from authshift.cli import admin_keys, clients, db, exports, hashes, keys, users
+from authshift.cli import admin_keys, clients, db, exports, hashes, imports, keys, users
 from authshift.cli.context import set_config_file
 from authshift.cli.serve import serve
 
@@ -41,6 +41,7 @@ app.add_typer(hashes.app, name="hashes")
 app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
 app.command("export")(exports.export)
+app.command("import")(imports.import_)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from authshift.migration.token_exchange import tables as token_exchange_tables  
 from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
 from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.migration import export_tables  # noqa: F401  (registers the export jobs table)
+from authshift.migration import import_tables  # noqa: F401  (registers the import job tables)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 

@@ -1,7 +1,7 @@
 """account pages: email outbox, password reset tokens
 
 Revision ID: 0003_account_pages
-Revises: 0001_foundation
+Revises: 0002_oidc
 Create Date: 2026-11-24 13:49:44.508992
 """
 
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
 
 import authshift.storage.types
 
 revision = '0003_account_pages'
-down_revision = '0001_foundation'
+down_revision = '0002_oidc'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """exports: export jobs (admin API exports run in the background)
 
 Revision ID: 0005_exports
-Revises: 0001_foundation
+Revises: 0004_imports
 Create Date: 2026-11-24 13:58:56.601389
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import authshift.storage.types
 
 revision = '0005_exports'
-down_revision = '0001_foundation'
+down_revision = '0004_imports'
 branch_labels = None
 depends_on = None
 

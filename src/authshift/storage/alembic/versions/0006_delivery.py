@@ -1,7 +1,7 @@
 """delivery: webhook endpoints, deliveries, events.dispatched_at
 
 Revision ID: 0006_delivery
-Revises: 0001_foundation
+Revises: 0005_exports
 Create Date: 2026-11-24 13:51:27.790072
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import authshift.storage.types
 
 revision = '0006_delivery'
-down_revision = '0001_foundation'
+down_revision = '0005_exports'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """token exchange: legacy tokens already exchanged (single use)
 
 Revision ID: 0007_token_exchange
-Revises: 0001_foundation
+Revises: 0006_delivery
 Create Date: 2026-11-24 13:56:40.752333
 """
 
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
 
 import authshift.storage.types
 
 revision = '0007_token_exchange'
-down_revision = '0001_foundation'
+down_revision = '0006_delivery'
 branch_labels = None
 depends_on = None
 

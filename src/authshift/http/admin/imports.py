@@ -1,0 +1,156 @@
+"""Admin API: bulk import jobs. Upload a file (multipart, or the raw body), follow the job, read
+every record's outcome as NDJSON. The server's import runner does the work in the background.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from authshift.audit import record_audit
+from authshift.errors import FieldError, InvalidInput
+from authshift.http.deps import Admin, State
+from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
+from authshift.ids import uuid7
+from authshift.migration import import_jobs as jobs
+from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
+from authshift.migration.import_source import ImportOptions, check_options
+
+router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
+
+PREFIX = "/api/admin/v1/imports"
+OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config")
+FILE_FIELDS = {"file", "auth0_password_hashes"}
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "auth0_password_hashes": {"type": "string", "format": "binary"},
+                        "format": {"type": "string", "default": "native"},
+                        "identifier": {"type": "string", "default": "email"},
+                        "mode": {"type": "string", "default": "insert"},
+                        "dry_run": {"type": "boolean", "default": False},
+                        "hash_config": {"type": "string", "default": "default"},
+                    },
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
+
+
+def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptions:
+    unknown = sorted(set(fields) - set(OPTION_FIELDS))
+    if unknown:
+        raise InvalidInput("unknown import options", errors=[FieldError(name, "unknown option") for name in unknown])
+    dry = fields.get("dry_run", "false").strip().lower()
+    if dry not in _TRUE | _FALSE:
+        raise InvalidInput("dry_run must be true or false", errors=[FieldError("dry_run", "expected true or false")])
+    return ImportOptions(
+        format=fields.get("format") or "native",
+        identifier=fields.get("identifier") or "email",
+        mode=fields.get("mode") or "insert",
+        dry_run=dry in _TRUE,
+        hash_config=fields.get("hash_config") or "default",
+        auth0_password_hashes=str(hashes.path) if hashes else None,
+    )
+
+
+@router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC)
+async def create_import(request: Request, key: Admin, state: State) -> JSONResponse:
+    """multipart/form-data with a ``file`` part (and ``auth0_password_hashes``) plus the options as
+    fields, or the raw file as the body with the options as query parameters (``filename`` names it)."""
+    cfg = state.settings.imports
+    job_id = uuid7()
+    directory = upload_dir(state, str(job_id))
+    directory.mkdir(parents=True, mode=0o700)
+    try:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            upload = await receive_multipart(
+                request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
+            )
+            main = upload.files.get("file")
+            if main is None:
+                raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
+            options = _options(upload.fields, upload.files.get("auth0_password_hashes"))
+        else:
+            params = dict(request.query_params)
+            filename = params.pop("filename", None) or "upload"
+            options = _options(params, None)
+            main = await receive_raw(request.stream(), directory, filename=filename, limit=cfg.max_upload_bytes)
+        if main.size == 0:
+            raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
+        check_options(options, state.accounts.hash_configs)
+        async with state.engine.begin() as conn:
+            await jobs.create_job(
+                conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
+                file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
+            )
+            await record_audit(
+                conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
+                details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
+                         "identifier": options.identifier, "dry_run": options.dry_run},
+            )
+            view = jobs.job_view(await jobs.get_job(conn, job_id))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    wake_runner(state)
+    return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{job_id}"})
+
+
+@router.get("", summary="Recent import jobs, newest first")
+async def list_imports(_: Admin, state: State, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    async with state.engine.connect() as conn:
+        return {"imports": await jobs.list_jobs(conn, limit=limit)}
+
+
+@router.get("/{job_id}", summary="An import job: state and live counts")
+async def get_import(_: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
+    async with state.engine.connect() as conn:
+        return jobs.job_view(await jobs.get_job(conn, job_id))
+
+
+@router.get(
+    "/{job_id}/results",
+    summary="Every record's outcome as NDJSON (line, outcome, user_id, errors, warnings)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def import_results(
+    _: Admin, state: State, job_id: uuid.UUID,
+    outcome: Literal["inserted", "updated", "skipped", "failed"] | None = None,
+) -> StreamingResponse:
+    async with state.engine.connect() as conn:
+        await jobs.get_job(conn, job_id)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for text in jobs.iter_result_lines(state.engine, job_id, outcome=outcome, page=1000):
+            yield text.encode()
+
+    return StreamingResponse(body(), media_type="application/x-ndjson")
+
+
+@router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)")
+async def cancel_import(key: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
+    async with state.engine.begin() as conn:
+        before = await jobs.get_job(conn, job_id)
+        row = await jobs.cancel_job(conn, job_id)
+        await record_audit(conn, actor=f"admin_key:{key.id}", action="import.cancelled", target=str(job_id))
+    if before["state"] == "queued":
+        discard_upload(state, row)
+    return jobs.job_view(row)

@@ -1,0 +1,458 @@
+"""Bulk import jobs: read -> validate -> classify -> write in batches -> one outcome per record.
+
+A job reads its file as a stream (``import_source.read_batches``: flat memory, one prepared
+record at a time) in a worker (``import_pipeline``: a thread, or a process for large files),
+ahead of the writer. For each batch: look up who owns the batch's keys (one query per key kind),
+classify every record (``import_plan.classify``), build the rows of new users with
+``accounts.rows.build_user_rows`` and plan the changes of existing ones with ``accounts.updates``
+(the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
+PostgreSQL, executemany on SQLite), write each record's outcome and move the job's resume
+point. Batch N+1 is classified while batch N is being written (N's effects applied), so the
+database and Python work at the same time. A crash loses at most the batch being written,
+which the next run redoes.
+
+Events: one ``import.completed`` (or ``import.failed``) per job, with the counts; no
+``user.created`` per imported user, so importing a million users does not flood webhooks.
+
+A dry run uses the same reading and classification, writes no users, and remembers what it
+would have written in a scratch ledger (``import_ledger``) so later batches see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from authshift.accounts.context import AccountsContext
+from authshift.accounts.rows import UserRows, build_user_rows
+from authshift.accounts.unique_keys import Key, find_owners
+from authshift.accounts.updates import IMPORT_UPDATABLE_FIELDS, UpdatePlan, apply_user_updates, load_current, plan_user_update
+from authshift.config import ImportSettings
+from authshift.errors import AuthshiftError
+from authshift.logs import get_logger
+from authshift.migration import import_jobs as jobs
+from authshift.migration.import_jobs import Counts, JobLost
+from authshift.migration.import_ledger import ScratchLedger
+from authshift.migration.import_plan import Candidate, Decision, Effects, classify
+from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
+from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_tables import import_results
+from authshift.migration.sources import SourceFormatError
+from authshift.storage.bulk import bulk_insert
+from authshift.storage.tables import (
+    federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
+)
+from authshift.storage.types import utcnow
+
+__all__ = [
+    "BatchDone",
+    "ImportSummary",
+    "NO_RECORDS",
+    "OutcomesCallback",
+    "dry_run_to_report",
+    "run_job",
+]
+
+log = get_logger("authshift.import")
+NO_RECORDS = "the file contains no records"
+_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """Progress after a committed batch (what a progress bar shows)."""
+
+    counts: Counts
+    bytes_read: int
+    bytes_total: int
+
+
+ProgressCallback = Callable[[BatchDone], None]
+# Called with each committed batch's decisions, in file order (a live report).
+OutcomesCallback = Callable[[Sequence[Decision]], None]
+
+
+@dataclass
+class ImportSummary:
+    job_id: uuid.UUID | None
+    state: str
+    counts: Counts
+    dry_run: bool
+    error: str | None = None
+
+
+@dataclass
+class _Batch:
+    cands: list[Candidate]
+    decisions: list[Decision]
+    inserts: list[UserRows] = field(default_factory=list)
+    plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
+    counts: Counts = field(default_factory=Counts)
+
+    def effects(self) -> Effects:
+        return Effects.of(self.decisions, self.plans)
+
+
+class _Recorder(Protocol):
+    """Where a batch's outcomes go: the job's tables, or a dry run's scratch ledger."""
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]: ...
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]: ...
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None: ...
+
+
+# --------------------------------------------------------------------------- one batch
+
+async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOptions, accounts: AccountsContext,
+                  recorder: _Recorder, pending: Effects | None) -> _Batch:
+    """Classify a batch and build its rows, reading the database only.
+
+    ``pending``: the effects of the previous batch, still being written.
+    """
+    keys = {k for c in cands for k in c.keys}
+    async with _transaction(engine, readonly=True) as conn:
+        owners = await recorder.overlay(keys, await find_owners(conn, keys))
+        if pending is not None:
+            owners = pending.overlay(keys, owners)
+        owner_ids = list(set(owners.values()))
+        touched = await recorder.touched(conn, owner_ids)
+        if pending is not None:
+            touched.update((u, pending.touched[u]) for u in owner_ids if u in pending.touched)
+        batch = _Batch(cands, classify(cands, mode=options.mode, identifier=options.identifier, owners=owners,
+                                       touched=touched))
+        updates = [d.user_id for d in batch.decisions if d.action == "update" and d.user_id]
+        current = await load_current(conn, updates) if updates else {}
+    now = utcnow()
+    for d in batch.decisions:
+        if d.action is None or d.cand.rec is None or d.user_id is None:
+            continue
+        try:
+            if d.action == "insert":
+                batch.inserts.append(build_user_rows(
+                    d.cand.rec, ctx=accounts, now=now, migration_state="imported",
+                    stored_password=d.cand.stored_password, user_id=d.user_id,
+                ))
+            else:
+                batch.plans[d.user_id] = plan_user_update(
+                    current[d.user_id], d.cand.rec, ctx=accounts, now=now, stored_password=d.cand.stored_password,
+                    fields=IMPORT_UPDATABLE_FIELDS,
+                )
+        except AuthshiftError as exc:
+            d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
+        except ValueError as exc:
+            d.fail([{"path": "", "message": str(exc)}])
+    for d in batch.decisions:
+        batch.counts.add(d.outcome)
+    return batch
+
+
+async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
+    rows = batch.inserts
+    await bulk_insert(conn, users, [r.user for r in rows])
+    await bulk_insert(conn, identities, [i for r in rows for i in r.identities])
+    await bulk_insert(conn, federated_identities, [f for r in rows for f in r.federated])
+    await bulk_insert(conn, passwords_table, [r.password for r in rows if r.password is not None])
+    await bulk_insert(conn, totp_factors, [t for r in rows for t in r.totp])
+    await bulk_insert(conn, otp_factors, [o for r in rows for o in r.otp])
+    await bulk_insert(conn, recovery_codes, [c for r in rows for c in r.recovery])
+    await apply_user_updates(conn, list(batch.plans.values()))
+
+
+# --------------------------------------------------------------------------- recorders
+
+class _JobRecorder:
+    """A job's users, outcomes (``import_results``) and progress (``import_jobs``): one transaction per batch."""
+
+    def __init__(self, job_id: uuid.UUID, owner: str, lease_seconds: float, dry_run: bool) -> None:
+        self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
+        self.ledger = ScratchLedger() if dry_run else None
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if self.ledger is not None:
+            return await asyncio.to_thread(self.ledger.touched, user_ids)
+        return await jobs.touched_users(conn, self.job_id, user_ids)
+
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        if self.ledger is None:
+            return owners
+        return await asyncio.to_thread(self.ledger.overlay, keys, owners)
+
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None:
+        last = batch.cands[-1]
+        async with _transaction(engine, readonly=False) as conn:
+            if self.ledger is None:
+                await _write_users(conn, batch)
+            await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
+            await jobs.commit_progress(conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts,
+                                       last_index=last.seq, last_line=last.line)
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.record, batch.effects())
+
+    def close(self) -> None:
+        if self.ledger is not None:
+            self.ledger.close()
+
+
+class _LedgerRecorder:
+    """A dry run without a job: nothing is written to the database (it is only read)."""
+
+    def __init__(self) -> None:
+        self.ledger = ScratchLedger()
+
+    async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return await asyncio.to_thread(self.ledger.touched, user_ids)
+
+    async def overlay(self, keys: set[Key], owners: dict[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        return await asyncio.to_thread(self.ledger.overlay, keys, owners)
+
+    async def commit(self, engine: AsyncEngine, batch: _Batch) -> None:
+        await asyncio.to_thread(self.ledger.record, batch.effects())
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _result_row(job_id: uuid.UUID, d: Decision) -> dict[str, Any]:
+    return {
+        "job_id": job_id, "seq": d.cand.seq, "line": d.cand.line, "outcome": d.outcome, "user_id": d.user_id,
+        "reason": d.reason, "errors": d.errors or None, "warnings": d.cand.warnings or None,
+        "record": d.as_json().get("record") if d.outcome == "failed" else None,
+    }
+
+
+# --------------------------------------------------------------------------- the loop
+
+_gc_depth = 0
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run a job with rare cyclic garbage collections.
+
+    A batch holds tens of thousands of small dicts; with the default thresholds the collector
+    scans them again and again (a third of the CPU time of an import, measured). Records form no
+    reference cycles, so reference counting frees them; the objects alive before the job are
+    frozen out of the collector's sight for its duration.
+    """
+    global _gc_depth
+    _gc_depth += 1
+    previous = gc.get_threshold()
+    if _gc_depth == 1:
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        _gc_depth -= 1
+        if _gc_depth == 0:
+            gc.set_threshold(*previous)
+            gc.unfreeze()
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine, *, readonly: bool) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        if readonly:
+            conn = await conn.execution_options(readonly=True)
+        async with conn.begin():
+            yield conn
+
+
+class _Loop:
+    """Batches in a pipeline: while batch N is written (one transaction), batch N+1 is read,
+    classified (with N's effects applied) and built. If N's write conflicts with a concurrent
+    writer, N is classified again and rewritten, and N+1 is classified again after it."""
+
+    def __init__(self, engine: AsyncEngine, options: ImportOptions, accounts: AccountsContext,
+                 recorder: _Recorder) -> None:
+        self.engine, self.options, self.accounts, self.recorder = engine, options, accounts, recorder
+
+    async def decide(self, cands: list[Candidate], pending: Effects | None = None) -> _Batch:
+        return await _decide(self.engine, cands, self.options, self.accounts, self.recorder, pending)
+
+    async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
+        """Write a batch; returns the batch written and whether it is the one given (not redone)."""
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                await self.recorder.commit(self.engine, batch)
+                return batch, attempt == 1
+            except IntegrityError:
+                # Another writer took a key between our lookup and our write: look again.
+                if attempt == _RETRIES:
+                    raise
+                log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
+                batch = await self.decide(batch.cands)
+        raise AssertionError("unreachable")
+
+
+async def _run_batches(
+    engine: AsyncEngine,
+    batches: AsyncIterator[list[Candidate]],
+    *,
+    options: ImportOptions,
+    accounts: AccountsContext,
+    recorder: _Recorder,
+    on_batch: Callable[[_Batch], None],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Process every batch; False when stopped early by ``should_stop``."""
+    loop = _Loop(engine, options, accounts, recorder)
+    writing: asyncio.Task[tuple[_Batch, bool]] | None = None
+    writing_effects: Effects | None = None
+    with _few_collections():
+        try:
+            async for cands in batches:
+                batch = await loop.decide(cands, writing_effects)
+                if writing is not None:
+                    written, as_planned = await writing
+                    writing = None
+                    on_batch(written)
+                    if should_stop():
+                        return False
+                    if not as_planned:
+                        batch = await loop.decide(cands)
+                writing_effects = batch.effects()
+                writing = asyncio.create_task(loop.write(batch))
+            if writing is not None:
+                written, _ = await writing
+                writing = None
+                on_batch(written)
+        finally:
+            if writing is not None:
+                writing.cancel()
+                with suppress(BaseException):
+                    await writing
+    return True
+
+
+def _prefetch(request: ReadRequest, config: ImportSettings) -> Prefetch:
+    size = request.path.stat().st_size
+    return prefetch_batches(request, use_process=size >= config.reader_process_min_bytes)
+
+
+def _counts_of(row: Mapping[str, Any]) -> Counts:
+    return Counts(row["records_read"], row["inserted"], row["updated"], row["skipped"], row["failed"])
+
+
+async def run_job(
+    engine: AsyncEngine,
+    accounts: AccountsContext,
+    job_id: uuid.UUID,
+    *,
+    owner: str,
+    config: ImportSettings,
+    on_progress: ProgressCallback | None = None,
+    on_outcomes: OutcomesCallback | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    allow_failed: bool = False,
+    claimed: bool = False,
+) -> ImportSummary:
+    """Claim a job and run it to the end (or until ``should_stop``), resuming after its last batch.
+
+    Bad records never stop a job; the job fails (state ``failed`` with ``error``) only when the
+    file cannot be read as a whole or yields no record. ``JobLost`` propagates when the job is
+    cancelled or taken over mid-run; ``Conflict`` when another live process runs it. With
+    ``claimed`` the caller has claimed the job for ``owner`` already (``claim_next_job``).
+    """
+    async with engine.begin() as conn:
+        if claimed:
+            row = await jobs.held_job(conn, job_id, owner)
+        else:
+            row = await jobs.claim_job(conn, job_id, owner, config.lease_seconds, allow_failed=allow_failed)
+    jobs.ACTIVE_OWNERS.add(owner)
+    options = ImportOptions.from_json(row["options"])
+    counts = _counts_of(row)
+    recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run)
+    path = Path(row["file_path"])
+    reading: Prefetch | None = None
+
+    def progressed(batch: _Batch) -> None:
+        counts.merge(batch.counts)
+        if on_outcomes is not None:
+            on_outcomes(batch.decisions)
+        if on_progress is not None:
+            on_progress(BatchDone(counts, reading.position if reading else 0, row["file_size"]))
+
+    error: str | None = None
+    try:
+        try:
+            hash_configs = check_options(options, accounts.hash_configs)
+            reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
+                                            skip_through=row["last_index"]), config)
+            finished = await _run_batches(
+                engine, reading, options=options, accounts=accounts, recorder=recorder, on_batch=progressed,
+                should_stop=should_stop,
+            )
+        except JobLost:
+            async with engine.connect() as conn:
+                current = await jobs.get_job(conn, job_id)
+            if current["state"] == "cancelled":
+                return ImportSummary(job_id, "cancelled", counts, options.dry_run, "cancelled")
+            raise
+        except AuthshiftError as exc:
+            error = exc.detail + "".join(f"; {e.path}: {e.message}" for e in exc.errors)
+        except SourceFormatError as exc:
+            error = f"the file cannot be read as {options.format}: {exc}"
+        except OSError as exc:
+            error = f"the file cannot be read: {exc.strerror or exc}"
+        else:
+            if not finished:
+                async with engine.begin() as conn:
+                    await jobs.release_lease(conn, job_id, owner)
+                return ImportSummary(job_id, "running", counts, options.dry_run)
+            if counts.read == 0:
+                error = NO_RECORDS
+        state = "failed" if error else "completed"
+        async with engine.begin() as conn:
+            await jobs.finish_job(conn, job_id, owner, state, error=error)
+        log.info("import job finished", job_id=str(job_id), state=state, **counts.as_dict())
+        return ImportSummary(job_id, state, counts, options.dry_run, error)
+    finally:
+        recorder.close()
+        jobs.ACTIVE_OWNERS.discard(owner)
+
+
+async def dry_run_to_report(
+    engine: AsyncEngine,
+    accounts: AccountsContext,
+    path: Path,
+    options: ImportOptions,
+    *,
+    config: ImportSettings,
+    on_outcomes: OutcomesCallback,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """A dry run with no job row: every outcome goes to ``on_outcomes``; the database is only read.
+
+    Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
+    cannot be read; a file without records gives a summary with state ``failed``.
+    """
+    hash_configs = check_options(options, accounts.hash_configs)
+    counts = Counts()
+    size = path.stat().st_size
+    reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)
+
+    def progressed(batch: _Batch) -> None:
+        counts.merge(batch.counts)
+        on_outcomes(batch.decisions)
+        if on_progress is not None:
+            on_progress(BatchDone(counts, reading.position, size))
+
+    recorder = _LedgerRecorder()
+    try:
+        await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder,
+                           on_batch=progressed, should_stop=lambda: False)
+    finally:
+        recorder.close()
+    if counts.read == 0:
+        return ImportSummary(None, "failed", counts, True, NO_RECORDS)
+    return ImportSummary(None, "completed", counts, True)

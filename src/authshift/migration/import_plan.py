@@ -1,0 +1,279 @@
+"""The pure core of bulk import: what each record is, and what a batch of them would do.
+
+``prepare`` validates one record as read from a file (the record schema, then its password
+hash against the ceilings and hash configs) and computes its unique keys, normalised exactly as
+sign-in normalises them. ``classify`` decides, for a batch, which record inserts a user, updates
+one, is skipped or fails, given who owns the batch's keys in the database (``owners``) and which
+users this job already wrote (``touched``). No database, no I/O: a dry run and a real run call
+the same two functions, so the dry run reports exactly what the real run does.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from authshift import passwords
+from authshift.accounts.login_ids import NORMALIZERS
+from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.rows import password_spec
+from authshift.accounts.unique_keys import Key, conflict_error
+from authshift.accounts.updates import UpdatePlan
+from authshift.ids import uuid7
+from authshift.migration.records import RecordError, record_to_json, redact
+from authshift.migration.sources import SourceItem
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "Effects",
+    "IDENTIFIERS",
+    "Identifier",
+    "MODES",
+    "Mode",
+    "Outcome",
+    "classify",
+    "prepare",
+]
+
+Identifier = Literal["email", "preferred_username", "phone_number", "external_id"]
+Mode = Literal["insert", "upsert", "update"]
+Outcome = Literal["inserted", "updated", "skipped", "failed"]
+IDENTIFIERS: tuple[str, ...] = ("email", "preferred_username", "phone_number", "external_id")
+MODES: tuple[str, ...] = ("insert", "upsert", "update")
+_LOGIN_KINDS = tuple(NORMALIZERS)
+
+
+def _issue(path: str, message: str) -> dict[str, str]:
+    return {"path": path, "message": message}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One record of the file after validation: its record JSON and keys, or why it cannot be used."""
+
+    seq: int  # position of the record in the file (1-based)
+    line: int
+    raw: dict[str, Any] | None  # the object as read (kept for records failing validation: their echo)
+    rec: dict[str, Any] | None = None  # record JSON; fields set to null are kept (upsert removes them)
+    stored_password: passwords.StoredPassword | None = None
+    keys: list[Key] = field(default_factory=list)  # unique keys, normalised
+    match: Key | None = None  # the key named by --identifier
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def prepare(
+    item: SourceItem,
+    *,
+    identifier: str,
+    limits: passwords.Limits,
+    hash_configs: Mapping[str, passwords.HashConfig] | None,
+) -> Candidate:
+    """Validate one record read from a file (never raises for a bad record: it carries its errors)."""
+    cand = Candidate(item.index, item.line, item.obj)
+    try:
+        parsed = item.parse()
+    except RecordError as exc:
+        cand.errors = [_issue(i.path, i.message) for i in exc.issues]
+        cand.warnings = [_issue(w.path, w.message) for w in exc.warnings]
+        return cand
+    cand.warnings = [_issue(w.path, w.message) for w in parsed.warnings]
+    rec = record_to_json(parsed.record, keep_nulls=True)
+    cand.rec = rec
+    password = rec.get("password")
+    if password is not None:
+        try:
+            cand.stored_password = passwords.parse(password_spec(password), limits=limits, hash_configs=hash_configs)
+        except passwords.PasswordFormatError as exc:
+            cand.errors.append(_issue("password", f"the password hash cannot be used: {exc}"))
+    elif rec.get("password_migration"):
+        how = "verify it against the old system at the next sign-in" if rec["password_migration"] == "lazy" else \
+            "make the user choose a new password"
+        cand.warnings.append(_issue("password_migration", f"imported without a password: {how}"))
+    for kind in _LOGIN_KINDS:
+        value = rec.get(kind)
+        if value:
+            try:
+                cand.keys.append((kind, NORMALIZERS[kind](value)))
+            except InvalidLoginId as exc:
+                cand.errors.append(_issue(kind, str(exc)))
+    if rec.get("external_id") is not None:
+        cand.keys.append(("external_id", rec["external_id"]))
+    if rec.get("id") is not None:
+        cand.keys.append(("id", uuid.UUID(rec["id"])))
+    for ident in rec.get("identities") or ():
+        cand.keys.append(("identity", (ident["provider"], str(ident["subject"]))))
+    cand.match = next((k for k in cand.keys if k[0] == identifier), None)
+    if cand.match is None and not cand.errors:
+        others = ", ".join(i for i in IDENTIFIERS if i != identifier)
+        cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "
+                                              f"(import such records in a run with another --identifier: {others})"))
+    if not cand.errors:
+        cand.raw = None  # a valid record is echoed from its validated form, if it fails later
+    return cand
+
+
+@dataclass(slots=True)
+class Decision:
+    """What one record does: ``action`` insert/update (or None), the outcome it reports."""
+
+    cand: Candidate
+    outcome: Outcome
+    user_id: uuid.UUID | None = None
+    action: Literal["insert", "update"] | None = None
+    reason: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def fail(self, errors: list[dict[str, str]]) -> None:
+        self.outcome, self.action, self.user_id, self.errors = "failed", None, None, errors
+
+    def as_json(self) -> dict[str, Any]:
+        """The outcome as reports and the results API show it (secrets redacted)."""
+        out: dict[str, Any] = {
+            "line": self.cand.line, "index": self.cand.seq, "outcome": self.outcome,
+            "user_id": str(self.user_id) if self.user_id else None,
+            "errors": self.errors, "warnings": self.cand.warnings,
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.outcome == "failed":
+            echo = self.cand.raw if self.cand.raw is not None else self.cand.rec
+            if echo is not None:
+                out["record"] = redact({k: v for k, v in echo.items() if v is not None})
+        return out
+
+
+    def as_line(self) -> str:
+        """``as_json`` as one NDJSON line (without the newline); the common case is formatted directly."""
+        if not self.errors and not self.cand.warnings and self.reason is None and self.outcome != "failed":
+            user = f'"{self.user_id}"' if self.user_id else "null"
+            return (f'{{"line":{self.cand.line},"index":{self.cand.seq},"outcome":"{self.outcome}",'
+                    f'"user_id":{user},"errors":[],"warnings":[]}}')
+        return json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _where(line: int | None) -> str:
+    return f" (line {line} of this file)" if line is not None else ""
+
+
+def classify(
+    candidates: Sequence[Candidate],
+    *,
+    mode: str,
+    identifier: str,
+    owners: Mapping[Key, uuid.UUID | None],
+    touched: Mapping[uuid.UUID, int],
+) -> list[Decision]:
+    """Decide every record of a batch, in file order.
+
+    ``owners``: the user owning each key of the batch (absent or None: free), as stored before
+    this batch. ``touched``: users earlier batches of this job inserted, updated or skipped, with
+    the line that did it. A record for a user an earlier record of the same file already wrote fails as
+    a duplicate; a record whose other keys (login IDs, external_id, id, federated identities)
+    belong to another user fails naming the key. Records are never merged.
+    """
+    claims: dict[Key, tuple[int, uuid.UUID]] = {}  # keys written by earlier records of this batch
+    decisions = []
+    for cand in candidates:
+        decision = Decision(cand, "failed")
+        decisions.append(decision)
+        if cand.errors or cand.match is None:
+            decision.errors = list(cand.errors)
+            continue
+        claimed = claims.get(cand.match)
+        if claimed is not None:
+            decision.errors = [_issue(identifier, f"duplicate of line {claimed[0]}")]
+            continue
+        existing = owners.get(cand.match)
+        if existing is not None and existing in touched:
+            decision.errors = [_issue(identifier, f"duplicate of line {touched[existing]}")]
+            continue
+        label = identifier.replace("_", " ")
+        if existing is not None and mode == "insert":
+            decision.outcome, decision.user_id = "skipped", existing
+            decision.reason = f"a user with this {label} already exists (insert mode keeps existing users as they are)"
+            claims[cand.match] = (cand.line, existing)  # a second record for this user is still a duplicate
+            continue
+        if existing is None and mode == "update":
+            decision.outcome = "skipped"
+            decision.reason = f"no user with this {label} exists (update mode changes existing users only)"
+            continue
+        if existing is not None:
+            target, decision.action, decision.outcome = existing, "update", "updated"
+        else:
+            rec_id = cand.rec.get("id") if cand.rec else None
+            target, decision.action, decision.outcome = (uuid.UUID(rec_id) if rec_id else uuid7()), "insert", "inserted"
+        decision.user_id = target
+        conflicts = []
+        for key in cand.keys:
+            if key == cand.match:
+                continue
+            if key[0] == "id" and key[1] != target:
+                conflicts.append(_issue("id", f"does not match the user found by {identifier} ({target})"))
+                continue
+            if key[0] == "id" and decision.action == "update":
+                continue  # the matched user's own id
+            new_id = key[0] == "id"  # an inserted user's id must be free, even "owned" by itself
+            earlier = claims.get(key)
+            if earlier is not None and (earlier[1] != target or new_id):
+                error = conflict_error(key)
+                conflicts.append(_issue(error.path, error.message + _where(earlier[0])))
+                continue
+            owner = owners.get(key)
+            if owner is not None and (owner != target or new_id):
+                error = conflict_error(key)
+                conflicts.append(_issue(error.path, error.message + _where(touched.get(owner))))
+        if conflicts:
+            decision.fail(conflicts)
+            continue
+        for key in cand.keys:
+            claims[key] = (cand.line, target)
+    return decisions
+
+
+@dataclass
+class Effects:
+    """What batches write, as classification sees it: the keys they claim (owner) or release
+    (None), and the users they touch (with the line that did it).
+
+    A dry run keeps the effects of all its batches (``import_ledger``); a real run only those of
+    the batch still being written while the next one is classified.
+    """
+
+    owners: dict[Key, uuid.UUID | None] = field(default_factory=dict)
+    touched: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, decisions: Sequence[Decision], plans: Mapping[uuid.UUID, UpdatePlan]) -> Effects:
+        effects = cls()
+        for d in decisions:
+            if d.user_id is None or d.outcome == "failed":
+                continue
+            effects.touched[d.user_id] = d.cand.line
+            if d.action is None:
+                continue
+            for key in d.cand.keys:
+                effects.owners[key] = d.user_id
+            plan = plans.get(d.user_id)
+            if plan is not None:
+                for key in plan.claimed:
+                    effects.owners[key] = d.user_id
+                for key in plan.released:
+                    effects.owners[key] = None
+        return effects
+
+    def overlay(self, keys: Iterable[Key], owners: Mapping[Key, uuid.UUID]) -> dict[Key, uuid.UUID]:
+        """``owners`` (as stored) with these effects applied, for ``keys``."""
+        merged = dict(owners)
+        for key in keys:
+            if key in self.owners:
+                owner = self.owners[key]
+                if owner is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = owner
+        return merged

@@ -1,0 +1,104 @@
+"""The server's import runner: claims uploaded jobs (queued, or running with a dead lease after a
+crash) and runs them one at a time in the background of ``authshift serve``.
+
+Several processes sharing one PostgreSQL each run a runner; ``claim_next_job`` (FOR UPDATE SKIP
+LOCKED) gives each job to one of them. On shutdown the job in progress stops after its current
+batch and gives its lease back, so the next process (or the restarted one) resumes it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from authshift.errors import Conflict
+from authshift.logs import get_logger
+from authshift.migration import import_jobs as jobs
+from authshift.migration.bulk_import import run_job
+from authshift.state import AppState
+
+__all__ = ["discard_upload", "start_import_runner", "upload_dir", "wake_runner"]
+
+log = get_logger("authshift.import.runner")
+_wakeups: dict[int, asyncio.Event] = {}
+
+
+def upload_dir(state: AppState, job_dir_name: str) -> Path:
+    return state.settings.imports.data_dir / job_dir_name
+
+
+def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
+    """Delete an uploaded job's files once the job is over (they hold password hashes)."""
+    if row["origin"] != "api" or state.settings.imports.keep_uploads:
+        return
+    directory = Path(row["file_path"]).parent
+    if directory.parent.resolve() == state.settings.imports.data_dir.resolve():
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def wake_runner(state: AppState) -> None:
+    """Tell this process's runner a job was queued (other processes find it at their next poll)."""
+    event = _wakeups.get(id(state))
+    if event is not None:
+        event.set()
+
+
+async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool:
+    """Claim and run one job; False when there was none to claim."""
+    cfg = state.settings.imports
+    async with state.engine.begin() as conn:
+        row = await jobs.claim_next_job(conn, owner, cfg.lease_seconds)
+    if row is None:
+        return False
+    log.info("import job claimed", job_id=str(row["id"]), resume_after_line=row["last_line"])
+    try:
+        summary = await run_job(
+            state.engine, state.accounts, row["id"], owner=owner, config=cfg, should_stop=stopping.is_set,
+            claimed=True,
+        )
+    except (jobs.JobLost, Conflict) as exc:
+        log.warning("import job given up", job_id=str(row["id"]), reason=str(exc))
+        return True
+    if summary.state != "running":
+        discard_upload(state, row)
+    return True
+
+
+async def start_import_runner(state: AppState) -> Callable[[], Awaitable[None]]:
+    """``app.BACKGROUND`` starter: returns the function that stops the runner."""
+    cfg = state.settings.imports
+    stopping = asyncio.Event()
+    wake = asyncio.Event()
+    _wakeups[id(state)] = wake
+    owner = jobs.lease_owner_id()
+
+    async def loop() -> None:
+        while not stopping.is_set():
+            try:
+                jobs.ACTIVE_OWNERS.add(owner)
+                ran = await _run_one(state, owner, stopping)
+            except Exception as exc:  # noqa: BLE001 - keep serving; the job's lease expires and it is retried
+                log.error("import runner error", error_type=type(exc).__name__)
+                ran = False
+            if ran:
+                continue
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=cfg.poll_seconds)
+
+    task = asyncio.create_task(loop(), name="authshift-import-runner") if cfg.runner else None
+
+    async def stop() -> None:
+        stopping.set()
+        wake.set()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        _wakeups.pop(id(state), None)
+        jobs.ACTIVE_OWNERS.discard(owner)
+
+    return stop

@@ -1,0 +1,159 @@
+"""The input side of an import job: its options, the file read as a stream, and batches of
+prepared records.
+
+``ImportOptions`` are what a job is asked to do (and what identifies a re-run of the same job);
+``check_options`` turns bad options into one clear error before anything is written;
+``read_batches`` reads the file with the chosen reader and yields lists of ``Candidate``,
+skipping the records a resumed job has already committed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from authshift import passwords
+from authshift.errors import FieldError, InvalidInput
+from authshift.migration.import_plan import IDENTIFIERS, MODES, Candidate, prepare
+from authshift.migration.sources import FORMATS, SourceOptions, get_reader
+
+__all__ = [
+    "ByteCounter",
+    "ImportOptions",
+    "check_options",
+    "job_hash_configs",
+    "read_batches",
+]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What an import job does. Stored with the job; a re-run with equal options resumes it."""
+
+    format: str = "native"
+    identifier: str = "email"
+    mode: str = "insert"
+    dry_run: bool = False
+    hash_config: str = "default"  # the hash config name the records refer to (Firebase)
+    hash_config_file: str | None = None  # a file of hash configs (CLI --hash-config)
+    auth0_password_hashes: str | None = None  # Auth0's password-hash export (CLI/API)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ImportOptions:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def job_hash_configs(options: ImportOptions, configured: Mapping[str, passwords.HashConfig]) -> dict[str, passwords.HashConfig]:
+    """The configured hash configs, plus (overriding) those of ``--hash-config FILE``."""
+    merged = dict(configured)
+    if options.hash_config_file:
+        merged.update(passwords.load_hash_configs(options.hash_config_file))
+    return merged
+
+
+def _readable(path: str, name: str, errors: list[FieldError]) -> None:
+    p = Path(path)
+    if not p.is_file():
+        errors.append(FieldError(name, f"{path} is not a readable file"))
+        return
+    try:
+        with p.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        errors.append(FieldError(name, f"{path} cannot be read ({exc.strerror})"))
+
+
+def check_options(options: ImportOptions, configured: Mapping[str, passwords.HashConfig]) -> dict[str, passwords.HashConfig]:
+    """Raise ``InvalidInput`` listing every bad option; return the hash configs the job will use."""
+    errors: list[FieldError] = []
+    if options.format not in FORMATS:
+        errors.append(FieldError("format", f"unknown format {options.format!r}; choose one of {', '.join(FORMATS)}"))
+    if options.identifier not in IDENTIFIERS:
+        errors.append(FieldError("identifier", f"must be one of {', '.join(IDENTIFIERS)}"))
+    if options.mode not in MODES:
+        errors.append(FieldError("mode", f"must be one of {', '.join(MODES)}"))
+    if options.auth0_password_hashes:
+        if options.format != "auth0":
+            errors.append(FieldError("auth0_password_hashes", "only used with the auth0 format"))
+        _readable(options.auth0_password_hashes, "auth0_password_hashes", errors)
+    configs = dict(configured)
+    if options.hash_config_file:
+        try:
+            configs = job_hash_configs(options, configured)
+        except passwords.PasswordFormatError as exc:
+            errors.append(FieldError("hash_config", str(exc)))
+    if options.format == "firebase" and not errors and options.hash_config not in configs:
+        errors.append(FieldError(
+            "hash_config",
+            f"the firebase format needs the project's hash parameters: give --hash-config FILE (the console's "
+            f"'password hash parameters'), or configure [hash_configs.{options.hash_config}]",
+        ))
+    if errors:
+        raise InvalidInput("the import options are not valid", errors=errors)
+    return configs
+
+
+class ByteCounter(io.RawIOBase):
+    """A file read through this counts its bytes (the progress bar's position)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.position += size
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def read_batches(
+    path: Path,
+    options: ImportOptions,
+    *,
+    batch_size: int,
+    limits: passwords.Limits,
+    hash_configs: Mapping[str, passwords.HashConfig],
+    skip_through: int = 0,
+    counter: list[ByteCounter] | None = None,
+) -> Iterator[list[Candidate]]:
+    """Prepared records in batches, in file order, after record number ``skip_through``.
+
+    Raises ``SourceFormatError`` when the file as a whole is not in the format, ``OSError`` when
+    it cannot be read. ``counter`` receives the byte counter of the open file.
+    """
+    reader = get_reader(options.format)
+    source_options = SourceOptions(
+        password_hashes=Path(options.auth0_password_hashes) if options.auth0_password_hashes else None,
+        hash_config_name=options.hash_config,
+    )
+    with path.open("rb") as raw:
+        counted = ByteCounter(raw)
+        if counter is not None:
+            counter.append(counted)
+        stream: BinaryIO = io.BufferedReader(counted, buffer_size=1 << 16)  # type: ignore[assignment]
+        batch: list[Candidate] = []
+        for item in reader(stream, options=source_options):
+            if item.index <= skip_through:
+                continue
+            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
