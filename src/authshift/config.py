@@ -412,7 +412,7 @@ class ThrottleSettings(_Section):
 class ImportSettings(_Section):
     """Bulk import jobs (``[imports]``): where uploads are kept, batch size, job leases."""
 
-    data_dir: Path = Path("authshift-data/imports")
+    data_dir: Path | None = None  # uploaded import files; default: <data_dir>/imports
     batch_size: int = Field(default=5000, ge=1, le=20_000)
     lease_seconds: float = Field(default=60.0, gt=0)
     poll_seconds: float = Field(default=2.0, gt=0)

@@ -9,6 +9,7 @@ hash of a known password), imported with the real ``authshift import`` command.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 import urllib.parse
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def format_users() -> list[tuple[str, str, dict]]:
     """(format name, password, import record) for every format's worked example."""
     out = []
     for info in formats():
-        stored = json.loads(info.example) if info.structured else {"hash": info.example}
+        stored = dict(info.example) if isinstance(info.example, Mapping) else {"hash": info.example}
         out.append((info.name, info.example_password, {
             "email": f"{info.name.replace('_', '-')}@formats.example",
             "external_id": f"legacy-{info.name}",

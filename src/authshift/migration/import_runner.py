@@ -27,8 +27,13 @@ log = get_logger("authshift.import.runner")
 _wakeups: dict[int, asyncio.Event] = {}
 
 
+def uploads_dir(state: AppState) -> Path:
+    """Where uploaded import files wait for their job: ``[imports] data_dir`` or ``<data_dir>/imports``."""
+    return state.settings.imports.data_dir or Path(state.settings.data_dir) / "imports"
+
+
 def upload_dir(state: AppState, job_dir_name: str) -> Path:
-    return state.settings.imports.data_dir / job_dir_name
+    return uploads_dir(state) / job_dir_name
 
 
 def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
@@ -36,7 +41,7 @@ def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
     if row["origin"] != "api" or state.settings.imports.keep_uploads:
         return
     directory = Path(row["file_path"]).parent
-    if directory.parent.resolve() == state.settings.imports.data_dir.resolve():
+    if directory.parent.resolve() == uploads_dir(state).resolve():
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -53,6 +53,7 @@ from authshift.accounts.normalize import (
     normalize_phone,
     normalize_username,
 )
+from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
 
 __all__ = [
     "Address",
@@ -447,7 +448,12 @@ def _password_kind(value: Any) -> str | None:
 
 
 def _plain_string_password(value: Any) -> Any:
-    return {"plaintext": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"plaintext": value}
+    if isinstance(value, dict) and not {"algorithm", "hash", "plaintext"} & value.keys() \
+            and any(marker in value for marker in KEYCLOAK_MARKERS):
+        return {"algorithm": "keycloak", **value}  # a credential as Keycloak's realm export writes it
+    return value
 
 
 Password = Annotated[

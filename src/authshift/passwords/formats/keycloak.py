@@ -22,7 +22,10 @@ from authshift.passwords.formats.argon2 import argon2_matcher, parse_argon2
 from authshift.passwords.formats.base import Checked, Context, StructuredFormat
 from authshift.passwords.formats.pbkdf2 import Pbkdf2Raw, pbkdf2_digest_of
 
-_MARKERS = ("secretData", "credentialData", "hashedSaltedValue", "hash_iterations", "hashIterations")
+# Keys that make an object a Keycloak credential, whatever else it carries (public: the record
+# schema accepts a credential pasted from a realm export as a structured password).
+KEYCLOAK_MARKERS = ("secretData", "credentialData", "hashedSaltedValue", "hash_iterations", "hashIterations")
+_MARKERS = KEYCLOAK_MARKERS
 
 
 def _json_member(obj: Mapping[str, Any], key: str, fmt: str) -> Mapping[str, Any]:
