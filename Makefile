@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Both cores: storage tests run on SQLite and PostgreSQL, and many start real servers.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-deps clean
 
