@@ -70,7 +70,8 @@ def check_outbound_url(url: str, *, allow_http: bool, what: str) -> str:
     if parts.username or parts.password:
         raise ValueError(f"{what} must not carry credentials (the requests are signed instead)")
     if parts.scheme == "http" and not allow_http and parts.hostname not in LOOPBACK_HOSTS:
-        raise ValueError(f"{what} must use https (plain http is accepted for 127.0.0.1/localhost only)")
+        raise ValueError(f"{what} must use https (plain http is accepted for 127.0.0.1/localhost only, "
+                         "unless allowed in the configuration)")
     return url
 
 
@@ -145,23 +146,6 @@ DEFAULT_CLAIM_MAPPING = {
 MAPPABLE_RECORD_FIELDS = frozenset(
     {*DEFAULT_CLAIM_MAPPING, "preferred_username", "birthdate", "gender", "profile", "website"}
 )
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def _outbound_url(url: str | None, *, what: str, allow_http: bool) -> str | None:
-    """An absolute http(s) URL without credentials; plain http only to loopback unless allowed."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{what} must be an absolute https:// URL")
-    if parts.username or parts.password:
-        raise ValueError(f"{what} must not carry credentials in the URL")
-    if parts.scheme == "http" and not allow_http and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ValueError(f"{what} must use https (http only to 127.0.0.1/localhost, or set allow_insecure_http)")
-    return url
-
-
 class TokenExchangeIssuerSettings(_Section):
     """A legacy token issuer (``[[migration.token_exchange.issuers]]``) whose tokens authshift exchanges.
 
@@ -230,7 +214,8 @@ class TokenExchangeIssuerSettings(_Section):
     def _consistent(self) -> TokenExchangeIssuerSettings:
         http = self.allow_insecure_http
         for what in ("jwks_uri", "introspection_endpoint", "url", "userinfo_endpoint"):
-            _outbound_url(getattr(self, what), what=f"issuer {self.name!r}: {what}", allow_http=http)
+            if getattr(self, what) is not None:
+                check_outbound_url(getattr(self, what), what=f"issuer {self.name!r}: {what}", allow_http=http)
         missing = [
             key for key in {
                 "jwt": ["issuer", "audiences"],
