@@ -89,6 +89,10 @@ async def rich_population(state: AppState) -> None:
         for oid, destination in ((newer, "newer@example.com"), (older, "older@example.com")):
             await conn.execute(otp_factors.insert().values(
                 id=oid, user_id=many, channel="email", destination=destination, created_at=now + timedelta(seconds=1)))
+        if conn.dialect.name == "sqlite":  # datetimes stored by another writer than SQLAlchemy
+            for stored, email in (("2020-01-02 03:04:05.5", "odd-fraction@example.com"), ("2020-01-02 03:04:05", "no-fraction@example.com")):
+                odd = await _create(conn, state, {"email": email})
+                await conn.execute(sa.text("UPDATE users SET created_at = :stored WHERE id = :id"), {"stored": stored, "id": odd.hex})
         totp_only = await _create(conn, state, {"email": "totp-only@example.com"})
         for secret, algorithm in ((b"0123456789abcdef0123", "SHA1"), (b"fedcba9876543210fedc", "SHA512")):
             await conn.execute(totp_factors.insert().values(
@@ -133,6 +137,9 @@ async def test_the_database_composes_what_assemble_record_builds(state: AppState
     assert (micro["created_at"], micro["updated_at"], micro["last_login_at"]) == (
         "2021-05-06T07:08:09.123456Z", "2021-05-06T07:08:09.120000Z", "2022-01-01T00:00:00.000001Z")
     assert micro["name"] == TRICKY_TEXT and micro["given_name"] == "" and "disabled_reason" not in micro
+    if "odd-fraction@example.com" in by_email:
+        assert by_email["odd-fraction@example.com"]["created_at"] == "2020-01-02T03:04:05.500000Z"
+        assert by_email["no-fraction@example.com"]["created_at"] == "2020-01-02T03:04:05Z"
     many = by_email["many@example.com"]
     assert [i["provider"] for i in many["identities"]] == ["google", "apple", "github"]  # by id, not as stored
     assert many["mfa"] == {"email": "newer@example.com", "phone_number": "+14155550122"}

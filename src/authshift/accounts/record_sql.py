@@ -176,9 +176,12 @@ class _Sqlite(_Dialect):
         return f"CASE WHEN {col} IS NOT NULL THEN json_quote({col}) END"  # json_quote(NULL) is 'null'
 
     def time_text(self, col: str) -> str:
-        # Python writes the fraction only when it is not zero, always with 6 digits.
+        # Python writes the fraction only when it is not zero, always with 6 digits. SQLAlchemy
+        # stores 26 characters (fraction included): the common case is two replaces; the general
+        # one pads any other stored fraction.
         fraction = f"CASE WHEN length({col}) <= 19 OR substr({col}, 20, 7) = '.000000' THEN '' ELSE substr(substr({col}, 20) || '00000', 1, 7) END"
-        return f"CASE WHEN {col} IS NOT NULL THEN printf('%.10sT%.8s%sZ', {col}, substr({col}, 12), {fraction}) END"
+        return (f"CASE WHEN length({col}) = 26 THEN replace(replace({col}, ' ', 'T'), '.000000', '') || 'Z' "
+                f"WHEN {col} IS NOT NULL THEN printf('%.10sT%.8s%sZ', {col}, substr({col}, 12), {fraction}) END")
 
     def json_value(self, col: str) -> str:
         return f"nullif({col}, 'null')"
