@@ -18,7 +18,7 @@ previous block; memory stays at a few blocks whatever the number of users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,9 +97,24 @@ async def stream_record_lines(
                 pass
 
 
+def _marked_line_starts(data: bytes) -> Iterator[int]:
+    if data.startswith(TOTP_MARK):
+        yield 0
+    found = data.find(b"\n" + TOTP_MARK)
+    while found >= 0:
+        yield found + 1
+        found = data.find(b"\n" + TOTP_MARK, found + 1)
+
+
 def _finish_marked_lines(data: bytes, ctx: AccountsContext) -> bytes:
-    lines = data.split(b"\n")
-    return b"\n".join(finish_marked_line(line, ctx) if line.startswith(TOTP_MARK) else line for line in lines)
+    """The block with its marked lines finished; the other lines (most of them) copied as they are."""
+    parts, done = [], 0
+    for start in _marked_line_starts(data):
+        end = data.index(b"\n", start)
+        parts += [data[done:start], finish_marked_line(data[start:end], ctx)]
+        done = end
+    parts.append(data[done:])
+    return b"".join(parts)
 
 
 async def _fetch_sqlite(driver: Any, sql: str, params: list[Any], put: Put) -> None:
