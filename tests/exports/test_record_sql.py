@@ -14,19 +14,22 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from authshift import passwords
-from authshift.accounts import users as svc
+from authshift.accounts import record_stream, users as svc
 from authshift.accounts.record_stream import stream_record_lines
 from authshift.config import Settings
 from authshift.ids import uuid7
-from authshift.migration.export_options import RECORD_FIELDS
+from authshift.migration.export import export_users
+from authshift.migration.export_options import RECORD_FIELDS, parse_export_options
+from authshift.migration.export_output import open_output
 from authshift.state import AppState, build_state
-from authshift.storage.tables import federated_identities, otp_factors, passwords as passwords_table, totp_factors, users
+from authshift.storage.tables import audit_log, federated_identities, otp_factors, totp_factors, users
 from tests.exports.population import populate
 
 TRICKY_TEXT = 'Zoë "Q" \\ back\nslash\ttab \u0001 </script> 😀 \u2028'
@@ -162,3 +165,51 @@ async def test_filters_select_the_same_users(state: AppState, filters: svc.UserF
     built, composed = await _both_paths(state, include_secrets=True, filters=filters)
     assert built, "the filter selects somebody"
     assert_same_records(built, composed)
+
+
+async def test_lines_cut_into_tiny_blocks_are_still_whole(state: AppState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of a few bytes: PostgreSQL's COPY chunks are cut mid-line and put back together, and
+    marked (TOTP) lines are finished wherever they fall in a block."""
+    await rich_population(state)
+    monkeypatch.setattr(record_stream, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(record_stream, "SQLITE_ROWS_PER_FETCH", 3)
+    built, composed = await _both_paths(state, include_secrets=True)
+    assert_same_records(built, composed)
+
+
+class _FullDisk:
+    """An output whose disk fills up at the first write."""
+
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    def commit(self) -> None:
+        raise AssertionError("a failed export is never committed")
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+async def test_a_failed_write_stops_the_statement_and_the_next_export_works(
+    state: AppState, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The write fails while the database is still composing lines (one-line blocks, a queue of
+    one): the statement is stopped, the failure is audited, and the connection is fine after."""
+    await rich_population(state)
+    monkeypatch.setattr(record_stream, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(record_stream, "SQLITE_ROWS_PER_FETCH", 1)
+    monkeypatch.setattr(record_stream, "QUEUED_BLOCKS", 1)
+    options = parse_export_options(include_secrets=True)
+    full = _FullDisk()
+    with pytest.raises(OSError, match="No space left"):
+        await export_users(state.engine, options, full, ctx=state.accounts, actor="tests")
+    assert full.aborted
+    async with state.engine.connect() as conn:
+        statuses = [d["status"] for d in (await conn.execute(sa.select(audit_log.c.details))).scalars()]
+    assert statuses == ["failed"]
+    out = tmp_path / "after.ndjson"
+    summary = await export_users(state.engine, options, open_output(out), ctx=state.accounts, actor="tests")
+    assert summary.users == len(out.read_bytes().splitlines()) > 10
