@@ -32,7 +32,7 @@ from authshift.state import AppState, build_state
 from authshift.storage.tables import audit_log, federated_identities, otp_factors, totp_factors, users
 from tests.exports.population import populate
 
-TRICKY_TEXT = 'Zoë "Q" \\ back\nslash\ttab \u0001 </script> 😀 \u2028'
+TRICKY_TEXT = 'Zoë "Q" \\ back\nslash\ttab \u0001 \u0002 \u001f </script> 😀 \u2028'  # the COPY quote and delimiter, the TOTP mark
 
 
 @pytest.fixture

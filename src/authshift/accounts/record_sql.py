@@ -15,10 +15,12 @@ side, change the other. The column lists come from ``rows`` (``CLAIM_COLUMNS``, 
 and from the tables themselves, so adding a claim column changes both.
 
 What SQL cannot do is decrypt TOTP secrets (AES-GCM, in Python). With secrets, the line of a user
-who has TOTP factors starts with ``TOTP_MARK`` and carries the encrypted entries
-(``{"secret_encrypted", "algorithm", "digits", "period"}``) in ``mfa.totp``; ``finish_marked_line``
-decrypts them with ``rows.totp_as_record``, the function ``assemble_record`` uses. Without secrets
-TOTP factors are left out, as ``assemble_record`` leaves them out.
+who has TOTP factors carries the encrypted entries (``{"secret_encrypted", "algorithm", "digits",
+"period"}``) in ``mfa.totp``, marked by ``TOTP_MARK`` just before the array: a control character,
+which JSON text never holds unescaped, so a marked line is found with one ``memchr`` over a block
+and nothing a user wrote can look like one. ``finish_marked_line`` decrypts the entries with
+``rows.totp_as_record``, the function ``assemble_record`` uses. Without secrets TOTP factors are
+left out, as ``assemble_record`` leaves them out.
 
 Key order inside a line may differ from ``assemble_record``'s (login IDs come in a fixed order; on
 PostgreSQL, ``jsonb`` values are written with a space after ``:`` and ``,``): the lines are equal as
@@ -41,7 +43,7 @@ from authshift.storage.tables import federated_identities, identities, otp_facto
 
 __all__ = ["TOTP_MARK", "finish_marked_line", "record_lines_query", "render"]
 
-TOTP_MARK = b"#"  # never starts a JSON object; every other line starts with "{"
+TOTP_MARK = b"\x1f"  # before an encrypted mfa.totp array; JSON escapes every control character
 _JSON_COLUMNS = frozenset(c.name for c in users.columns if isinstance(c.type, sa.JSON))
 
 
@@ -111,10 +113,7 @@ class _Dialect:
     def federated_identity(self, prefix: str) -> str:
         email = f"{_key('email')} || {self.text(prefix + 'email')}"
         return (f"{_key('provider', first=True)} || {self.text(prefix + 'provider')} || {_key('subject')} || "
-                f"{self.text(prefix + 'subject')} || {self.coalesce_empty(email)} || '}}'")
-
-    def coalesce_empty(self, expr: str) -> str:
-        return f"coalesce({expr}, '')"
+                f"{self.text(prefix + 'subject')} || coalesce({email}, '') || '}}'")
 
     def totp_entry(self, prefix: str) -> str:
         """An encrypted TOTP factor, for ``finish_marked_line`` to decrypt."""
@@ -138,10 +137,9 @@ class _Dialect:
             f"ELSE {_key('hash', first=True)} || {self.text(prefix + 'value')} || {meta} || '}}' END"
         )
 
-    def record(self, *, logins: str, federated: str, mfa: str, password: str | None, mark: str | None) -> str:
+    def record(self, *, logins: str, federated: str, mfa: str, password: str | None) -> str:
         """The whole line; the related parts are given as fragments (NULL when the user has none)."""
         parts = [
-            *([mark] if mark else []),
             f"""'{{"id":"' || {self.user_id()} || '"'""",
             self.column("external_id"), self.column("source"),
             logins,
@@ -209,7 +207,7 @@ class _Sqlite(_Dialect):
             f"(SELECT {self.federated_identity('')} AS entry FROM federated_identities WHERE {of_user} ORDER BY id))"
         )
         totp = (
-            f"""(SELECT ',"totp":[' || group_concat(entry, ',') || ']' FROM """
+            f"""(SELECT ',"totp":' || char({TOTP_MARK[0]}) || '[' || group_concat(entry, ',') || ']' FROM """
             f"(SELECT {self.totp_entry('')} AS entry FROM totp_factors WHERE {of_user} ORDER BY id))"
         ) if include_secrets else None
         otp = [
@@ -221,10 +219,8 @@ class _Sqlite(_Dialect):
         has_mfa = f"EXISTS (SELECT 1 FROM otp_factors WHERE {of_user})" + (f" OR {has_totp}" if include_secrets else "")
         mfa = f"CASE WHEN {has_mfa} THEN {self.mfa(totp, *otp)} END"
         password = f"(SELECT {self.field('password', self.password(''))} FROM passwords WHERE {of_user})"
-        mark = f"CASE WHEN {has_totp} THEN {_literal(TOTP_MARK.decode())} END"
         return self.record(
             logins=logins, federated=federated, mfa=mfa, password=password if include_secrets else None,
-            mark=mark if include_secrets else None,
         )
 
 
@@ -281,27 +277,26 @@ class _Postgres(_Dialect):
             .outerjoin(federated, federated.c.user_id == users.c.id)
             .outerjoin(otp, otp.c.user_id == users.c.id)
         )
-        totp_part = mark = password = None
+        totp_part = password = None
         if include_secrets:
             totp = per_user(
                 totp_factors, "record_totp",
-                agg(f"""',"totp":[' || string_agg({self.totp_entry('totp_factors.')}, ',' ORDER BY totp_factors.id) || ']'""", "part"),
+                agg(f"""',"totp":' || chr({TOTP_MARK[0]}) || '[' || string_agg({self.totp_entry('totp_factors.')}, ',' ORDER BY totp_factors.id) || ']'""", "part"),
             )
             joined = joined.outerjoin(totp, totp.c.user_id == users.c.id).outerjoin(passwords, passwords.c.user_id == users.c.id)
             totp_part = "record_totp.part"
-            mark = f"CASE WHEN record_totp.part IS NOT NULL THEN {_literal(TOTP_MARK.decode())} END"
             password = f"CASE WHEN passwords.user_id IS NOT NULL THEN {self.field('password', self.password('passwords.'))} END"
         mfa = self.mfa(
             totp_part, self.field("email", self.text("record_otp.email")),
             self.field("phone_number", self.text("record_otp.phone_number")),
         )
-        line = self.record(logins="record_logins.part", federated="record_federated.part", mfa=mfa, password=password, mark=mark)
+        line = self.record(logins="record_logins.part", federated="record_federated.part", mfa=mfa, password=password)
         return sa.select(sa.literal_column(line).label("line")).select_from(joined).where(*where).order_by(users.c.id)
 
 
 def record_lines_query(dialect: str, where: Sequence[Any] = (), *, include_secrets: bool) -> sa.Select[Any]:
     """One row per user matching ``where``, ordered by id: the user's NDJSON line (without the
-    newline; bytes on SQLite). Lines starting with ``TOTP_MARK`` need ``finish_marked_line``."""
+    newline; bytes on SQLite). Lines holding ``TOTP_MARK`` need ``finish_marked_line``."""
     if dialect == "postgresql":
         return _Postgres().select(where, include_secrets)
     line = _Sqlite().line(include_secrets)
@@ -321,8 +316,8 @@ def render(stmt: sa.Select[Any], dialect: Dialect) -> tuple[str, list[Any]]:
 
 
 def finish_marked_line(line: bytes, ctx: AccountsContext) -> bytes:
-    """A ``TOTP_MARK`` line with its TOTP secrets decrypted, as ``assemble_record`` writes them."""
-    text = line[len(TOTP_MARK):]
+    """A line holding ``TOTP_MARK``, with its TOTP secrets decrypted as ``assemble_record`` writes them."""
+    text = line.replace(TOTP_MARK, b"")
     try:
         rec = orjson.loads(text)
     except orjson.JSONDecodeError:  # what orjson refuses (integers beyond 64 bits in custom attributes)

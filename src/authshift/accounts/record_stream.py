@@ -18,7 +18,7 @@ previous block; memory stays at a few blocks whatever the number of users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ async def stream_record_lines(
     queue: asyncio.Queue[LineBlock | None] = asyncio.Queue(maxsize=QUEUED_BLOCKS)
 
     async def put(data: bytes, users: int) -> None:
-        if include_secrets and ctx is not None and (data.startswith(TOTP_MARK) or b"\n" + TOTP_MARK in data):
+        if include_secrets and ctx is not None and TOTP_MARK in data:
             data = _finish_marked_lines(data, ctx)
         await queue.put(LineBlock(data, users))
 
@@ -97,22 +97,15 @@ async def stream_record_lines(
                 pass
 
 
-def _marked_line_starts(data: bytes) -> Iterator[int]:
-    if data.startswith(TOTP_MARK):
-        yield 0
-    found = data.find(b"\n" + TOTP_MARK)
-    while found >= 0:
-        yield found + 1
-        found = data.find(b"\n" + TOTP_MARK, found + 1)
-
-
 def _finish_marked_lines(data: bytes, ctx: AccountsContext) -> bytes:
     """The block with its marked lines finished; the other lines (most of them) copied as they are."""
     parts, done = [], 0
-    for start in _marked_line_starts(data):
-        end = data.index(b"\n", start)
+    found = data.find(TOTP_MARK)
+    while found >= 0:
+        start, end = data.rfind(b"\n", 0, found) + 1, data.index(b"\n", found)
         parts += [data[done:start], finish_marked_line(data[start:end], ctx)]
         done = end
+        found = data.find(TOTP_MARK, end)
     parts.append(data[done:])
     return b"".join(parts)
 
@@ -120,11 +113,16 @@ def _finish_marked_lines(data: bytes, ctx: AccountsContext) -> bytes:
 async def _fetch_sqlite(driver: Any, sql: str, params: list[Any], put: Put) -> None:
     cursor = await driver.execute(sql, params)
     try:
-        while rows := await cursor.fetchmany(SQLITE_ROWS_PER_FETCH):
+        # Ask for the next rows before handling these: SQLite composes them meanwhile.
+        fetching = asyncio.ensure_future(cursor.fetchmany(SQLITE_ROWS_PER_FETCH))
+        while rows := await fetching:
+            fetching = asyncio.ensure_future(cursor.fetchmany(SQLITE_ROWS_PER_FETCH))
             lines = [row[0] for row in rows]
             lines.append(b"")
             await put(b"\n".join(lines), len(rows))
     finally:
+        if not fetching.done():
+            fetching.cancel()
         await cursor.close()
 
 
