@@ -7,9 +7,10 @@ For each backend it creates a fresh database, writes N realistic users straight 
 ``python -m authshift export OUT --include-secrets`` in a child process and prints:
 
 - users/s over the export's wall time (the CLI's own figure, which excludes process start);
-- users per CPU-second: the child's CPU time (start-up included) and, on PostgreSQL, the CPU time
-  of the server processes serving the export's database (sampled from /proc every 20 ms), since
-  the server composes the lines;
+- users per CPU-second: the child's CPU time less that of the same command selecting nobody
+  (``--filter source=...`` matching no user: start-up, connection, audit) and, on PostgreSQL, the
+  CPU time of the server processes serving the export's database (sampled from /proc every 20 ms),
+  since the server composes the lines;
 - the child's peak RSS (ru_maxrss from wait4);
 - a floor measured in the same run, and the export/floor ratios.
 
@@ -96,8 +97,8 @@ class ServerCpu:
             self.stop.wait(0.02)
 
 
-def run_export(env: dict[str, str], out: Path, secrets_included: bool, database: str | None) -> dict[str, Any]:
-    args = [sys.executable, "-m", "authshift", "export", str(out), *(["--include-secrets"] if secrets_included else [])]
+def run_export(env: dict[str, str], out: Path, secrets_included: bool, database: str | None, *extra: str) -> dict[str, Any]:
+    args = [sys.executable, "-m", "authshift", "export", str(out), *(["--include-secrets"] if secrets_included else []), *extra]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSHIFT_")}
     child_env.update(env, PYTHONPATH=str(ROOT / "src"))
     started = time.perf_counter()
@@ -113,7 +114,7 @@ def run_export(env: dict[str, str], out: Path, secrets_included: bool, database:
         raise SystemExit(f"unexpected export output:\n{stderr}")
     users, rate = int(match[2]), float(match[4].replace(",", ""))
     return {
-        "users": users, "export_seconds": users / rate, "process_seconds": wall,
+        "users": users, "export_seconds": users / rate if rate else 0.0, "process_seconds": wall,
         "cpu_seconds": usage.ru_utime + usage.ru_stime, "server_cpu_seconds": server.seconds,
         "peak_rss_mb": usage.ru_maxrss / 1024, "bytes": out.stat().st_size,
     }
@@ -194,6 +195,8 @@ def bench_backend(backend: str, users: int, secrets_included: bool, work: Path, 
         populate_seconds = time.perf_counter() - started
         env = {"AUTHSHIFT_DATABASE_URL": url, "AUTHSHIFT_DATA_DIR": str(work / "data"), **keys}
         result = run_export(env, work / f"{backend}.ndjson", secrets_included, database)
+        nobody = run_export(env, work / "nobody.ndjson", secrets_included, database, "--filter", "source=nobody-has-this")
+        result["startup_cpu_seconds"] = nobody["cpu_seconds"] + nobody["server_cpu_seconds"]
         floor_result = floor(work / f"{backend}.floor.txt")
         assert floor_result["users"] == users == result["users"], (floor_result["users"], users, result["users"])
         result.update(backend=backend, populate_seconds=populate_seconds, floor=floor_result)
@@ -212,7 +215,7 @@ async def _pg_admin(sql: str) -> None:
 
 def report(r: dict[str, Any]) -> None:
     n, floor = r["users"], r["floor"]
-    cpu = r["cpu_seconds"] + r["server_cpu_seconds"]
+    cpu = r["cpu_seconds"] + r["server_cpu_seconds"] - r["startup_cpu_seconds"]
     rate, cpu_rate = n / r["export_seconds"], n / cpu
     floor_rate, floor_cpu_rate = n / floor["seconds"], n / (floor["cpu_seconds"] + floor["server_cpu_seconds"])
     server = f" + server {r['server_cpu_seconds']:.1f} s" if r["backend"] == "postgres" else ""
@@ -220,7 +223,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"[{r['backend']}] {n:,} users (populated in {r['populate_seconds']:.1f} s), {r['bytes'] / 1e6:.0f} MB of NDJSON, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"  export: {rate:,.0f} users/s (wall {r['export_seconds']:.2f} s; process with start-up {r['process_seconds']:.1f} s), "
-          f"{cpu_rate:,.0f} users per CPU-second (CPU: export process {r['cpu_seconds']:.1f} s, start-up included{server}), "
+          f"{cpu_rate:,.0f} users per CPU-second (CPU: export process {r['cpu_seconds']:.1f} s{server}, "
+          f"less {r['startup_cpu_seconds']:.1f} s for the same command exporting nobody), "
           f"peak RSS {r['peak_rss_mb']:.0f} MB")
     print(f"  floor (the database hands over the same rows as plain text, no JSON): {floor_rate:,.0f} users/s, "
           f"{floor_cpu_rate:,.0f} users per CPU-second (CPU: {floor['cpu_seconds']:.1f} s{floor_server})")
