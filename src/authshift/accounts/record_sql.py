@@ -86,7 +86,7 @@ class _Dialect:
     def user_id(self) -> str:
         raise NotImplementedError
 
-    def password_structured(self, value: str, meta: str, must_change: str, expire_at: str) -> str:
+    def password_structured(self, value: str, must_change: str, expire_at: str) -> str:
         """A structured password (stored as the canonical JSON of its object) with must_change and
         expire_at added when set."""
         raise NotImplementedError
@@ -133,7 +133,7 @@ class _Dialect:
         structured = ", ".join(_literal(name) for name in sorted(structured_password_formats())) or "NULL"
         return (
             f"CASE WHEN {prefix}format IN ({structured}) "
-            f"THEN {self.password_structured(prefix + 'value', meta, must_change, expire_at)} "
+            f"THEN {self.password_structured(prefix + 'value', must_change, expire_at)} "
             f"ELSE {_key('hash', first=True)} || {self.text(prefix + 'value')} || {meta} || '}}' END"
         )
 
@@ -192,7 +192,7 @@ class _Sqlite(_Dialect):
         return (f"CASE WHEN length({col}) = 32 THEN printf('%.8s-%.4s-%.4s-%.4s-%s', {col}, substr({col}, 9), "
                 f"substr({col}, 13), substr({col}, 17), substr({col}, 21)) ELSE {col} END")
 
-    def password_structured(self, value: str, meta: str, must_change: str, expire_at: str) -> str:
+    def password_structured(self, value: str, must_change: str, expire_at: str) -> str:
         with_expiry = f"CASE WHEN {expire_at} IS NOT NULL THEN json_set({value}, '$.expire_at', {self.time_text(expire_at)}) ELSE json({value}) END"
         return f"CASE WHEN {must_change} THEN json_set({with_expiry}, '$.must_change', json('true')) ELSE {with_expiry} END"
 
@@ -242,7 +242,7 @@ class _Postgres(_Dialect):
     def user_id(self) -> str:
         return "users.id::text"
 
-    def password_structured(self, value: str, meta: str, must_change: str, expire_at: str) -> str:
+    def password_structured(self, value: str, must_change: str, expire_at: str) -> str:
         extra = (f"jsonb_strip_nulls(jsonb_build_object('must_change', CASE WHEN {must_change} THEN true END, "
                  f"'expire_at', {self.time_text(expire_at)}))")
         return f"CASE WHEN {must_change} OR {expire_at} IS NOT NULL THEN ({value}::jsonb || {extra})::text ELSE {value}::json::text END"
