@@ -1,7 +1,8 @@
 """The one mapping between a user record (the import/export/admin shape) and the database rows.
 
 ``build_user_rows`` turns a validated record into rows (admin create and bulk import both use it);
-``assemble_record`` turns rows back into a record (admin responses and export both use it).
+``assemble_record`` turns rows back into a record (admin responses and export both use it);
+``record_sql`` is its twin in SQL, with which the database writes NDJSON export lines itself.
 Records here are plain dicts in the JSON shape of ``authshift.migration.records``.
 """
 
@@ -200,7 +201,8 @@ def password_spec(rec_password: Any) -> Any:
 
 
 @functools.cache
-def _structured_formats() -> frozenset[str]:
+def structured_password_formats() -> frozenset[str]:
+    """Names of the formats stored as the canonical JSON of a structured object (not a hash string)."""
     from authshift.passwords import formats
 
     return frozenset(f.name for f in formats() if f.structured)
@@ -210,7 +212,7 @@ def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored password back in the record's password shape."""
     value: str = row["value"]
     out: dict[str, Any]
-    if row["format"] in _structured_formats():  # stored as the canonical JSON of the object given
+    if row["format"] in structured_password_formats():  # stored as the canonical JSON of the object given
         out = dict(json.loads(value))
     else:
         out = {"hash": value}
@@ -219,6 +221,15 @@ def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
     if row.get("expire_at"):
         out["expire_at"] = iso(row["expire_at"])
     return out
+
+
+def totp_as_record(row: Mapping[str, Any], ctx: AccountsContext) -> dict[str, Any]:
+    """A stored TOTP factor (``secret_encrypted``, ``algorithm``, ``digits``, ``period``) as the record's
+    ``mfa.totp`` entry, its secret decrypted. Both ``assemble_record`` and the SQL-composed export
+    (``record_sql.finish_marked_line``) use it: decryption can only happen in Python."""
+    secret = base64.b32encode(ctx.totp_box.decrypt(row["secret_encrypted"])).decode().rstrip("=")
+    return {"secret": secret, "encoding": "base32", "algorithm": row["algorithm"], "digits": row["digits"],
+            "period": row["period"]}
 
 
 def assemble_record(
@@ -240,7 +251,8 @@ def assemble_record(
     TOTP factor is left out entirely: a factor without its secret is not a valid record entry.
     Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
 
-    Export calls this for every user, so it avoids work it does not need (it is on the hot path).
+    ``record_sql`` composes the same record in SQL for the export's fast path: change one, change
+    the other (tests/exports/test_record_sql.py compares them field by field on both backends).
     """
     get = user.get
     rec: dict[str, Any] = {"id": str(user["id"])}
@@ -284,11 +296,7 @@ def assemble_record(
     if totp and include_secrets:
         if ctx is None:
             raise ValueError("exporting TOTP secrets needs the accounts context (to decrypt them)")
-        mfa["totp"] = [
-            {"secret": base64.b32encode(ctx.totp_box.decrypt(t["secret_encrypted"])).decode().rstrip("="),
-             "encoding": "base32", "algorithm": t["algorithm"], "digits": t["digits"], "period": t["period"]}
-            for t in totp
-        ]
+        mfa["totp"] = [totp_as_record(t, ctx) for t in totp]
     for o in otp:
         mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
     if mfa:

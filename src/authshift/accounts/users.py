@@ -169,7 +169,6 @@ def _user_query() -> sa.Select[Any]:
 
 def _assemble(
     user_rows: Sequence[Sequence[Any]], related: _Related, *, include_secrets: bool, ctx: AccountsContext | None,
-    withheld: Counter[str] | None = None,
 ) -> list[dict[str, Any]]:
     idents, feds, totps, otps = (related.rows[n] for n in ("identities", "federated", "totp", "otp"))
     empty: list[dict[str, Any]] = []
@@ -177,21 +176,12 @@ def _assemble(
     for key, *values in user_rows:
         user = dict(zip(_USER_COLUMNS, values))
         user["id"] = id_text(key)
-        totp = totps.get(key, empty)
-        password = related.passwords.get(key)
         records.append(
             assemble_record(
-                user, idents.get(key, empty), feds.get(key, empty), password=password, totp=totp,
-                otp=otps.get(key, empty), ctx=ctx, include_secrets=include_secrets,
+                user, idents.get(key, empty), feds.get(key, empty), password=related.passwords.get(key),
+                totp=totps.get(key, empty), otp=otps.get(key, empty), ctx=ctx, include_secrets=include_secrets,
             )
         )
-        if withheld is not None:
-            if not include_secrets and password is not None:
-                withheld[WITHHELD_PASSWORD] += 1
-            if not include_secrets and totp:
-                withheld[WITHHELD_TOTP] += 1
-            if key in related.recovery_codes:
-                withheld[WITHHELD_RECOVERY_CODES] += 1
     return records
 
 
@@ -212,15 +202,6 @@ async def load_records(
     return [by_id[str(uid)] for uid in ids if str(uid) in by_id]
 
 
-@dataclass
-class RecordBatch:
-    """One batch of an export: the records, and how many users had a secret left out of them
-    (``withheld["password"]`` users have a password hash that was not included, and so on)."""
-
-    records: list[dict[str, Any]]
-    withheld: Counter[str]
-
-
 async def read_record_batches(
     conn: AsyncConnection,
     *,
@@ -228,7 +209,7 @@ async def read_record_batches(
     include_secrets: bool = False,
     ctx: AccountsContext | None = None,
     batch_size: int = 5000,
-) -> AsyncIterator[RecordBatch]:
+) -> AsyncIterator[list[dict[str, Any]]]:
     """Every user matching ``where`` as records, oldest id first, in batches (flat memory).
 
     Keyset pagination by id up to the highest id present when it starts, so users created while
@@ -254,11 +235,34 @@ async def read_record_batches(
             return sa.and_(column <= high) if low is None else sa.and_(column > low, column <= high)
 
         related = await _load_related(conn, scope, include_secrets=include_secrets)
-        withheld: Counter[str] = Counter()
-        yield RecordBatch(_assemble(found, related, include_secrets=include_secrets, ctx=ctx, withheld=withheld), withheld)
+        yield _assemble(found, related, include_secrets=include_secrets, ctx=ctx)
         if len(found) < batch_size:
             return
         after = high
+
+
+async def count_withheld(conn: AsyncConnection, *, where: Sequence[Any] = (), include_secrets: bool = False) -> Counter[str]:
+    """How many of the users ``where`` selects have a secret that an export of their records leaves
+    out: password hashes and TOTP factors without ``include_secrets``, unused recovery codes always
+    (they are stored as one-way digests). Counted in the database, in the caller's snapshot."""
+
+    def of_users(table: sa.Table) -> list[Any]:
+        return [table.c.user_id.in_(sa.select(users.c.id).where(*where))] if where else []
+
+    queries = {  # a user has one password row at most; several TOTP factors or recovery codes
+        WITHHELD_RECOVERY_CODES: sa.select(sa.func.count(sa.distinct(recovery_codes.c.user_id))).where(
+            recovery_codes.c.used_at.is_(None), *of_users(recovery_codes)
+        ),
+    }
+    if not include_secrets:
+        queries[WITHHELD_PASSWORD] = sa.select(sa.func.count()).select_from(passwords_table).where(*of_users(passwords_table))
+        queries[WITHHELD_TOTP] = sa.select(sa.func.count(sa.distinct(totp_factors.c.user_id))).where(*of_users(totp_factors))
+    counts: Counter[str] = Counter()
+    for key, query in queries.items():
+        count = int((await conn.execute(query)).scalar_one())
+        if count:
+            counts[key] = count
+    return counts
 
 
 @asynccontextmanager

@@ -93,7 +93,7 @@ def export(
     encrypt_to: list[str] = typer.Option([], "--encrypt-to", help="Encrypt the file to this age public key (age1...); repeatable."),
     recipient_file: Path | None = typer.Option(None, "--recipient-file", help="A file of age public keys, one a line."),
     report: Path | None = typer.Option(None, "--report", help="Write what could not be exported, per user, as NDJSON (auth0 format)."),
-    batch_size: int = typer.Option(5000, "--batch-size", min=100, max=50_000, help="Users read per database round trip."),
+    batch_size: int = typer.Option(5000, "--batch-size", min=100, max=50_000, help="Users read per database round trip when records are built in Python (csv, auth0, --fields); NDJSON of whole records streams lines the database writes."),
 ) -> None:
     """Export users in the format `authshift import` reads (or Auth0's bulk-import schema)."""
     options = _options(fmt, fields, filters, include_secrets, encrypt_to, recipient_file)

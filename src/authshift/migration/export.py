@@ -1,10 +1,15 @@
 """Bulk export: every user (or those the filters select) in the format import reads.
 
-One code path for the CLI and the admin API's export jobs: ``export_users`` reads users in
-batches inside one read-only snapshot (``accounts.users.snapshot`` + ``read_record_batches``),
-turns each batch into bytes with the format's writer and hands them to an ``ExportOutput``
-(a file renamed into place on success, standard output, optionally age-encrypted). Memory stays
-flat whatever the number of users. Every export is written to the audit log (who, which filters,
+One code path for the CLI and the admin API's export jobs: ``export_users`` reads users inside one
+read-only snapshot (``accounts.users.snapshot``) and hands bytes to an ``ExportOutput`` (a file
+renamed into place on success, standard output, optionally age-encrypted). Memory stays flat
+whatever the number of users. Two ways to get the bytes:
+
+- NDJSON of whole records (no ``fields``), the common case and the one that must be fast: the
+  database composes every line (``accounts.record_stream``, the SQL twin of ``assemble_record``)
+  and Python only writes the bytes — several times faster than building records.
+- Everything else (``fields``, csv, auth0): records in batches (``read_record_batches``, built by
+  ``assemble_record``), turned into bytes by the format's writer. Every export is written to the audit log (who, which filters,
 how many users, which format, whether secrets were included and whether the file is encrypted;
 never a secret).
 """
@@ -14,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,14 +28,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.users import filter_conditions, read_record_batches, snapshot
+from authshift.accounts.record_stream import stream_record_lines
+from authshift.accounts.users import count_withheld, filter_conditions, read_record_batches, snapshot
 from authshift.audit import record_audit
 from authshift.migration.export_options import ExportOptions
 from authshift.migration.export_output import ExportOutput
 from authshift.migration.export_writers import dumps, writer_for
 from authshift.storage.tables import users
 
-__all__ = ["AUDIT_ACTION", "DEFAULT_BATCH_SIZE", "ExportSummary", "Progress", "export_users"]
+__all__ = ["AUDIT_ACTION", "DEFAULT_BATCH_SIZE", "ExportSummary", "Progress", "composed_by_database", "export_users"]
 
 AUDIT_ACTION = "users.export"
 DEFAULT_BATCH_SIZE = 5000
@@ -84,6 +89,12 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+def composed_by_database(options: ExportOptions) -> bool:
+    """Whether the database writes the lines (NDJSON of whole records); the other formats and
+    ``fields`` go through records built in Python."""
+    return options.format == "ndjson" and options.fields is None
+
+
 async def _count(conn: Any, where: list[Any]) -> int:
     return int((await conn.execute(sa.select(sa.func.count()).select_from(users).where(*where))).scalar_one())
 
@@ -102,10 +113,10 @@ async def export_users(
     """Write the export to ``output`` (committed on success, aborted on failure) and audit it.
 
     ``report`` receives one NDJSON line per user something of could not be written (auth0 format).
+    ``batch_size`` is the number of users per batch when records are built in Python.
     """
     summary = ExportSummary()
     writer = writer_for(options.format, options.fields)
-    withheld: Counter[str] = Counter()
     started = time.perf_counter()
 
     async def emit(data: bytes) -> None:
@@ -115,30 +126,45 @@ async def export_users(
 
     def finish() -> None:
         summary.written = summary.users - getattr(writer, "skipped", 0)
-        summary.withheld = dict(withheld)
         summary.seconds = time.perf_counter() - started
+
+    async def write_lines(conn: Any, where: list[Any], total: int) -> None:
+        lines = stream_record_lines(conn, where=where, include_secrets=options.include_secrets, ctx=ctx)
+        async with aclosing(lines):
+            async for block in lines:
+                await emit(block.data)
+                summary.users += block.users
+                if progress:
+                    progress(summary.users, total)
+
+    async def write_records(conn: Any, where: list[Any], total: int) -> None:
+        await emit(writer.begin())
+        batches = read_record_batches(
+            conn, where=where, include_secrets=options.include_secrets, ctx=ctx, batch_size=batch_size
+        )
+        async for records in _prefetched(batches):
+            await emit(writer.write(records))
+            summary.users += len(records)
+            issues = writer.take_issues()
+            if issues:
+                summary.issues += len(issues)
+                if report is not None:
+                    await asyncio.to_thread(report.write, b"".join(dumps(i) + b"\n" for i in issues))
+            if progress:
+                progress(summary.users, total)
 
     async def write_all() -> None:
         async with snapshot(engine) as conn:
             where = filter_conditions(options.filters, dialect=conn.dialect.name)
             total = await _count(conn, where)
+            withheld = await count_withheld(conn, where=where, include_secrets=options.include_secrets)
+            summary.withheld = dict(withheld)
             if progress:
                 progress(0, total)
-            await emit(writer.begin())
-            batches = read_record_batches(
-                conn, where=where, include_secrets=options.include_secrets, ctx=ctx, batch_size=batch_size
-            )
-            async for batch in _prefetched(batches):
-                await emit(writer.write(batch.records))
-                summary.users += len(batch.records)
-                withheld.update(batch.withheld)
-                issues = writer.take_issues()
-                if issues:
-                    summary.issues += len(issues)
-                    if report is not None:
-                        await asyncio.to_thread(report.write, b"".join(dumps(i) + b"\n" for i in issues))
-                if progress:
-                    progress(summary.users, total)
+            if composed_by_database(options):
+                await write_lines(conn, where, total)
+            else:
+                await write_records(conn, where, total)
 
     try:
         with _fewer_gc_passes():
