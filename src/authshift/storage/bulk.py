@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["bulk_insert", "in_values", "row_encoder"]
+__all__ = ["bulk_insert", "bulk_insert_values", "in_values", "row_encoder"]
 
 RowEncoder = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 
@@ -112,14 +112,22 @@ async def bulk_insert(conn: AsyncConnection, table: sa.Table, rows: Sequence[Map
         return
     columns = tuple(rows[0])
     dialect = conn.dialect
-    encode = row_encoder(table, columns, dialect.name, dialect)
-    values = [encode(row) for row in rows]
-    if dialect.name == "postgresql":
-        await _copy(conn, table, columns, values)
-    elif dialect.name == "sqlite":
-        await conn.exec_driver_sql(_insert_sql(table.name, columns), values)  # type: ignore[arg-type]
-    else:  # pragma: no cover - only the two supported backends
+    if dialect.name not in ("postgresql", "sqlite"):  # pragma: no cover - only the two supported backends
         await conn.execute(table.insert(), [dict(row) for row in rows])
+        return
+    encode = row_encoder(table, columns, dialect.name, dialect)
+    await bulk_insert_values(conn, table, columns, [encode(row) for row in rows])
+
+
+async def bulk_insert_values(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ...],
+                             values: list[tuple[Any, ...]]) -> None:
+    """Insert rows already encoded for this connection's dialect (``row_encoder``) for ``columns``."""
+    if not values:
+        return
+    if conn.dialect.name == "postgresql":
+        await _copy(conn, table, columns, values)
+    else:
+        await conn.exec_driver_sql(_insert_sql(table.name, columns), values)  # type: ignore[arg-type]
 
 
 async def _copy(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]) -> None:
