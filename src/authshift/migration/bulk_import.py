@@ -3,9 +3,9 @@
 A job reads its file as a stream (``import_source.read_batches``: flat memory, one prepared
 record at a time) in a worker (``import_pipeline``: a thread, or a process for large files),
 ahead of the writer. For each batch: look up who owns the batch's keys (one query per key kind),
-classify every record (``import_plan.classify``), build the rows of new users with
-``accounts.rows.build_user_rows`` and plan the changes of existing ones with ``accounts.updates``
-(the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
+classify every record (``import_plan.classify``), take the rows of new users the reader built
+and encoded already (``import_prebuild``; or build them here with ``accounts.rows.build_user_rows``)
+and plan the changes of existing ones with ``accounts.updates`` (the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
 PostgreSQL, executemany on SQLite), write each record's outcome and move the job's resume
 point. Batch N+1 is classified while batch N is being written (N's effects applied), so the
 database and Python work at the same time. A crash loses at most the batch being written,

@@ -5,7 +5,8 @@ Preparing a record (JSON decoding, schema validation, hash parsing, normalisatio
 Python, so a thread cannot run it in parallel with the writer's own Python work. Files of
 ``PROCESS_THRESHOLD`` bytes or more are therefore read by a separate process (the second core),
 which sends the prepared batches back through a bounded queue (memory stays flat); small files
-use a thread, which starts instantly.
+use a thread, which starts instantly. Real runs also have the worker build and encode the rows
+of records that would insert a user (``import_prebuild``), which lightens the writer's core.
 """
 
 from __future__ import annotations
