@@ -53,6 +53,13 @@ def normalize_email(value: str) -> str:
     """Return the matching form of an email address; raise InvalidLoginId when its syntax is wrong."""
     if not isinstance(value, str):
         raise InvalidLoginId("an email address must be a string")
+    return _normalized_email(value)
+
+
+# A bulk import normalises each address up to three times (validation, its unique keys, its
+# identity row, the last a batch later): the recent results are kept. Errors are not cached.
+@lru_cache(maxsize=16384)
+def _normalized_email(value: str) -> str:
     candidate = value.strip()
     if not candidate:
         raise InvalidLoginId("the email address is empty")

@@ -3,9 +3,9 @@
 A job reads its file as a stream (``import_source.read_batches``: flat memory, one prepared
 record at a time) in a worker (``import_pipeline``: a thread, or a process for large files),
 ahead of the writer. For each batch: look up who owns the batch's keys (one query per key kind),
-classify every record (``import_plan.classify``), build the rows of new users with
-``accounts.rows.build_user_rows`` and plan the changes of existing ones with ``accounts.updates``
-(the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
+classify every record (``import_plan.classify``), take the rows of new users the reader built
+and encoded already (``import_prebuild``; or build them here with ``accounts.rows.build_user_rows``)
+and plan the changes of existing ones with ``accounts.updates`` (the logic of the admin PATCH); then, in ONE transaction, write them in bulk (COPY on
 PostgreSQL, executemany on SQLite), write each record's outcome and move the job's resume
 point. Batch N+1 is classified while batch N is being written (N's effects applied), so the
 database and Python work at the same time. A crash loses at most the batch being written,
@@ -35,28 +35,43 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
-from authshift.accounts.updates import IMPORT_UPDATABLE_FIELDS, UpdatePlan, apply_user_updates, load_current, plan_user_update
+from authshift.accounts.updates import (
+    IMPORT_UPDATABLE_FIELDS,
+    UpdatePlan,
+    apply_user_updates,
+    load_current,
+    plan_user_update,
+)
 from authshift.config import ImportSettings
 from authshift.errors import AuthshiftError
 from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_jobs import Counts, JobLost
 from authshift.migration.import_ledger import ScratchLedger
-from authshift.migration.import_plan import Candidate, Decision, Effects, classify
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
+from authshift.migration.import_plan import Candidate, Decision, Effects, classify
+from authshift.migration.import_prebuild import PrebuiltRows
 from authshift.migration.import_source import ImportOptions, check_options
 from authshift.migration.import_tables import import_results
 from authshift.migration.sources import SourceFormatError
-from authshift.storage.bulk import bulk_insert
+from authshift.storage.bulk import bulk_insert, bulk_insert_values, row_encoder
 from authshift.storage.tables import (
-    federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
+    federated_identities,
+    identities,
+    otp_factors,
+    recovery_codes,
+    totp_factors,
+    users,
+)
+from authshift.storage.tables import (
+    passwords as passwords_table,
 )
 from authshift.storage.types import utcnow
 
 __all__ = [
+    "NO_RECORDS",
     "BatchDone",
     "ImportSummary",
-    "NO_RECORDS",
     "OutcomesCallback",
     "dry_run_to_report",
     "run_job",
@@ -95,6 +110,7 @@ class _Batch:
     cands: list[Candidate]
     decisions: list[Decision]
     inserts: list[UserRows] = field(default_factory=list)
+    prebuilt: list[PrebuiltRows] = field(default_factory=list)  # new users' rows the reader built
     plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
 
@@ -136,7 +152,9 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
         if d.action is None or d.cand.rec is None or d.user_id is None:
             continue
         try:
-            if d.action == "insert":
+            if d.action == "insert" and d.cand.prebuilt is not None and d.user_id is d.cand.new_id:
+                batch.prebuilt.append(d.cand.prebuilt)
+            elif d.action == "insert":
                 batch.inserts.append(build_user_rows(
                     d.cand.rec, ctx=accounts, now=now, migration_state="imported",
                     stored_password=d.cand.stored_password, user_id=d.user_id,
@@ -157,10 +175,23 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
 
 async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
     rows = batch.inserts
-    await bulk_insert(conn, users, [r.user for r in rows])
-    await bulk_insert(conn, identities, [i for r in rows for i in r.identities])
-    await bulk_insert(conn, federated_identities, [f for r in rows for f in r.federated])
-    await bulk_insert(conn, passwords_table, [r.password for r in rows if r.password is not None])
+    encoded: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+    for prebuilt in batch.prebuilt:
+        for table_name, columns, values in prebuilt:
+            encoded.setdefault((table_name, columns), []).append(values)
+    dialect = conn.dialect
+    for table, table_rows in (
+        (users, [r.user for r in rows]),
+        (identities, [i for r in rows for i in r.identities]),
+        (federated_identities, [f for r in rows for f in r.federated]),
+        (passwords_table, [r.password for r in rows if r.password is not None]),
+    ):
+        for row in table_rows:
+            columns = tuple(row)
+            encoded.setdefault((table.name, columns), []).append(row_encoder(table, columns, dialect.name, dialect)(row))
+        for (table_name, columns), values in encoded.items():
+            if table_name == table.name:
+                await bulk_insert_values(conn, table, columns, values)
     await bulk_insert(conn, totp_factors, [t for r in rows for t in r.totp])
     await bulk_insert(conn, otp_factors, [o for r in rows for o in r.otp])
     await bulk_insert(conn, recovery_codes, [c for r in rows for c in r.recovery])
@@ -387,7 +418,8 @@ async def run_job(
         try:
             hash_configs = check_options(options, accounts.hash_configs)
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
-                                            skip_through=row["last_index"]), config)
+                                            skip_through=row["last_index"],
+                                            prebuild_for=None if options.dry_run else engine.url.drivername), config)
             finished = await _run_batches(
                 engine, reading, options=options, accounts=accounts, recorder=recorder, on_batch=progressed,
                 should_stop=should_stop,

@@ -5,7 +5,8 @@ Preparing a record (JSON decoding, schema validation, hash parsing, normalisatio
 Python, so a thread cannot run it in parallel with the writer's own Python work. Files of
 ``PROCESS_THRESHOLD`` bytes or more are therefore read by a separate process (the second core),
 which sends the prepared batches back through a bounded queue (memory stays flat); small files
-use a thread, which starts instantly.
+use a thread, which starts instantly. Real runs also have the worker build and encode the rows
+of records that would insert a user (``import_prebuild``), which lightens the writer's core.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from authshift import passwords
 from authshift.migration.import_plan import Candidate
+from authshift.migration.import_prebuild import Prebuilder
 from authshift.migration.import_source import ByteCounter, ImportOptions, read_batches
 from authshift.migration.sources import SourceFormatError
 
@@ -40,10 +42,14 @@ class ReadRequest:
     limits: passwords.Limits
     hash_configs: Mapping[str, passwords.HashConfig]
     skip_through: int = 0
+    # The writer's database driver (``engine.url.drivername``): the reader then builds and encodes
+    # the rows of records that would insert a user (``import_prebuild``). None: the writer does.
+    prebuild_for: str | None = None
 
     def batches(self, counter: list[ByteCounter]) -> Iterator[list[Candidate]]:
         return read_batches(self.path, self.options, batch_size=self.batch_size, limits=self.limits,
-                            hash_configs=self.hash_configs, skip_through=self.skip_through, counter=counter)
+                            hash_configs=self.hash_configs, skip_through=self.skip_through, counter=counter,
+                            prebuild=Prebuilder(self.prebuild_for) if self.prebuild_for else None)
 
 
 class Prefetch:

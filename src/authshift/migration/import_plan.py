@@ -36,6 +36,7 @@ __all__ = [
     "Mode",
     "Outcome",
     "classify",
+    "new_user_id",
     "prepare",
 ]
 
@@ -64,6 +65,8 @@ class Candidate:
     match: Key | None = None  # the key named by --identifier
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    new_id: uuid.UUID | None = None  # the id it gets if it inserts a user, when chosen already (by the reader)
+    prebuilt: tuple[Any, ...] | None = None  # its rows as a new user, encoded (``import_prebuild``)
 
 
 def prepare(
@@ -156,6 +159,12 @@ class Decision:
         return json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"))
 
 
+def new_user_id(rec: Mapping[str, Any]) -> uuid.UUID:
+    """The id a record gets if it inserts a user: its own ``id``, or a new time-ordered one."""
+    rec_id = rec.get("id")
+    return uuid.UUID(rec_id) if rec_id else uuid7()
+
+
 def _where(line: int | None) -> str:
     return f" (line {line} of this file)" if line is not None else ""
 
@@ -205,8 +214,8 @@ def classify(
         if existing is not None:
             target, decision.action, decision.outcome = existing, "update", "updated"
         else:
-            rec_id = cand.rec.get("id") if cand.rec else None
-            target, decision.action, decision.outcome = (uuid.UUID(rec_id) if rec_id else uuid7()), "insert", "inserted"
+            new_id = cand.new_id or new_user_id(cand.rec or {})
+            target, decision.action, decision.outcome = new_id, "insert", "inserted"
         decision.user_id = target
         conflicts = []
         for key in cand.keys:

@@ -10,7 +10,7 @@ skipping the records a resumed job has already committed.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -131,11 +131,13 @@ def read_batches(
     hash_configs: Mapping[str, passwords.HashConfig],
     skip_through: int = 0,
     counter: list[ByteCounter] | None = None,
+    prebuild: Callable[[list[Candidate]], None] | None = None,
 ) -> Iterator[list[Candidate]]:
     """Prepared records in batches, in file order, after record number ``skip_through``.
 
     Raises ``SourceFormatError`` when the file as a whole is not in the format, ``OSError`` when
-    it cannot be read. ``counter`` receives the byte counter of the open file.
+    it cannot be read. ``counter`` receives the byte counter of the open file; ``prebuild`` is
+    called with each batch before it is yielded (``import_prebuild.Prebuilder``).
     """
     reader = get_reader(options.format)
     source_options = SourceOptions(
@@ -153,7 +155,11 @@ def read_batches(
                 continue
             batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs))
             if len(batch) >= batch_size:
+                if prebuild is not None:
+                    prebuild(batch)
                 yield batch
                 batch = []
         if batch:
+            if prebuild is not None:
+                prebuild(batch)
             yield batch

@@ -538,11 +538,15 @@ _OPAQUE_KEYS = frozenset({"custom_attributes"})
 def _drop_empty(value: Any) -> Any:
     """Return a copy where "" (at any level of our schema) means absent."""
     if isinstance(value, dict):
-        return {key: item if key in _OPAQUE_KEYS else _drop_empty(item)
+        return {key: _drop_empty(item) if isinstance(item, _NESTED) and key not in _OPAQUE_KEYS else item
                 for key, item in value.items() if item != ""}
     if isinstance(value, list):
-        return [_drop_empty(item) for item in value if item != ""]
+        return [_drop_empty(item) if isinstance(item, _NESTED) else item for item in value if item != ""]
     return value
+
+
+# Only containers are copied (no call per scalar: this runs for every field of every imported record).
+_NESTED = (dict, list)
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -57,6 +57,10 @@ def parse(
     if not isinstance(spec, Mapping):
         raise PasswordFormatError("the password must be a hash string or an object")
     hash_value = spec.get("hash")
+    if len(spec) == 1 and isinstance(hash_value, str):
+        # {"hash": "<self-describing>"}, what almost every import record holds: no structured
+        # format can claim an object without "algorithm" or a Keycloak marker.
+        return parse(hash_value, limits=limits, hash_configs=hash_configs)
     structured = registry.structured_format_for(spec)
     # A hash starting with "$" is a modular-crypt / PHC string: it describes itself.
     if structured is not None and not (isinstance(hash_value, str) and hash_value.startswith("$")):
