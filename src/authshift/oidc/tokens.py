@@ -32,7 +32,7 @@ from authshift.ids import uuid7
 from authshift.oidc.claims import format_scope, parse_scope, user_claims
 from authshift.oidc.clients import GRANT_REFRESH_TOKEN, Client, get_client
 from authshift.oidc.errors import OAuthError
-from authshift.oidc.keys import SUPPORTED_ALGS, active_signing_key, key_box, sign, verification_keys
+from authshift.oidc.keys import SUPPORTED_ALGS, sign, verification_keys
 from authshift.oidc.sessions import create_session, get_active_session
 from authshift.oidc.tables import grants, refresh_tokens, revoked_tokens, sessions
 from authshift.storage.tables import users
@@ -133,7 +133,7 @@ async def mint_user_tokens(
     """Tokens for an existing grant (first issue and every refresh)."""
     cfg = state.settings.oidc
     issuer = state.settings.public_issuer
-    key = await active_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
+    key = await state.signing_keys.current(conn)
     now = int(time.time())
     auth_ts = int(auth_time.timestamp())
     access_claims: dict[str, Any] = {
@@ -165,7 +165,7 @@ async def mint_user_tokens(
 async def issue_client_token(state: AppState, conn: AsyncConnection, *, client: Client, scope: Sequence[str]) -> dict[str, Any]:
     """An access token for a client acting on its own behalf (RFC 6749 4.4): no user, no refresh token."""
     cfg = state.settings.oidc
-    key = await active_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
+    key = await state.signing_keys.current(conn)
     now = int(time.time())
     claims = {
         "iss": state.settings.public_issuer, "sub": client.client_id, "aud": client.client_id,
