@@ -82,6 +82,15 @@ async def test_user_migrated_carries_the_record_as_the_admin_api_gives_it(tx: Ap
     assert migrated["user"]["migration_state"] == "migrated" and migrated["user"]["last_login_at"]
 
 
+async def test_concurrent_first_exchanges_of_one_user_migrate_them_once(tx: App, local: LocalIssuer, app: Any) -> None:
+    erin = await tx.create_user({"email": "erin@example.com", "external_id": "e-1", "migration_state": "imported"})
+    results = await asyncio.gather(*(tx.exchange(local.mint("e-1")) for _ in range(3)))
+    assert [r.status_code for r in results] == [200, 200, 200]
+    async with app.state.authshift.engine.connect() as conn:
+        kinds = list((await conn.execute(sa.select(events.c.type).where(events.c.subject == erin["id"]))).scalars())
+    assert kinds.count("user.migrated") == 1
+
+
 async def test_a_replayed_token_is_refused_even_when_sent_concurrently(tx: App, local: LocalIssuer) -> None:
     await tx.create_user({"email": "bob@example.com", "external_id": "b-1"})
     token = local.mint("b-1")

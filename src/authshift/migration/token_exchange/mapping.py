@@ -63,14 +63,15 @@ _COLUMNS = (users.c.id, users.c.disabled, users.c.migration_state, users.c.exter
 _IDENTITY_COLUMNS = ("kind", "value", "raw", "verified")
 
 # The user with this external_id and their identities, in one query; the user's row is locked
-# (PostgreSQL; SQLite transactions hold the database's write lock), so what it says about
-# migration_state stays true until the exchange commits.
+# (PostgreSQL FOR NO KEY UPDATE, the lock the exchange's update takes anyway, which does not stop
+# other transactions from inserting rows that refer to the user; SQLite transactions hold the
+# database's write lock), so what it says about migration_state stays true until the exchange commits.
 _LOOKUP = (
     sa.select(users, *(identities.c[c].label(f"identity_{c}") for c in _IDENTITY_COLUMNS))
     .outerjoin(identities, identities.c.user_id == users.c.id)
     .where(users.c.external_id == sa.bindparam("external_id", type_=users.c.external_id.type))
     .order_by(identities.c.id)
-    .with_for_update(of=users)
+    .with_for_update(of=users, key_share=True)
 )
 _USER_COLUMNS = tuple(users.columns.keys())
 
