@@ -48,22 +48,10 @@ def session_from_row(row: Mapping[str, Any]) -> Session:
     )
 
 
-async def create_session(
-    conn: AsyncConnection,
-    user_id: uuid.UUID,
-    *,
-    kind: str,
-    amr: Sequence[str],
-    auth_time: datetime | None = None,
-    ttl_seconds: int | None = None,
-    client_id: str | None = None,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> Session:
-    values = session_row(user_id, kind=kind, amr=amr, auth_time=auth_time, ttl_seconds=ttl_seconds,
-                         client_id=client_id, ip=ip, user_agent=user_agent)
-    await conn.execute(sessions.insert(), values)
-    return session_from_row(values)
+async def create_session(conn: AsyncConnection, row: Mapping[str, Any]) -> Session:
+    """Store a new session (its row from ``session_row``)."""
+    await conn.execute(sessions.insert(), row)
+    return session_from_row(row)
 
 
 def session_row(
@@ -77,7 +65,7 @@ def session_row(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> dict[str, Any]:
-    """A new session's row (``create_session`` writes it; a caller may write it with other rows)."""
+    """A new session's row (``create_session`` stores it; a caller may store it with other rows)."""
     now = utcnow()
     return {
         "id": uuid7(), "user_id": user_id, "kind": kind, "client_id": client_id, "created_at": now,

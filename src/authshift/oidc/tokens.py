@@ -168,85 +168,64 @@ def new_grant(
     refresh_token, refresh = None, None
     if refresh_allowed(client, scope):
         refresh_token, refresh = refresh_row(grant_id, state.settings.oidc.refresh_token_ttl_seconds)
-    response = sign_user_tokens(
-        state, key, client=client, user_id=user_id, grant_id=grant_id, session_id=session.id, scope=scope,
-        auth_time=auth_time or session.auth_time, amr=list(amr) if amr is not None else list(session.amr),
-        nonce=nonce, refresh_token=refresh_token, id_claims=id_claims,
-    )
+    subject = TokenSubject(client, user_id, grant_id, session.id, scope, auth_time or session.auth_time,
+                           list(amr) if amr is not None else list(session.amr), nonce)
+    response = sign_user_tokens(state, key, subject, refresh_token=refresh_token, id_claims=id_claims)
     return NewGrant(grant_id, session_values, grant, refresh, response)
 
 
-async def mint_user_tokens(
-    state: AppState,
-    conn: AsyncConnection,
-    *,
-    client: Client,
-    user_id: uuid.UUID,
-    grant_id: uuid.UUID,
-    session_id: uuid.UUID,
-    scope: list[str],
-    auth_time: datetime,
-    amr: list[str],
-    nonce: str | None,
-    with_refresh: bool,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TokenSubject:
+    """What the tokens of a grant say: who, for which client, in which session, with what scope."""
+
+    client: Client
+    user_id: uuid.UUID
+    grant_id: uuid.UUID
+    session_id: uuid.UUID
+    scope: list[str]
+    auth_time: datetime
+    amr: list[str]
+    nonce: str | None = None
+
+
+async def mint_user_tokens(state: AppState, conn: AsyncConnection, subject: TokenSubject, *, with_refresh: bool) -> dict[str, Any]:
     """Tokens for an existing grant (every refresh)."""
     key = await state.signing_keys.current(conn)
     refresh_token = None
-    if with_refresh and refresh_allowed(client, scope):
-        refresh_token = await create_refresh_token(conn, grant_id, state.settings.oidc.refresh_token_ttl_seconds)
-    id_claims = await user_claims(conn, user_id, scope) if "openid" in scope else None
-    return sign_user_tokens(
-        state, key, client=client, user_id=user_id, grant_id=grant_id, session_id=session_id, scope=scope,
-        auth_time=auth_time, amr=amr, nonce=nonce, refresh_token=refresh_token, id_claims=id_claims,
-    )
+    if with_refresh and refresh_allowed(subject.client, subject.scope):
+        refresh_token = await create_refresh_token(conn, subject.grant_id, state.settings.oidc.refresh_token_ttl_seconds)
+    id_claims = await user_claims(conn, subject.user_id, subject.scope) if "openid" in subject.scope else None
+    return sign_user_tokens(state, key, subject, refresh_token=refresh_token, id_claims=id_claims)
 
 
 def sign_user_tokens(
-    state: AppState,
-    key: SigningKey,
-    *,
-    client: Client,
-    user_id: uuid.UUID,
-    grant_id: uuid.UUID,
-    session_id: uuid.UUID,
-    scope: list[str],
-    auth_time: datetime,
-    amr: list[str],
-    nonce: str | None,
-    refresh_token: str | None,
-    id_claims: dict[str, Any] | None,
+    state: AppState, key: SigningKey, subject: TokenSubject, *, refresh_token: str | None, id_claims: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The token response of a grant: the access token, the refresh token given, and the ID token
-    (from ``id_claims``) when ``openid`` is in ``scope``."""
+    (from ``id_claims``) when ``openid`` is in the scope."""
     cfg = state.settings.oidc
     issuer = state.settings.public_issuer
+    client_id, scope = subject.client.client_id, format_scope(subject.scope)
     now = int(time.time())
-    auth_ts = int(auth_time.timestamp())
-    access_claims: dict[str, Any] = {
-        "iss": issuer, "sub": str(user_id), "aud": client.client_id, "client_id": client.client_id,
-        "scope": format_scope(scope), "iat": now, "exp": now + cfg.access_token_ttl_seconds,
-        "jti": secrets.token_urlsafe(16), "sid": str(session_id), "grant_id": str(grant_id),
-        "auth_time": auth_ts, "amr": amr,
-    }
-    access_token = sign(key, access_claims, typ=ACCESS_TOKEN_TYP)
+    common: dict[str, Any] = {"iss": issuer, "aud": client_id, "iat": now, "auth_time": int(subject.auth_time.timestamp()),
+                              "amr": subject.amr, "sid": str(subject.session_id)}
+    access_token = sign(key, {
+        **common, "sub": str(subject.user_id), "client_id": client_id, "scope": scope,
+        "exp": now + cfg.access_token_ttl_seconds, "jti": secrets.token_urlsafe(16), "grant_id": str(subject.grant_id),
+    }, typ=ACCESS_TOKEN_TYP)
     response: dict[str, Any] = {
-        "access_token": access_token, "token_type": "Bearer", "expires_in": cfg.access_token_ttl_seconds,
-        "scope": format_scope(scope),
+        "access_token": access_token, "token_type": "Bearer", "expires_in": cfg.access_token_ttl_seconds, "scope": scope,
     }
     if refresh_token is not None:
         response["refresh_token"] = refresh_token
-    if "openid" in scope:
+    if "openid" in subject.scope:
         if id_claims is None:
             raise ValueError("an ID token needs the user's claims")
-        id_claims = {
-            **id_claims, "iss": issuer, "aud": client.client_id, "iat": now, "exp": now + cfg.id_token_ttl_seconds,
-            "auth_time": auth_ts, "amr": amr, "sid": str(session_id),
-            "at_hash": create_half_hash(access_token, key.alg).decode(),
-        }
-        if nonce:
-            id_claims["nonce"] = nonce
-        response["id_token"] = sign(key, id_claims)
+        claims = {**id_claims, **common, "exp": now + cfg.id_token_ttl_seconds,
+                  "at_hash": create_half_hash(access_token, key.alg).decode()}
+        if subject.nonce:
+            claims["nonce"] = subject.nonce
+        response["id_token"] = sign(key, claims)
     return response
 
 
