@@ -9,7 +9,12 @@ import pytest
 
 from authshift.oidc.clients import ClientSpec, create_client
 from tests.support.legacy_tokens import LocalIssuer
-from tests.token_exchange.helpers import App, exchange_config, local_jwt_issuer, oauth_error
+from tests.token_exchange.helpers import (
+    App,
+    exchange_config,
+    local_jwt_issuer,
+    oauth_error,
+)
 
 
 @pytest.fixture

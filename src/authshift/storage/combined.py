@@ -42,10 +42,11 @@ def row_insert(name: str, table: sa.Table) -> Write:
 
 def row_values(name: str, table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
     """The bind values of ``row_insert(name, table)`` for ``row`` (columns it leaves out are NULL)."""
-    unknown = set(row) - set(table.columns.keys())
+    columns = table.columns.keys()
+    unknown = set(row) - set(columns)
     if unknown:
         raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
-    return {f"{name}__{c}": row.get(c) for c in table.columns.keys()}
+    return {f"{name}__{c}": row.get(c) for c in columns}
 
 
 def _returned_columns(statement: UpdateBase) -> list[str]:
