@@ -10,11 +10,12 @@ Timed, each in ``--processes`` worker processes (default 2, one per core) runnin
 
 - authshift, twice: the token-exchange grant handler itself
   (``authshift.migration.token_exchange.service.exchange``): parse, route, verify the JWT with
-  the cached JWKS, then one transaction (single-use claim, user lookup, imported -> migrated with
-  its ``user.migrated`` event, last login, ``issue_tokens``: session, grant, refresh token,
-  access and ID token; audit; per-client and per-subject throttles). The first pass is each
-  user's first exchange (imported -> migrated); the second, with new legacy tokens, is the steady
-  state of users already migrated;
+  the cached JWKS, count the client's attempt (batched in the process), then one transaction:
+  the user and their identities (row locked), for an imported user the rest of their record,
+  then one combined write (single-use claim, the subject's throttle count, last login and
+  imported -> migrated with its ``user.migrated`` event, session, grant, refresh token, audit)
+  and the access and ID tokens signed. The first pass is each user's first exchange (imported ->
+  migrated); the second, with new legacy tokens, is the steady state of users already migrated;
 - floor: a bare handler doing the least an exchange can do: verify one JWT, one indexed lookup
   (the user by external_id), one insert (the single-use claim) in one transaction, and sign
   the response tokens (an RS256 access token and ID token).

@@ -12,12 +12,13 @@ from authshift.storage.tables import audit_log
 from authshift.storage.types import utcnow
 
 
+def audit_row(*, actor: str, action: str, target: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The audit entry's row (for callers that write it together with other rows)."""
+    return {"id": uuid7(), "at": utcnow(), "actor": actor, "action": action, "target": target,
+            "details": redact_value("details", details or {})}
+
+
 async def record_audit(
     conn: AsyncConnection, *, actor: str, action: str, target: str | None = None, details: dict[str, Any] | None = None
 ) -> None:
-    await conn.execute(
-        audit_log.insert().values(
-            id=uuid7(), at=utcnow(), actor=actor, action=action, target=target,
-            details=redact_value("details", details or {}),
-        )
-    )
+    await conn.execute(audit_log.insert(), audit_row(actor=actor, action=action, target=target, details=details))

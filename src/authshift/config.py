@@ -373,12 +373,16 @@ class OidcSettings(_Section):
     session_ttl_seconds: int = Field(default=14 * 86400, gt=0)
     login_flow_ttl_seconds: int = Field(default=900, gt=0)
     signing_alg: Literal["RS256", "ES256"] = "RS256"
+    # How long a process keeps the signing key before asking the database again: a key rotated by
+    # another process signs here at the latest this many seconds later (0: ask on every token).
+    signing_key_cache_seconds: int = Field(default=5, ge=0, le=300)
     session_cookie: str = "authshift_session"
 
     @property
-    def max_token_ttl_seconds(self) -> int:
-        """How long a signing key must stay published after it stops signing."""
-        return max(self.access_token_ttl_seconds, self.id_token_ttl_seconds)
+    def retired_key_published_seconds(self) -> int:
+        """How long a signing key must stay published after it stops signing: the longest token
+        lifetime, plus the time other processes may still sign with it (their key cache)."""
+        return max(self.access_token_ttl_seconds, self.id_token_ttl_seconds) + self.signing_key_cache_seconds
 
 
 class ThrottleSettings(_Section):

@@ -12,6 +12,7 @@ from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
 from authshift.passwords.service import set_hashing_threads
 from authshift.migration.legacy import LegacyClient
+from authshift.oidc.keys import SigningKeyCache, key_box
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 
@@ -25,6 +26,7 @@ class AppState:
     engine: AsyncEngine
     secrets: InstanceSecrets = field(repr=False)
     accounts: AccountsContext = field(repr=False)
+    signing_keys: SigningKeyCache = field(repr=False)  # the signing key as this process sees it
     legacy: LegacyFallback | None = None  # set by rolling migration when a legacy system is configured
     legacy_client: LegacyClient | None = None  # the one connector (and breaker) of this process
     token_exchange: TokenExchangeRuntime | None = field(default=None, repr=False)  # built on first exchange
@@ -43,4 +45,5 @@ def build_state(settings: Settings) -> AppState:
         engine=create_engine(settings.database_url),
         secrets=secrets,
         accounts=build_accounts_context(settings, secrets),
+        signing_keys=SigningKeyCache(key_box(secrets.encryption_key), settings.oidc),
     )

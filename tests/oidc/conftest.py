@@ -9,6 +9,7 @@ import pytest
 from authshift.state import AppState
 
 ACCOUNT_LIMIT = 5
+KEY_CACHE_SECONDS = 1  # how long a process keeps the signing key (short: rotation tests wait for it)
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
         **settings_env,
         "AUTHSHIFT_THROTTLE__ACCOUNT_MAX_ATTEMPTS": str(ACCOUNT_LIMIT),
         "AUTHSHIFT_THROTTLE__IP_MAX_ATTEMPTS": "1000",
+        "AUTHSHIFT_OIDC__SIGNING_KEY_CACHE_SECONDS": str(KEY_CACHE_SECONDS),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from datetime import timedelta
@@ -16,10 +17,12 @@ from joserfc.jwk import KeySet
 from authshift.oidc.clients import GRANT_TOKEN_EXCHANGE, Client
 from authshift.oidc.errors import OAuthError
 from authshift.oidc.grants import GRANT_HANDLERS
+from authshift.oidc.keys import SigningKeyCache, key_box, rotate_key
 from authshift.oidc.tables import signing_keys
 from authshift.oidc.tokens import issue_tokens
 from authshift.state import AppState
 from authshift.storage.types import utcnow
+from tests.oidc.conftest import KEY_CACHE_SECONDS
 from tests.oidc.helpers import new_client, new_user
 from tests.support.servers import run_cli
 
@@ -79,19 +82,36 @@ async def test_rotation_keeps_old_keys_published_until_their_tokens_expire(
     assert {k["kid"]: k["status"] for k in out["keys"]} == {old_kid: "published", out["kid"]: "signing"}
     assert "PRIVATE" not in rotated.stdout
 
-    after = await _tokens(state, "k2@example.com")
     keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
+    # this process read the signing key less than KEY_CACHE_SECONDS ago: it may still sign with
+    # the old one for that long, whose tokens the JWKS still verifies
+    meanwhile = await _tokens(state, "k2@example.com")
+    assert jwt.decode(meanwhile["id_token"], keys, algorithms=["RS256", "ES256"]).header["kid"] in (old_kid, out["kid"])
+    await asyncio.sleep(KEY_CACHE_SECONDS)
+    after = await _tokens(state, "k3@example.com")
     new_token = jwt.decode(after["id_token"], keys, algorithms=["ES256"])
     assert new_token.header == {"alg": "ES256", "kid": out["kid"], "typ": "JWT"}
     assert jwt.decode(before["id_token"], keys, algorithms=["RS256"]).claims["email"] == "k@example.com"
 
     async with state.engine.begin() as conn:
         row = (await conn.execute(sa.select(signing_keys).where(signing_keys.c.kid == old_kid))).mappings().one()
-        assert row["unpublish_at"] - row["retired_at"] == timedelta(seconds=600)  # the longest token lifetime
+        # the longest token lifetime, plus the time other processes may still sign with the old key
+        assert row["unpublish_at"] - row["retired_at"] == timedelta(seconds=600 + KEY_CACHE_SECONDS)
         await conn.execute(signing_keys.update().where(signing_keys.c.kid == old_kid).values(unpublish_at=utcnow()))
     published = [k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]]
     assert published == [out["kid"]]
     assert run_cli(["keys", "rotate", "--alg", "HS256"], settings_env).returncode == 2
+
+
+async def test_a_process_keeps_the_signing_key_for_the_cache_time_only(state: AppState) -> None:
+    now = [1000.0]
+    cache = SigningKeyCache(key_box(state.secrets.encryption_key), state.settings.oidc, clock=lambda: now[0])
+    async with state.engine.begin() as conn:
+        first = await cache.current(conn)
+        new_kid = await rotate_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
+        assert (await cache.current(conn)).kid == first.kid  # rotated elsewhere: not seen yet
+        now[0] += KEY_CACHE_SECONDS
+        assert (await cache.current(conn)).kid == new_kid != first.kid
 
 
 async def test_registered_grants_plug_into_the_token_endpoint(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from authshift.security import throttle
 from authshift.storage.db import create_engine
 from authshift.storage.types import utcnow
@@ -46,3 +49,46 @@ async def test_window_restarts_and_clear_forgive(db_url: str) -> None:
             assert await throttle.prune(conn, older_than=timedelta(seconds=0)) >= 0
     finally:
         await engine.dispose()
+
+
+async def _shared_count(engine: AsyncEngine, limit: throttle.Limit) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(sa.select(throttle.throttle.c.count).where(throttle.throttle.c.key == limit.key))).scalar_one())
+
+
+async def test_batched_counts_reach_the_shared_row_in_batches(db_url: str) -> None:
+    engine = create_engine(db_url)
+    now = [0.0]
+    counter = throttle.BatchedCounters(clock=lambda: now[0])
+    limit = throttle.Limit("tx-client:busy", 1000, 60)  # batches of 10
+    try:
+        for _ in range(10):
+            await counter.hit(engine, limit)
+        assert await _shared_count(engine, limit) == 1  # the first hit is written, the next 9 wait
+        assert await counter.hit(engine, limit) == 11  # a full batch is written
+        assert await _shared_count(engine, limit) == 11
+        await counter.hit(engine, limit)
+        now[0] += 1.0  # at the latest every second, what is pending is written
+        assert await counter.hit(engine, limit) == 13 == await _shared_count(engine, limit)
+    finally:
+        await engine.dispose()
+
+
+async def test_batched_counts_of_two_processes_hold_the_limit_within_one_batch(db_url: str) -> None:
+    engines = [create_engine(db_url), create_engine(db_url)]  # as two processes would
+    counters = [throttle.BatchedCounters(clock=lambda: 0.0) for _ in engines]
+    limit = throttle.Limit("tx-client:shared", 300, 60)  # batches of 3
+    admitted, refused = 0, [False, False]
+    try:
+        while not all(refused):
+            for i, (engine, counter) in enumerate(zip(engines, counters)):
+                if await counter.hit(engine, limit) > limit.max_attempts:
+                    refused[i] = True
+                elif not refused[i]:
+                    admitted += 1
+        assert limit.max_attempts <= admitted <= limit.max_attempts + 3
+        exact = throttle.Limit("tx-client:small", 5, 60)  # limits under 100 are counted on every hit
+        assert [await counters[i % 2].hit(engines[i % 2], exact) for i in range(6)] == [1, 2, 3, 4, 5, 6]
+    finally:
+        for engine in engines:
+            await engine.dispose()

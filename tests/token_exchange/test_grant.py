@@ -64,6 +64,33 @@ async def test_an_imported_user_gets_authshift_tokens_for_a_legacy_jwt(tx: App, 
     assert all("subject_token" not in str(d) for _, d in audited)
 
 
+async def test_user_migrated_carries_the_record_as_the_admin_api_gives_it(tx: App, local: LocalIssuer, app: Any) -> None:
+    """The exchange builds the event's record from the rows it read, not with get_user: same record."""
+    carol = await tx.create_user({
+        "email": "carol@example.com", "email_verified": True, "phone_number": "+447700900123",
+        "preferred_username": "carol", "external_id": "c-1", "migration_state": "imported", "name": "Carol C",
+        "identities": [{"provider": "google", "subject": "g-1", "email": "carol@gmail.com"}, {"provider": "github", "subject": "7"}],
+        "mfa": {"email": "carol@example.com", "phone_number": "+447700900124"},
+        "custom_attributes": {"plan": "pro"}, "roles": ["admin"], "groups": ["/staff"],
+        "created_at": "2022-01-15T17:45:00Z", "password": "$2b$04$" + "a" * 53,
+    })
+    assert (await tx.exchange(local.mint("c-1"))).status_code == 200
+    async with app.state.authshift.engine.connect() as conn:
+        migrated = (await conn.execute(sa.select(events.c.data).where(events.c.subject == carol["id"], events.c.type == "user.migrated"))).scalar_one()
+    assert migrated["via"] == "token_exchange" and migrated["issuer"] == "legacy"
+    assert migrated["user"] == await tx.user(carol["id"])
+    assert migrated["user"]["migration_state"] == "migrated" and migrated["user"]["last_login_at"]
+
+
+async def test_concurrent_first_exchanges_of_one_user_migrate_them_once(tx: App, local: LocalIssuer, app: Any) -> None:
+    erin = await tx.create_user({"email": "erin@example.com", "external_id": "e-1", "migration_state": "imported"})
+    results = await asyncio.gather(*(tx.exchange(local.mint("e-1")) for _ in range(3)))
+    assert [r.status_code for r in results] == [200, 200, 200]
+    async with app.state.authshift.engine.connect() as conn:
+        kinds = list((await conn.execute(sa.select(events.c.type).where(events.c.subject == erin["id"]))).scalars())
+    assert kinds.count("user.migrated") == 1
+
+
 async def test_a_replayed_token_is_refused_even_when_sent_concurrently(tx: App, local: LocalIssuer) -> None:
     await tx.create_user({"email": "bob@example.com", "external_id": "b-1"})
     token = local.mint("b-1")

@@ -55,7 +55,8 @@ async def user(state: AppState, user_id: uuid.UUID) -> dict[str, Any]:
 async def test_an_imported_user_is_found_by_external_id(state: AppState) -> None:
     alice = await add_user(state, {"email": "alice@example.com", "external_id": "legacy-user-alice"})
     found = await resolve(state, token("legacy-user-alice", email="someone-else@example.com"))
-    assert found == ResolvedUser(alice, "external_id", "imported")
+    assert (found.user_id, found.how, found.migration_state) == (alice, "external_id", "imported")
+    assert [(i["kind"], i["raw"]) for i in found.identities] == [("email", "alice@example.com")]
 
 
 async def test_a_verified_email_links_the_user_and_records_the_subject(state: AppState) -> None:

@@ -31,10 +31,13 @@ events = sa.Table(
 )
 
 
+def event_row(event_type: str, data: dict[str, Any], *, subject: str | None = None) -> dict[str, Any]:
+    """The event's row (for callers that write it together with other rows, in one transaction)."""
+    return {"id": uuid7(), "type": event_type, "occurred_at": utcnow(), "subject": subject, "data": data}
+
+
 async def emit(conn: AsyncConnection, event_type: str, data: dict[str, Any], *, subject: str | None = None) -> uuid.UUID:
     """Record an event inside the caller's transaction; returns its id (the idempotency id)."""
-    event_id = uuid7()
-    await conn.execute(
-        events.insert().values(id=event_id, type=event_type, occurred_at=utcnow(), subject=subject, data=data)
-    )
-    return event_id
+    row = event_row(event_type, data, subject=subject)
+    await conn.execute(events.insert(), row)
+    return row["id"]  # type: ignore[no-any-return]

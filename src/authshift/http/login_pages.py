@@ -41,7 +41,7 @@ from authshift.http.browser import (
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.oidc.authorization import decode_request
 from authshift.oidc.clients import get_client
-from authshift.oidc.sessions import create_session, get_session, reauthenticate
+from authshift.oidc.sessions import create_session, get_session, reauthenticate, session_row
 from authshift.storage.db import reading
 from authshift.storage.tables import identities
 
@@ -185,10 +185,10 @@ async def _signed_in(request: Request, user_id: uuid.UUID, amr: tuple[str, ...],
             await reauthenticate(conn, session.id, amr)
             session = await get_session(conn, session.id)
         else:
-            session = await create_session(
-                conn, user_id, kind="browser", amr=amr, ttl_seconds=state.settings.oidc.session_ttl_seconds,
+            session = await create_session(conn, session_row(
+                user_id, kind="browser", amr=amr, ttl_seconds=state.settings.oidc.session_ttl_seconds,
                 ip=client_ip(request), user_agent=request.headers.get("user-agent"),
-            )
+            ))
         await record_login(conn, user_id)
     assert session is not None
     response = _redirect(return_to or "/")

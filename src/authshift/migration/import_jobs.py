@@ -227,18 +227,28 @@ async def claim_next_job(conn: AsyncConnection, owner: str, lease_seconds: float
     """For the server's runner: claim the oldest uploaded job that is queued, or running with a dead
     lease (its process crashed). Rows another process is claiming are skipped (SKIP LOCKED)."""
     now = utcnow()
-    q = (
-        sa.select(import_jobs)
-        .where(import_jobs.c.origin == "api", import_jobs.c.state.in_(UNFINISHED))
-        .order_by(import_jobs.c.created_at)
-        .limit(20)
-    )
+    q = _unfinished_api_jobs()
     if is_postgres(conn):
         q = q.with_for_update(skip_locked=True)
     for row in (await conn.execute(q)).mappings():
         if row["state"] == "queued" or _lease_free(row, now):
             return await claim_job(conn, row["id"], owner, lease_seconds)
     return None
+
+
+def _unfinished_api_jobs() -> sa.Select[Any]:
+    return (
+        sa.select(import_jobs)
+        .where(import_jobs.c.origin == "api", import_jobs.c.state.in_(UNFINISHED))
+        .order_by(import_jobs.c.created_at)
+        .limit(20)
+    )
+
+
+async def any_claimable_job(conn: AsyncConnection) -> bool:
+    """A read-only look before claiming, so an idle runner never takes SQLite's write lock."""
+    now = utcnow()
+    return any(row["state"] == "queued" or _lease_free(row, now) for row in (await conn.execute(_unfinished_api_jobs())).mappings())
 
 
 async def held_job(conn: AsyncConnection, job_id: uuid.UUID, owner: str) -> Mapping[str, Any]:

@@ -20,6 +20,7 @@ from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import run_job
 from authshift.state import AppState
+from authshift.storage.db import reading
 
 __all__ = ["discard_upload", "start_import_runner", "upload_dir", "wake_runner"]
 
@@ -55,6 +56,9 @@ def wake_runner(state: AppState) -> None:
 async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool:
     """Claim and run one job; False when there was none to claim."""
     cfg = state.settings.imports
+    async with reading(state.engine) as probe:
+        if not await jobs.any_claimable_job(probe):
+            return False
     async with state.engine.begin() as conn:
         row = await jobs.claim_next_job(conn, owner, cfg.lease_seconds)
     if row is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,19 +48,28 @@ async def user_claims(conn: AsyncConnection, user_id: uuid.UUID, scope: list[str
     row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).mappings().first()
     if row is None:
         return {"sub": str(user_id)}
-    claims: dict[str, Any] = {"sub": str(user_id)}
-    for col in CLAIM_COLUMNS:
-        if row[col] is not None:
-            claims[col] = row[col]
-    claims["updated_at"] = int(row["updated_at"].timestamp())
     idents = await conn.execute(
         sa.select(identities.c.kind, identities.c.value, identities.c.raw, identities.c.verified)
         .where(identities.c.user_id == user_id)
     )
-    for kind, value, raw, verified in idents:
-        claims[kind] = value if kind == "phone_number" else raw  # phone numbers in E.164 (section 5.1)
+    return released_claims(user_id, row, idents.mappings(), scope)
+
+
+def released_claims(
+    user_id: uuid.UUID, user: Mapping[str, Any], identity_rows: Iterable[Mapping[str, Any]], scope: list[str] | str
+) -> dict[str, Any]:
+    """``user_claims`` from rows the caller has read already: the user's row (``users``) and their
+    identities (``kind``, ``value``, ``raw``, ``verified``)."""
+    claims: dict[str, Any] = {"sub": str(user_id)}
+    for col in CLAIM_COLUMNS:
+        if user[col] is not None:
+            claims[col] = user[col]
+    claims["updated_at"] = int(user["updated_at"].timestamp())
+    for ident in identity_rows:
+        kind = ident["kind"]
+        claims[kind] = ident["value"] if kind == "phone_number" else ident["raw"]  # phone numbers in E.164 (section 5.1)
         if kind in ("email", "phone_number"):
-            claims[f"{kind}_verified"] = bool(verified)
+            claims[f"{kind}_verified"] = bool(ident["verified"])
     tokens = scope if isinstance(scope, list) else parse_scope(scope)
     released = dict(UserInfo(claims).filter(" ".join(tokens)))
     released["sub"] = str(user_id)

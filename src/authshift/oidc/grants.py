@@ -29,8 +29,8 @@ from authshift.oidc.errors import OAuthError
 from authshift.oidc.sessions import get_active_session, get_session, revoke_session
 from authshift.oidc.tables import authorization_codes, grants
 from authshift.oidc.tokens import (
-    find_refresh_token, issue_client_token, live_grant, mark_refresh_token_used, mint_user_tokens, revoke_grant,
-    start_grant, token_digest,
+    TokenSubject, find_refresh_token, issue_client_token, live_grant, mark_refresh_token_used, mint_user_tokens,
+    revoke_grant, start_grant, token_digest,
 )
 from authshift.storage.types import utcnow
 
@@ -150,10 +150,9 @@ async def refresh_token_grant(
                 scope = requested
             session = await get_session(conn, grant.session_id)
             assert session is not None  # live_grant joined it
-            response = await mint_user_tokens(
-                state, conn, client=client, user_id=grant.user_id, grant_id=grant.id, session_id=grant.session_id,
-                scope=scope, auth_time=session.auth_time, amr=list(session.amr), nonce=None, with_refresh=True,
-            )
+            subject = TokenSubject(client, grant.user_id, grant.id, grant.session_id, scope, session.auth_time,
+                                   list(session.amr))
+            response = await mint_user_tokens(state, conn, subject, with_refresh=True)
     if replayed_session is not None:
         log.warning("refresh token replayed: its session is revoked", client_id=client.client_id, ip=request_ip)
         raise OAuthError("invalid_grant", "the refresh token has already been used; the session is revoked")

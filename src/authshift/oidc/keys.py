@@ -4,14 +4,20 @@
   ES256 (P-256) on request. The ``kid`` is the key's RFC 7638 thumbprint.
 - The private half is encrypted at rest with ``SecretBox(encryption_key, "signing-keys")``; it is
   decrypted once per process and key, then cached.
+- A process keeps the signing key for ``oidc.signing_key_cache_seconds`` (``SigningKeyCache``)
+  instead of reading it for every token, so a key rotated by another process (``authshift keys
+  rotate``) signs here at the latest that long afterwards.
 - ``rotate_key`` retires the signing key and creates a new one. A retired key stays in the JWKS
   until every token it signed has expired (``unpublish_at`` = retirement + the longest token
-  lifetime), so relying parties can still verify them.
+  lifetime + the key cache time, during which other processes may still sign with it), so
+  relying parties can still verify them.
 - A key is created on first start when there is none (``ensure_signing_key``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -76,7 +82,7 @@ async def rotate_key(conn: AsyncConnection, box: SecretBox, cfg: OidcSettings, a
     await conn.execute(
         signing_keys.update()
         .where(signing_keys.c.retired_at.is_(None))
-        .values(retired_at=now, unpublish_at=now + timedelta(seconds=cfg.max_token_ttl_seconds))
+        .values(retired_at=now, unpublish_at=now + timedelta(seconds=cfg.retired_key_published_seconds))
     )
     return await create_key(conn, box, alg or cfg.signing_alg)
 
@@ -99,20 +105,51 @@ def _load_private(kid: str, alg: str, ciphertext: str, box: SecretBox) -> Key:
     return key
 
 
+_ACTIVE_KEY = (
+    sa.select(signing_keys.c.kid, signing_keys.c.alg, signing_keys.c.private_key_encrypted)
+    .where(signing_keys.c.retired_at.is_(None))
+    .order_by(signing_keys.c.created_at.desc())
+    .limit(1)
+)
+
+
+async def _stored_signing_key(conn: AsyncConnection, box: SecretBox) -> SigningKey | None:
+    row = (await conn.execute(_ACTIVE_KEY)).first()
+    if row is None:
+        return None
+    return SigningKey(row.kid, row.alg, _load_private(row.kid, row.alg, row.private_key_encrypted, box))
+
+
 async def active_signing_key(conn: AsyncConnection, box: SecretBox, cfg: OidcSettings) -> SigningKey:
     """The key that signs now (the newest not retired); the first key is made when there is none."""
-    row = (
-        await conn.execute(
-            sa.select(signing_keys.c.kid, signing_keys.c.alg, signing_keys.c.private_key_encrypted)
-            .where(signing_keys.c.retired_at.is_(None))
-            .order_by(signing_keys.c.created_at.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
+    found = await _stored_signing_key(conn, box)
+    if found is None:
         await create_key(conn, box, cfg.signing_alg)
-        return await active_signing_key(conn, box, cfg)
-    return SigningKey(row.kid, row.alg, _load_private(row.kid, row.alg, row.private_key_encrypted, box))
+        found = await _stored_signing_key(conn, box)
+        assert found is not None
+    return found
+
+
+class SigningKeyCache:
+    """The signing key as one process sees it: read from the database at most once per
+    ``oidc.signing_key_cache_seconds`` (every time with 0)."""
+
+    def __init__(self, box: SecretBox, cfg: OidcSettings, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._box = box
+        self._cfg = cfg
+        self._clock = clock
+        self._key: SigningKey | None = None
+        self._read_at = 0.0
+
+    async def current(self, conn: AsyncConnection) -> SigningKey:
+        now = self._clock()
+        if self._key is not None and now - self._read_at < self._cfg.signing_key_cache_seconds:
+            return self._key
+        found = await _stored_signing_key(conn, self._box)
+        if found is None:  # the first key, made in the caller's transaction: not kept (it may roll back)
+            return await active_signing_key(conn, self._box, self._cfg)
+        self._key, self._read_at = found, now
+        return found
 
 
 def _published(now: Any) -> Any:

@@ -13,9 +13,10 @@ instance's secret key: a forged or altered cookie names no session.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,15 +41,20 @@ class Session:
     client_id: str | None = None
 
 
-def _from_row(row: sa.RowMapping) -> Session:
+def session_from_row(row: Mapping[str, Any]) -> Session:
     return Session(
         id=row["id"], user_id=row["user_id"], kind=row["kind"], auth_time=row["auth_time"],
         amr=tuple(row["amr"] or ()), expires_at=row["expires_at"], client_id=row["client_id"],
     )
 
 
-async def create_session(
-    conn: AsyncConnection,
+async def create_session(conn: AsyncConnection, row: Mapping[str, Any]) -> Session:
+    """Store a new session (its row from ``session_row``)."""
+    await conn.execute(sessions.insert(), row)
+    return session_from_row(row)
+
+
+def session_row(
     user_id: uuid.UUID,
     *,
     kind: str,
@@ -58,16 +64,15 @@ async def create_session(
     client_id: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> Session:
+) -> dict[str, Any]:
+    """A new session's row (``create_session`` stores it; a caller may store it with other rows)."""
     now = utcnow()
-    values = {
+    return {
         "id": uuid7(), "user_id": user_id, "kind": kind, "client_id": client_id, "created_at": now,
         "auth_time": auth_time or now, "amr": list(amr),
         "expires_at": now + timedelta(seconds=ttl_seconds) if ttl_seconds else None,
-        "ip": ip, "user_agent": (user_agent or "")[:512] or None,
+        "revoked_at": None, "revoked_reason": None, "ip": ip, "user_agent": (user_agent or "")[:512] or None,
     }
-    await conn.execute(sessions.insert().values(**values))
-    return Session(values["id"], user_id, kind, values["auth_time"], tuple(amr), values["expires_at"], client_id)
 
 
 async def reauthenticate(conn: AsyncConnection, session_id: uuid.UUID, amr: Sequence[str]) -> None:
@@ -78,7 +83,7 @@ async def reauthenticate(conn: AsyncConnection, session_id: uuid.UUID, amr: Sequ
 async def get_session(conn: AsyncConnection, session_id: uuid.UUID) -> Session | None:
     """The session whatever its state (for its ``auth_time`` and ``amr``)."""
     row = (await conn.execute(sa.select(sessions).where(sessions.c.id == session_id))).mappings().first()
-    return _from_row(row) if row else None
+    return session_from_row(row) if row else None
 
 
 async def get_active_session(conn: AsyncConnection, session_id: uuid.UUID) -> Session | None:
@@ -94,7 +99,7 @@ async def get_active_session(conn: AsyncConnection, session_id: uuid.UUID) -> Se
         return None
     if row["expires_at"] is not None and row["expires_at"] <= utcnow():
         return None
-    return _from_row(row)
+    return session_from_row(row)
 
 
 async def revoke_session(conn: AsyncConnection, session_id: uuid.UUID, reason: str) -> None:

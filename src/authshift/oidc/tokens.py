@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -32,9 +33,10 @@ from authshift.ids import uuid7
 from authshift.oidc.claims import format_scope, parse_scope, user_claims
 from authshift.oidc.clients import GRANT_REFRESH_TOKEN, Client, get_client
 from authshift.oidc.errors import OAuthError
-from authshift.oidc.keys import SUPPORTED_ALGS, active_signing_key, key_box, sign, verification_keys
-from authshift.oidc.sessions import create_session, get_active_session
+from authshift.oidc.keys import SUPPORTED_ALGS, SigningKey, sign, verification_keys
+from authshift.oidc.sessions import Session, get_active_session, session_from_row, session_row
 from authshift.oidc.tables import grants, refresh_tokens, revoked_tokens, sessions
+from authshift.storage.combined import CombinedWrite, Write, row_insert, row_values
 from authshift.storage.tables import users
 from authshift.storage.types import utcnow
 
@@ -92,80 +94,145 @@ async def start_grant(
 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """``issue_tokens``, also returning the id of the grant it made."""
     scopes = _scope_list(scope)
-    if session_id is None:
-        session = await create_session(
-            conn, user_id, kind="client", amr=list(amr or ()), auth_time=auth_time, client_id=client.client_id
-        )
-    else:
-        found = await get_active_session(conn, session_id)
-        if found is None or found.user_id != user_id:
+    session = None
+    if session_id is not None:
+        session = await get_active_session(conn, session_id)
+        if session is None or session.user_id != user_id:
             raise OAuthError("invalid_grant", "the sign-in session has ended")
-        session = found
-    grant_id = uuid7()
-    await conn.execute(
-        grants.insert().values(
-            id=grant_id, session_id=session.id, client_id=client.client_id, user_id=user_id,
-            scope=format_scope(scopes), created_at=utcnow(),
-        )
-    )
-    response = await mint_user_tokens(
-        state, conn, client=client, user_id=user_id, grant_id=grant_id, session_id=session.id, scope=scopes,
-        auth_time=auth_time or session.auth_time, amr=list(amr) if amr is not None else list(session.amr),
-        nonce=nonce, with_refresh=True,
-    )
-    return grant_id, response
+    key = await state.signing_keys.current(conn)
+    id_claims = await user_claims(conn, user_id, scopes) if "openid" in scopes else None
+    grant = new_grant(state, key, client=client, user_id=user_id, scope=scopes, session=session, auth_time=auth_time,
+                      nonce=nonce, amr=amr, id_claims=id_claims)
+    await grant_writes(new_session=grant.session is not None, refresh=grant.refresh is not None).run(conn, grant.values())
+    return grant.grant_id, grant.response
 
 
-async def mint_user_tokens(
+@dataclass(frozen=True)
+class NewGrant:
+    """A new grant built in memory: its rows, and the token response to give once they are
+    written (with ``grant_writes``, or with the caller's other rows: ``grant_write_list``)."""
+
+    grant_id: uuid.UUID
+    session: dict[str, Any] | None  # the new session's row; None when the grant joins an existing session
+    grant: dict[str, Any]
+    refresh: dict[str, Any] | None
+    response: dict[str, Any]
+
+    def values(self) -> dict[str, Any]:
+        """The bind values of ``grant_write_list`` for this grant."""
+        values = row_values("grant", grants, self.grant)
+        if self.session is not None:
+            values.update(row_values("session", sessions, self.session))
+        if self.refresh is not None:
+            values.update(row_values("refresh", refresh_tokens, self.refresh))
+        return values
+
+
+def grant_write_list(*, new_session: bool, refresh: bool) -> list[Write]:
+    """The inserts of a ``NewGrant`` (session, grant, refresh token), in foreign-key order."""
+    return [
+        *([row_insert("session", sessions)] if new_session else []),
+        row_insert("grant", grants),
+        *([row_insert("refresh", refresh_tokens)] if refresh else []),
+    ]
+
+
+@functools.cache
+def grant_writes(*, new_session: bool, refresh: bool) -> CombinedWrite:
+    return CombinedWrite(grant_write_list(new_session=new_session, refresh=refresh))
+
+
+def new_grant(
     state: AppState,
-    conn: AsyncConnection,
+    key: SigningKey,
     *,
     client: Client,
     user_id: uuid.UUID,
-    grant_id: uuid.UUID,
-    session_id: uuid.UUID,
     scope: list[str],
-    auth_time: datetime,
-    amr: list[str],
+    session: Session | None,
+    auth_time: datetime | None,
     nonce: str | None,
-    with_refresh: bool,
+    amr: Sequence[str] | None,
+    id_claims: dict[str, Any] | None,
+) -> NewGrant:
+    """A grant of ``client`` by ``user_id`` in ``session`` (None: a new ``client`` session), with
+    its tokens signed. ``id_claims`` (``user_claims``) are needed when ``openid`` is in ``scope``."""
+    session_values = None
+    if session is None:
+        session_values = session_row(user_id, kind="client", amr=list(amr or ()), auth_time=auth_time,
+                                     client_id=client.client_id)
+        session = session_from_row(session_values)
+    grant_id = uuid7()
+    grant = {"id": grant_id, "session_id": session.id, "client_id": client.client_id, "user_id": user_id,
+             "scope": format_scope(scope), "created_at": utcnow()}
+    refresh_token, refresh = None, None
+    if refresh_allowed(client, scope):
+        refresh_token, refresh = refresh_row(grant_id, state.settings.oidc.refresh_token_ttl_seconds)
+    subject = TokenSubject(client, user_id, grant_id, session.id, scope, auth_time or session.auth_time,
+                           list(amr) if amr is not None else list(session.amr), nonce)
+    response = sign_user_tokens(state, key, subject, refresh_token=refresh_token, id_claims=id_claims)
+    return NewGrant(grant_id, session_values, grant, refresh, response)
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """What the tokens of a grant say: who, for which client, in which session, with what scope."""
+
+    client: Client
+    user_id: uuid.UUID
+    grant_id: uuid.UUID
+    session_id: uuid.UUID
+    scope: list[str]
+    auth_time: datetime
+    amr: list[str]
+    nonce: str | None = None
+
+
+async def mint_user_tokens(state: AppState, conn: AsyncConnection, subject: TokenSubject, *, with_refresh: bool) -> dict[str, Any]:
+    """Tokens for an existing grant (every refresh)."""
+    key = await state.signing_keys.current(conn)
+    refresh_token = None
+    if with_refresh and refresh_allowed(subject.client, subject.scope):
+        refresh_token = await create_refresh_token(conn, subject.grant_id, state.settings.oidc.refresh_token_ttl_seconds)
+    id_claims = await user_claims(conn, subject.user_id, subject.scope) if "openid" in subject.scope else None
+    return sign_user_tokens(state, key, subject, refresh_token=refresh_token, id_claims=id_claims)
+
+
+def sign_user_tokens(
+    state: AppState, key: SigningKey, subject: TokenSubject, *, refresh_token: str | None, id_claims: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """Tokens for an existing grant (first issue and every refresh)."""
+    """The token response of a grant: the access token, the refresh token given, and the ID token
+    (from ``id_claims``) when ``openid`` is in the scope."""
     cfg = state.settings.oidc
     issuer = state.settings.public_issuer
-    key = await active_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
+    client_id, scope = subject.client.client_id, format_scope(subject.scope)
     now = int(time.time())
-    auth_ts = int(auth_time.timestamp())
-    access_claims: dict[str, Any] = {
-        "iss": issuer, "sub": str(user_id), "aud": client.client_id, "client_id": client.client_id,
-        "scope": format_scope(scope), "iat": now, "exp": now + cfg.access_token_ttl_seconds,
-        "jti": secrets.token_urlsafe(16), "sid": str(session_id), "grant_id": str(grant_id),
-        "auth_time": auth_ts, "amr": amr,
-    }
-    access_token = sign(key, access_claims, typ=ACCESS_TOKEN_TYP)
+    common: dict[str, Any] = {"iss": issuer, "aud": client_id, "iat": now, "auth_time": int(subject.auth_time.timestamp()),
+                              "amr": subject.amr, "sid": str(subject.session_id)}
+    access_token = sign(key, {
+        **common, "sub": str(subject.user_id), "client_id": client_id, "scope": scope,
+        "exp": now + cfg.access_token_ttl_seconds, "jti": secrets.token_urlsafe(16), "grant_id": str(subject.grant_id),
+    }, typ=ACCESS_TOKEN_TYP)
     response: dict[str, Any] = {
-        "access_token": access_token, "token_type": "Bearer", "expires_in": cfg.access_token_ttl_seconds,
-        "scope": format_scope(scope),
+        "access_token": access_token, "token_type": "Bearer", "expires_in": cfg.access_token_ttl_seconds, "scope": scope,
     }
-    if with_refresh and refresh_allowed(client, scope):
-        response["refresh_token"] = await create_refresh_token(conn, grant_id, cfg.refresh_token_ttl_seconds)
-    if "openid" in scope:
-        id_claims = await user_claims(conn, user_id, scope)
-        id_claims.update(
-            {"iss": issuer, "aud": client.client_id, "iat": now, "exp": now + cfg.id_token_ttl_seconds,
-             "auth_time": auth_ts, "amr": amr, "sid": str(session_id),
-             "at_hash": create_half_hash(access_token, key.alg).decode()}
-        )
-        if nonce:
-            id_claims["nonce"] = nonce
-        response["id_token"] = sign(key, id_claims)
+    if refresh_token is not None:
+        response["refresh_token"] = refresh_token
+    if "openid" in subject.scope:
+        if id_claims is None:
+            raise ValueError("an ID token needs the user's claims")
+        claims = {**id_claims, **common, "exp": now + cfg.id_token_ttl_seconds,
+                  "at_hash": create_half_hash(access_token, key.alg).decode()}
+        if subject.nonce:
+            claims["nonce"] = subject.nonce
+        response["id_token"] = sign(key, claims)
     return response
 
 
 async def issue_client_token(state: AppState, conn: AsyncConnection, *, client: Client, scope: Sequence[str]) -> dict[str, Any]:
     """An access token for a client acting on its own behalf (RFC 6749 4.4): no user, no refresh token."""
     cfg = state.settings.oidc
-    key = await active_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
+    key = await state.signing_keys.current(conn)
     now = int(time.time())
     claims = {
         "iss": state.settings.public_issuer, "sub": client.client_id, "aud": client.client_id,
@@ -178,15 +245,17 @@ async def issue_client_token(state: AppState, conn: AsyncConnection, *, client: 
     }
 
 
-async def create_refresh_token(conn: AsyncConnection, grant_id: uuid.UUID, ttl_seconds: int) -> str:
+def refresh_row(grant_id: uuid.UUID, ttl_seconds: int) -> tuple[str, dict[str, Any]]:
+    """A new refresh token of a grant, and its row (which stores only its digest)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    await conn.execute(
-        refresh_tokens.insert().values(
-            id=uuid7(), token_hash=token_digest(token), grant_id=grant_id, created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-        )
-    )
+    return token, {"id": uuid7(), "token_hash": token_digest(token), "grant_id": grant_id, "created_at": now,
+                   "expires_at": now + timedelta(seconds=ttl_seconds), "used_at": None}
+
+
+async def create_refresh_token(conn: AsyncConnection, grant_id: uuid.UUID, ttl_seconds: int) -> str:
+    token, row = refresh_row(grant_id, ttl_seconds)
+    await conn.execute(refresh_tokens.insert(), row)
     return token
 
 

@@ -47,7 +47,12 @@ class UserinfoNeeded(Exception):
 class ResolvedUser:
     user_id: uuid.UUID
     how: Literal["external_id", "email", "created"]
-    migration_state: str
+    user: Mapping[str, Any]  # the user's row (every column of ``users``), locked until the transaction ends
+    identities: list[dict[str, Any]]  # their login identities: kind, value, raw, verified (id order)
+
+    @property
+    def migration_state(self) -> str:
+        return str(self.user["migration_state"])
 
 
 def external_id_for(cfg: TokenExchangeIssuerSettings, subject: str) -> str:
@@ -55,6 +60,29 @@ def external_id_for(cfg: TokenExchangeIssuerSettings, subject: str) -> str:
 
 
 _COLUMNS = (users.c.id, users.c.disabled, users.c.migration_state, users.c.external_id)
+_IDENTITY_COLUMNS = ("kind", "value", "raw", "verified")
+
+# The user with this external_id and their identities, in one query; the user's row is locked
+# (PostgreSQL FOR NO KEY UPDATE, the lock the exchange's update takes anyway, which does not stop
+# other transactions from inserting rows that refer to the user; SQLite transactions hold the
+# database's write lock), so what it says about migration_state stays true until the exchange commits.
+_LOOKUP = (
+    sa.select(users, *(identities.c[c].label(f"identity_{c}") for c in _IDENTITY_COLUMNS))
+    .outerjoin(identities, identities.c.user_id == users.c.id)
+    .where(users.c.external_id == sa.bindparam("external_id", type_=users.c.external_id.type))
+    .order_by(identities.c.id)
+    .with_for_update(of=users, key_share=True)
+)
+_USER_COLUMNS = tuple(users.columns.keys())
+
+
+async def _lookup(conn: AsyncConnection, external_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    rows = (await conn.execute(_LOOKUP, {"external_id": external_id})).mappings().all()
+    if not rows:
+        return None
+    user = {c: rows[0][c] for c in _USER_COLUMNS}
+    idents = [{c: r[f"identity_{c}"] for c in _IDENTITY_COLUMNS} for r in rows if r["identity_kind"] is not None]
+    return user, idents
 
 
 async def resolve_user(
@@ -69,35 +97,39 @@ async def resolve_user(
     if token.record is not None and token.record.get("disabled"):
         raise invalid_grant("the user is disabled", "the hook's record says the user is disabled")
     external_id = external_id_for(cfg, token.subject)
-    row = (await conn.execute(sa.select(*_COLUMNS).where(users.c.external_id == external_id))).first()
+    found = await _lookup(conn, external_id)
     how: Literal["external_id", "email", "created"] = "external_id"
-    if row is None:
-        row = await _verified_email_owner(conn, token, cfg)
-        how = "email"
-        if row is not None:
-            if row.external_id is not None:
+    if found is None:
+        owner = await _verified_email_owner(conn, token, cfg)
+        if owner is not None:
+            how = "email"
+            if owner.external_id is not None:
                 raise invalid_grant(
                     "the user's email belongs to an account linked to another legacy user",
                     "email owner has a different external_id",
                 )
-            if not row.disabled:
-                await update_user(conn, row.id, {"external_id": external_id}, ctx=ctx)
-    if row is None:
-        try:
-            return await _create(conn, token, cfg, external_id, ctx=ctx, userinfo=userinfo)
-        except Conflict as exc:
-            # a concurrent exchange for the same new user may have created it first
-            row = (await conn.execute(sa.select(*_COLUMNS).where(users.c.external_id == external_id))).first()
-            if row is None:
-                fields = sorted({e.path for e in exc.errors}) or ["a unique field"]
-                raise invalid_grant(
-                    "the legacy user's email or phone number belongs to another account",
-                    f"cannot create the user: {', '.join(fields)} already taken (not linked: unverified or linked elsewhere)",
-                ) from None
-            how = "external_id"
-    if row.disabled:
-        raise invalid_grant("the user is disabled", f"user {row.id} is disabled")
-    return ResolvedUser(row.id, how, row.migration_state)
+            if owner.disabled:
+                raise invalid_grant("the user is disabled", f"user {owner.id} is disabled")
+            await update_user(conn, owner.id, {"external_id": external_id}, ctx=ctx)
+        else:
+            how = "created"
+            try:
+                await _create(conn, token, cfg, external_id, ctx=ctx, userinfo=userinfo)
+            except Conflict as exc:
+                # a concurrent exchange for the same new user may have created it first
+                if await _lookup(conn, external_id) is None:
+                    fields = sorted({e.path for e in exc.errors}) or ["a unique field"]
+                    raise invalid_grant(
+                        "the legacy user's email or phone number belongs to another account",
+                        f"cannot create the user: {', '.join(fields)} already taken (not linked: unverified or linked elsewhere)",
+                    ) from None
+                how = "external_id"
+        found = await _lookup(conn, external_id)
+        assert found is not None
+    user, idents = found
+    if user["disabled"]:
+        raise invalid_grant("the user is disabled", f"user {user['id']} is disabled")
+    return ResolvedUser(user["id"], how, user, idents)
 
 
 def _email_claims(token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> tuple[str | None, bool]:
@@ -154,7 +186,7 @@ async def _create(
     *,
     ctx: AccountsContext,
     userinfo: Mapping[str, Any] | None,
-) -> ResolvedUser:
+) -> None:
     if cfg.on_unknown_user != "create":
         raise invalid_grant("the user is not known here", "no user with this external_id or verified email")
     if token.record is not None:
@@ -168,9 +200,8 @@ async def _create(
         record = record_from_claims(token.claims, cfg, external_id)
     try:
         rec = _validated(record)
-        user_id = await create_user(conn, rec, ctx=ctx, migration_state="migrated")
+        await create_user(conn, rec, ctx=ctx, migration_state="migrated")
     except RecordError:
         raise invalid_grant("the legacy user cannot be created here", "the claims make no valid user record") from None
     except InvalidInput as exc:
         raise invalid_grant("the legacy user cannot be created here", f"invalid user: {exc.detail}") from None
-    return ResolvedUser(user_id, "created", "migrated")

@@ -9,7 +9,9 @@ legacy token up, and two concurrent exchanges cannot both commit.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.migration.token_exchange.tables import exchanged_tokens
+from authshift.storage.combined import Write
 from authshift.storage.db import is_postgres
 from authshift.storage.types import UtcDateTime, utcnow
 
@@ -28,22 +31,36 @@ def keep_until(expires_at: float | None, *, leeway_seconds: int, window_seconds:
     return max(datetime.fromtimestamp(expires_at, UTC) + timedelta(seconds=leeway_seconds), now)
 
 
-async def claim_token(conn: AsyncConnection, issuer: str, token_key: str, until: datetime, *, now: datetime | None = None) -> bool:
-    """True when this exchange may use the token; False when it was exchanged already."""
-    now = now or utcnow()
-    insert = pg_insert if is_postgres(conn) else sqlite_insert
+@functools.cache
+def claim_write(name: str, postgres: bool) -> Write:
+    """The claiming upsert, built once, its values bound as ``<name>__...`` (see ``claim_values``);
+    it returns the token key when the token is claimed, no row when it is a replay."""
+    insert = pg_insert if postgres else sqlite_insert
     t = exchanged_tokens.c
+    now = sa.bindparam(f"{name}__now", type_=UtcDateTime)
+    until = sa.bindparam(f"{name}__until", type_=UtcDateTime)
     stmt = (
         insert(exchanged_tokens)
-        .values(issuer=issuer, token_key=token_key, exchanged_at=now, keep_until=until)
+        .values(issuer=sa.bindparam(f"{name}__issuer", type_=sa.Text),
+                token_key=sa.bindparam(f"{name}__token_key", type_=sa.Text), exchanged_at=now, keep_until=until)
         .on_conflict_do_update(
             index_elements=[t.issuer, t.token_key],
             set_={"exchanged_at": now, "keep_until": until},
-            where=t.keep_until < sa.bindparam("now", now, type_=UtcDateTime),
+            where=t.keep_until < now,
         )
         .returning(t.token_key)
     )
-    return (await conn.execute(stmt)).first() is not None
+    return Write(name, stmt)
+
+
+def claim_values(name: str, issuer: str, token_key: str, until: datetime, now: datetime) -> dict[str, Any]:
+    return {f"{name}__issuer": issuer, f"{name}__token_key": token_key, f"{name}__until": until, f"{name}__now": now}
+
+
+async def claim_token(conn: AsyncConnection, issuer: str, token_key: str, until: datetime, *, now: datetime | None = None) -> bool:
+    """True when this exchange may use the token; False when it was exchanged already."""
+    stmt = claim_write("claim", is_postgres(conn)).statement
+    return (await conn.execute(stmt, claim_values("claim", issuer, token_key, until, now or utcnow()))).first() is not None
 
 
 async def prune_claims(conn: AsyncConnection, *, now: datetime | None = None) -> int:

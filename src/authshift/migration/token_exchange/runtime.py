@@ -2,7 +2,8 @@
 and which throttle keys were over their limit, so a flood is refused before any work is done.
 
 The throttle counters themselves live in the database (shared by every process); the memory here
-only short-cuts a client or subject this process has already seen over its limit.
+short-cuts a client or subject this process has already seen over its limit, and holds the
+clients' counts until they are added to the database in a batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from authshift.config import TokenExchangeSettings
 from authshift.migration.token_exchange.errors import SLOW_DOWN, ExchangeRefused
 from authshift.migration.token_exchange.issuers import IssuerRegistry
+from authshift.security.throttle import BatchedCounters
 
 if TYPE_CHECKING:
     from authshift.state import AppState
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 class TokenExchangeRuntime:
     def __init__(self, settings: TokenExchangeSettings) -> None:
         self.issuers = IssuerRegistry(settings)
+        self.client_counts = BatchedCounters()  # the clients' exchange counts not yet in the database
         self._throttled_until: dict[str, float] = {}
 
     def remember_throttled(self, key: str, seconds: float) -> None:

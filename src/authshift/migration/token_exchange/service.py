@@ -11,6 +11,7 @@ Refusals are logged with their reason and the token's SHA-256 prefix, never the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
@@ -21,23 +22,29 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.accounts.migration_state import announce_migrated, record_sign_in
-from authshift.audit import record_audit
+from authshift.accounts.migration_state import (
+    USER_MIGRATED, announce_migrated, migrated_event_data, record_of_loaded_user, sign_in_changes, sign_in_values,
+    sign_in_write,
+)
+from authshift.audit import audit_row, record_audit
+from authshift.events.outbox import event_row, events
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
     INVALID_SCOPE, INVALID_TARGET, SLOW_DOWN, ExchangeRefused, invalid_grant,
 )
 from authshift.migration.token_exchange.mapping import ResolvedUser, UserinfoNeeded, resolve_user
-from authshift.migration.token_exchange.replay import claim_token, keep_until
+from authshift.migration.token_exchange.replay import claim_values, claim_write, keep_until
 from authshift.migration.token_exchange.request import ExchangeRequest, parse_request
 from authshift.migration.token_exchange.runtime import TokenExchangeRuntime, runtime_for
 from authshift.migration.token_exchange.validators import fetch_userinfo
 from authshift.migration.token_exchange.verified import VerifiedToken, token_digest
-from authshift.oidc.claims import ScopeSyntaxError, parse_scope
+from authshift.oidc.claims import ScopeSyntaxError, parse_scope, released_claims
 from authshift.oidc.clients import Client
-from authshift.oidc.tokens import issue_tokens
+from authshift.oidc.tokens import grant_write_list, new_grant
 from authshift.security import throttle
+from authshift.storage.combined import CombinedWrite, row_insert, row_values
 from authshift.storage.db import is_postgres
+from authshift.storage.tables import audit_log
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -76,10 +83,10 @@ class _Attempt:
     token_sha256: str | None = None
     issuer: str | None = None
     subject: str | None = None
-    counted: bool = False  # already counted against the throttles
+    client_counted: bool = False  # already counted against the client's throttle
 
     def fields(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None and k != "counted"}
+        return {k: v for k, v in vars(self).items() if v is not None and k != "client_counted"}
 
 
 def requested_scope(request: ExchangeRequest, client: Client) -> list[str]:
@@ -126,8 +133,7 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
         verified = await issuer.validator.verify(request.subject_token, request.subject_token_type, parsed)
         attempt.subject = verified.subject
         runtime.refuse_if_throttled(subject_key(issuer.name, verified.subject))
-        await _count_attempt(state, runtime, _limits(state, client.client_id, issuer.name, verified.subject))
-        attempt.counted = True
+        await _count_client(state, runtime, attempt)
         userinfo: dict[str, Any] | None = None
         while True:
             try:
@@ -145,6 +151,19 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
     return done
 
 
+@functools.cache
+def _writes(*, postgres: bool, imported: bool, refresh: bool, count_subject: bool) -> CombinedWrite:
+    """Everything an exchange writes, in one statement on PostgreSQL (see ``_in_transaction``)."""
+    return CombinedWrite([
+        claim_write("claim", postgres),
+        *([throttle.hit_write("subject", postgres)] if count_subject else []),
+        sign_in_write("user", imported=imported),
+        *([row_insert("event", events)] if imported else []),
+        *grant_write_list(new_session=True, refresh=refresh),
+        row_insert("audit", audit_log),
+    ])
+
+
 async def _in_transaction(
     state: AppState,
     conn: AsyncConnection,
@@ -155,65 +174,85 @@ async def _in_transaction(
     attempt: _Attempt,
     userinfo: dict[str, Any] | None,
 ) -> Exchanged:
+    """Find (or link, or create) the user and lock their row; build the tokens, the new session,
+    the sign-in (imported -> migrated, with ``user.migrated``) and the audit entry in memory; then
+    write them together with the single-use claim and the subject's throttle count, and refuse
+    (rolling everything back) when the token was exchanged before or the subject is over its limit.
+
+    On PostgreSQL that is three statements for an already migrated user (the user, the writes,
+    the commit) and one more to read the rest of an imported user's record for the event.
+    """
     cfg = state.settings.migration.token_exchange
     issuer_cfg = runtime.issuers.get(verified.issuer)
     assert issuer_cfg is not None
-    now = utcnow()
-    until = keep_until(verified.expires_at, leeway_seconds=issuer_cfg.settings.leeway_seconds,
-                       window_seconds=cfg.replay_window_seconds, now=now)
-    if not await claim_token(conn, verified.issuer, verified.replay_key, until, now=now):
-        raise invalid_grant("the subject token has already been exchanged", "replay: token exchanged before")
     user: ResolvedUser = await resolve_user(conn, verified, issuer_cfg.settings, ctx=state.accounts, userinfo=userinfo)
     details = {"issuer": verified.issuer}
     if user.how == "created":
         await announce_migrated(conn, user.user_id, via=VIA, details=details)
-    await record_sign_in(conn, user.user_id, user.migration_state, via=VIA, details=details)
-    response = await issue_tokens(
-        state, conn, client=client, user_id=user.user_id, scope=scope, auth_time=_auth_time(verified.claims),
-    )
-    await record_audit(
-        conn, actor=f"client:{client.client_id}", action="token_exchange.exchanged", target=str(user.user_id),
-        details={**attempt.fields(), "how": user.how},
-    )
-    return Exchanged({**response, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"},
+    now = utcnow()
+    imported = user.migration_state == "imported"
+    changes = sign_in_changes(user.migration_state, now)
+    values = sign_in_values("user", user.user_id, changes)
+    if imported:
+        record = await record_of_loaded_user(conn, {**user.user, **changes}, user.identities)
+        event = event_row(USER_MIGRATED, migrated_event_data(record, via=VIA, details=details), subject=str(user.user_id))
+        values.update(row_values("event", events, event))
+    until = keep_until(verified.expires_at, leeway_seconds=issuer_cfg.settings.leeway_seconds,
+                       window_seconds=cfg.replay_window_seconds, now=now)
+    values.update(claim_values("claim", verified.issuer, verified.replay_key, until, now))
+    subject_limit = _subject_limit(state, verified.issuer, verified.subject) if state.settings.throttle.enabled else None
+    if subject_limit is not None:
+        values.update(throttle.hit_values("subject", subject_limit, now))
+    key = await state.signing_keys.current(conn)
+    id_claims = released_claims(user.user_id, user.user, user.identities, scope) if "openid" in scope else None
+    grant = new_grant(state, key, client=client, user_id=user.user_id, scope=scope, session=None,
+                      auth_time=_auth_time(verified.claims), nonce=None, amr=None, id_claims=id_claims)
+    values.update(grant.values())
+    audit = audit_row(actor=f"client:{client.client_id}", action="token_exchange.exchanged", target=str(user.user_id),
+                      details={**attempt.fields(), "how": user.how})
+    values.update(row_values("audit", audit_log, audit))
+    writes = _writes(postgres=is_postgres(conn), imported=imported, refresh=grant.refresh is not None,
+                     count_subject=subject_limit is not None)
+    written = await writes.run(conn, values)
+    if subject_limit is not None and written["subject"]["count"] > subject_limit.max_attempts:  # type: ignore[index]
+        runtime.remember_throttled(subject_limit.key, subject_limit.window_seconds)
+        raise _throttled()
+    if written["claim"] is None:
+        raise invalid_grant("the subject token has already been exchanged", "replay: token exchanged before")
+    if written["user"] is None:  # cannot happen while the row is locked; never emit user.migrated twice
+        raise RuntimeError("the user's migration_state changed during the exchange")
+    return Exchanged({**grant.response, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"},
                      user.user_id, user.how)
 
 
-def _limits(state: AppState, client_id: str, issuer: str | None, subject: str | None) -> list[throttle.Limit]:
-    """The subject's limit, then the client's: the client's row is shared by all its exchanges, so
-    it is updated last, right before the counting transaction commits."""
+def _throttled() -> ExchangeRefused:
+    return ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
+
+
+def _subject_limit(state: AppState, issuer: str, subject: str) -> throttle.Limit:
     cfg = state.settings.migration.token_exchange
-    limits = []
-    if issuer is not None and subject is not None:
-        limits.append(throttle.Limit(subject_key(issuer, subject), cfg.subject_max_exchanges, cfg.subject_window_seconds))
-    limits.append(throttle.Limit(client_key(client_id), cfg.client_max_exchanges, cfg.client_window_seconds))
-    return limits
+    return throttle.Limit(subject_key(issuer, subject), cfg.subject_max_exchanges, cfg.subject_window_seconds)
 
 
-async def _count_attempt(state: AppState, runtime: TokenExchangeRuntime, limits: list[throttle.Limit]) -> None:
-    """Count one attempt against each limit, outside the exchange's transaction; refuse past a limit.
+def _client_limit(state: AppState, client_id: str) -> throttle.Limit:
+    cfg = state.settings.migration.token_exchange
+    return throttle.Limit(client_key(client_id), cfg.client_max_exchanges, cfg.client_window_seconds)
 
-    A client's counter is one row that every exchange of that client updates. Inside the
-    exchange's transaction its lock would be held until the commit and serialise the client's
-    exchanges; on PostgreSQL each hit is its own statement in autocommit mode, so the row is
-    locked only while the server runs that statement. (SQLite serialises writers anyway.)
+
+async def _count_client(state: AppState, runtime: TokenExchangeRuntime, attempt: _Attempt) -> None:
+    """Count the attempt against the client's limit; refuse past it.
+
+    Every exchange of a client counts on the same row: each process adds its counts to it in
+    batches (``throttle.BatchedCounters``), outside the exchange's transaction, so the exchanges
+    do not queue on that row's lock. The subject's count is written with the exchange itself.
     """
-    if not state.settings.throttle.enabled:
+    if not state.settings.throttle.enabled or attempt.client_counted:
         return
-    exceeded = False
-    async with state.engine.connect() as conn:
-        if is_postgres(conn):
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            await conn.begin()
-        for limit in limits:
-            if await throttle.hit(conn, limit) > limit.max_attempts:
-                runtime.remember_throttled(limit.key, limit.window_seconds)
-                exceeded = True
-        if conn.in_transaction():
-            await conn.commit()
-    if exceeded:
-        raise ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
+    limit = _client_limit(state, attempt.client_id)
+    attempt.client_counted = True
+    if await runtime.client_counts.hit(state.engine, limit) > limit.max_attempts:
+        runtime.remember_throttled(limit.key, limit.window_seconds)
+        raise _throttled()
 
 
 async def _refused(state: AppState, runtime: TokenExchangeRuntime, exc: ExchangeRefused, attempt: _Attempt) -> None:
@@ -222,8 +261,11 @@ async def _refused(state: AppState, runtime: TokenExchangeRuntime, exc: Exchange
     if exc.status != 400:  # issuer outages and throttling are not the client's failed attempts
         return
     try:
-        if not attempt.counted:
-            await _count_attempt(state, runtime, _limits(state, attempt.client_id, attempt.issuer, attempt.subject))
+        if state.settings.throttle.enabled and attempt.issuer is not None and attempt.subject is not None:
+            limit = _subject_limit(state, attempt.issuer, attempt.subject)  # its count rolled back with the exchange
+            if await throttle.hit_alone(state.engine, limit) > limit.max_attempts:
+                runtime.remember_throttled(limit.key, limit.window_seconds)
+        await _count_client(state, runtime, attempt)
         if attempt.subject is not None:
             async with state.engine.begin() as conn:
                 await record_audit(
