@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
@@ -24,9 +23,11 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.config import LOOPBACK_HOSTS
 from authshift.errors import ErrorList, NotFound
 from authshift.oidc.claims import OIDC_SCOPES, ScopeSyntaxError, parse_scope
 from authshift.oidc.tables import oauth_clients
+from authshift.security.digests import secret_digest
 from authshift.storage.types import utcnow
 
 GRANT_AUTHORIZATION_CODE = "authorization_code"
@@ -36,7 +37,6 @@ GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_ALIASES = {"token-exchange": GRANT_TOKEN_EXCHANGE, "token_exchange": GRANT_TOKEN_EXCHANGE}
 KNOWN_GRANT_TYPES = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE)
 DEFAULT_GRANT_TYPES = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN)
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ class Client:
 
     def check_secret(self, presented: str) -> bool:
         """Constant-time comparison of a presented secret with the stored digest."""
-        expected = self.secret_hash or _digest(secrets.token_urlsafe(16))
-        return hmac.compare_digest(expected, _digest(presented)) and self.secret_hash is not None
+        expected = self.secret_hash or secret_digest(secrets.token_urlsafe(16))
+        return hmac.compare_digest(expected, secret_digest(presented)) and self.secret_hash is not None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,10 +86,6 @@ class ClientSpec:
     grant_types: Sequence[str] = ()
     post_logout_redirect_uris: Sequence[str] = ()
     scopes: Sequence[str] = ()
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def normalize_grant_type(value: str) -> str:
@@ -158,7 +154,7 @@ async def create_client(conn: AsyncConnection, spec: ClientSpec) -> tuple[Client
     client_id = secrets.token_urlsafe(18)
     secret = None if spec.public else secrets.token_urlsafe(32)
     values = {
-        "client_id": client_id, "name": spec.name.strip(), "secret_hash": _digest(secret) if secret else None,
+        "client_id": client_id, "name": spec.name.strip(), "secret_hash": secret_digest(secret) if secret else None,
         "redirect_uris": list(dict.fromkeys(spec.redirect_uris)),
         "post_logout_redirect_uris": list(dict.fromkeys(spec.post_logout_redirect_uris)),
         "grant_types": list(grant_types), "scopes": list(scopes), "created_at": utcnow(),

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 import time
 import uuid
@@ -34,8 +33,14 @@ from authshift.oidc.claims import format_scope, parse_scope, user_claims
 from authshift.oidc.clients import GRANT_REFRESH_TOKEN, Client, get_client
 from authshift.oidc.errors import OAuthError
 from authshift.oidc.keys import SUPPORTED_ALGS, SigningKey, sign, verification_keys
-from authshift.oidc.sessions import Session, get_active_session, session_from_row, session_row
+from authshift.oidc.sessions import (
+    Session,
+    get_active_session,
+    session_from_row,
+    session_row,
+)
 from authshift.oidc.tables import grants, refresh_tokens, revoked_tokens, sessions
+from authshift.security.digests import secret_digest
 from authshift.storage.combined import CombinedWrite, Write, row_insert, row_values
 from authshift.storage.tables import users
 from authshift.storage.types import utcnow
@@ -46,8 +51,7 @@ if TYPE_CHECKING:
 ACCESS_TOKEN_TYP = "at+jwt"
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+token_digest = secret_digest  # codes and refresh tokens are stored by digest
 
 
 def refresh_allowed(client: Client, scope: Sequence[str]) -> bool:

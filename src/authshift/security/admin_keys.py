@@ -7,7 +7,6 @@ hashes and MFA secrets), which is granted only when asked for.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.errors import Unauthorized
+from authshift.security.digests import secret_digest
 from authshift.storage.tables import admin_keys
 from authshift.storage.types import utcnow
 
@@ -41,17 +41,13 @@ class NewAdminKey:
     plaintext: str
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 async def create_admin_key(conn: AsyncConnection, name: str, *, allow_secrets: bool = False) -> NewAdminKey:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     scopes = (SCOPE_ADMIN, SCOPE_EXPORT_SECRETS) if allow_secrets else (SCOPE_ADMIN,)
     await conn.execute(
         admin_keys.insert().values(
-            id=key_id, name=name, key_hash=_digest(secret), scopes=list(scopes), created_at=utcnow()
+            id=key_id, name=name, key_hash=secret_digest(secret), scopes=list(scopes), created_at=utcnow()
         )
     )
     return NewAdminKey(AdminKey(key_id, name, scopes), f"{PREFIX}{key_id}_{secret}")
@@ -66,8 +62,8 @@ async def authenticate_admin_key(conn: AsyncConnection, presented: str) -> Admin
     row = (
         await conn.execute(sa.select(admin_keys).where(admin_keys.c.id == key_id))
     ).mappings().first()
-    expected = row["key_hash"] if row else _digest("not-a-key")
-    ok = hmac.compare_digest(expected, _digest(secret))
+    expected = row["key_hash"] if row else secret_digest("not-a-key")
+    ok = hmac.compare_digest(expected, secret_digest(secret))
     if row is None or not ok or row["revoked_at"] is not None:
         raise failure
     await conn.execute(admin_keys.update().where(admin_keys.c.id == key_id).values(last_used_at=utcnow()))

@@ -17,7 +17,6 @@ them to the shared row in batches (see there for how far the shared count may la
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.login_ids import candidates
 from authshift.config import ThrottleSettings
+from authshift.security.digests import secret_digest
 from authshift.storage.combined import Write
 from authshift.storage.db import is_postgres
 from authshift.storage.tables import metadata
@@ -55,22 +55,23 @@ class Limit:
     window_seconds: int
 
 
-def _digest(kind: str, value: str) -> str:
-    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
+def counter_key(kind: str, value: str) -> str:
+    """The key of one counter: its kind, then a digest of what it counts (no login ID is stored)."""
+    return f"{kind}:{secret_digest(value)[:40]}"
 
 
 def account_key(login_id: str) -> str:
     """One counter per login, however it is typed (``Foo@X.com`` and ``foo@x.com`` share it)."""
     found = candidates(login_id)
-    return _digest("account", found[0].value if found else login_id.strip().casefold())
+    return counter_key("account", found[0].value if found else login_id.strip().casefold())
 
 
 def user_key(user_id: object) -> str:
-    return _digest("user", str(user_id))
+    return counter_key("user", str(user_id))
 
 
 def ip_key(ip: str | None) -> str:
-    return _digest("ip", ip or "unknown")
+    return counter_key("ip", ip or "unknown")
 
 
 def login_limits(cfg: ThrottleSettings, login_id: str, ip: str | None) -> list[Limit]:

@@ -12,7 +12,6 @@ Refusals are logged with their reason and the token's SHA-256 prefix, never the 
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
 import uuid
 from collections.abc import Mapping
@@ -23,17 +22,34 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.migration_state import (
-    USER_MIGRATED, announce_migrated, migrated_event_data, record_of_loaded_user, sign_in_changes, sign_in_values,
+    USER_MIGRATED,
+    announce_migrated,
+    migrated_event_data,
+    record_of_loaded_user,
+    sign_in_changes,
+    sign_in_values,
     sign_in_write,
 )
 from authshift.audit import audit_row, record_audit
 from authshift.events.outbox import event_row, events
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
-    INVALID_SCOPE, INVALID_TARGET, SLOW_DOWN, ExchangeRefused, invalid_grant,
+    INVALID_SCOPE,
+    INVALID_TARGET,
+    SLOW_DOWN,
+    ExchangeRefused,
+    invalid_grant,
 )
-from authshift.migration.token_exchange.mapping import ResolvedUser, UserinfoNeeded, resolve_user
-from authshift.migration.token_exchange.replay import claim_values, claim_write, keep_until
+from authshift.migration.token_exchange.mapping import (
+    ResolvedUser,
+    UserinfoNeeded,
+    resolve_user,
+)
+from authshift.migration.token_exchange.replay import (
+    claim_values,
+    claim_write,
+    keep_until,
+)
 from authshift.migration.token_exchange.request import ExchangeRequest, parse_request
 from authshift.migration.token_exchange.runtime import TokenExchangeRuntime, runtime_for
 from authshift.migration.token_exchange.validators import fetch_userinfo
@@ -55,16 +71,12 @@ log = get_logger("authshift.token_exchange")
 VIA = "token_exchange"
 
 
-def _throttle_key(kind: str, value: str) -> str:
-    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
-
-
 def client_key(client_id: str) -> str:
-    return _throttle_key("tx-client", client_id)
+    return throttle.counter_key("tx-client", client_id)
 
 
 def subject_key(issuer: str, subject: str) -> str:
-    return _throttle_key("tx-subject", f"{issuer}\0{subject}")
+    return throttle.counter_key("tx-subject", f"{issuer}\0{subject}")
 
 
 @dataclass(frozen=True)

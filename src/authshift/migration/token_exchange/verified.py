@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from authshift.security.digests import secret_digest
 
 
 def token_digest(token: str) -> str:
     """SHA-256 of the token, hex. Its first 12 characters identify a token in logs."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return secret_digest(token)
 
 
 @dataclass(frozen=True)
@@ -31,5 +32,5 @@ class VerifiedToken:
 
 def replay_key(jti: str | None, token: str) -> str:
     if jti:
-        return "jti:" + hashlib.sha256(jti.encode()).hexdigest()
+        return "jti:" + secret_digest(jti)
     return "sha256:" + token_digest(token)
