@@ -25,6 +25,7 @@ from typing import Any
 from authshift import passwords
 from authshift.migration.import_plan import Candidate
 from authshift.migration.import_prebuild import Prebuilder
+from authshift.migration.import_wire import pack, unpack
 from authshift.migration.import_source import ByteCounter, ImportOptions, read_batches
 from authshift.migration.sources import SourceFormatError
 
@@ -97,7 +98,8 @@ class Prefetch:
         def receive() -> tuple[str, Any, int]:
             while True:
                 try:
-                    return channel.get(timeout=0.5)  # type: ignore[no-any-return]
+                    kind, payload, position = channel.get(timeout=0.5)
+                    return kind, unpack(payload) if kind == "batch" else payload, position
                 except queue_module.Empty:
                     if not worker.is_alive():
                         raise RuntimeError(f"the import reader process stopped unexpectedly (exit code {worker.exitcode})") from None
@@ -146,7 +148,7 @@ def _produce(channel: Any, request: ReadRequest) -> None:
 
     try:
         for batch in request.batches(counter):
-            _send(channel, ("batch", batch, position()))
+            _send(channel, ("batch", pack(batch), position()))
         _send(channel, ("end", None, position()))
     except (SourceFormatError, OSError, passwords.PasswordFormatError) as exc:
         _send(channel, ("error", exc, position()))

@@ -11,6 +11,7 @@ the same two functions, so the dry run reports exactly what the real run does.
 from __future__ import annotations
 
 import json
+import pickle
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,21 +53,57 @@ def _issue(path: str, message: str) -> dict[str, str]:
     return {"path": path, "message": message}
 
 
-@dataclass(slots=True)
 class Candidate:
-    """One record of the file after validation: its record JSON and keys, or why it cannot be used."""
+    """One record of the file after validation: its record JSON and keys, or why it cannot be used.
 
-    seq: int  # position of the record in the file (1-based)
-    line: int
-    raw: dict[str, Any] | None  # the object as read (kept for records failing validation: their echo)
-    rec: dict[str, Any] | None = None  # record JSON; fields set to null are kept (upsert removes them)
-    stored_password: passwords.StoredPassword | None = None
-    keys: list[Key] = field(default_factory=list)  # unique keys, normalised
-    match: Key | None = None  # the key named by --identifier
-    errors: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[dict[str, str]] = field(default_factory=list)
-    new_id: uuid.UUID | None = None  # the id it gets if it inserts a user, when chosen already (by the reader)
-    prebuilt: tuple[Any, ...] | None = None  # its rows as a new user, encoded (``import_prebuild``)
+    A batch of candidates travels from the import's reader process to its writer
+    (``import_wire``); ``rec`` and ``stored_password`` arrive there still encoded and are decoded
+    on first use: most records of a bulk import insert a user from rows the reader built
+    already (``prebuilt``), and then the writer never needs them.
+    """
+
+    __slots__ = ("seq", "line", "raw", "_rec", "_rec_wire", "_stored_password", "_password_wire", "keys", "match",
+                 "errors", "warnings", "new_id", "prebuilt")
+
+    def __init__(self, seq: int, line: int, raw: dict[str, Any] | None) -> None:
+        self.seq = seq  # position of the record in the file (1-based)
+        self.line = line
+        self.raw = raw  # the object as read (kept for records failing validation: their echo)
+        self._rec: dict[str, Any] | None = None
+        self._rec_wire: bytes | None = None
+        self._stored_password: passwords.StoredPassword | None = None
+        self._password_wire: tuple[str, str] | None = None
+        self.keys: list[Key] = []  # unique keys, normalised
+        self.match: Key | None = None  # the key named by --identifier
+        self.errors: list[dict[str, str]] = []
+        self.warnings: list[dict[str, str]] = []
+        self.new_id: uuid.UUID | None = None  # the id it gets if it inserts a user, when chosen already (by the reader)
+        self.prebuilt: tuple[Any, ...] | None = None  # its rows as a new user, encoded (``import_prebuild``)
+
+    @property
+    def rec(self) -> dict[str, Any] | None:
+        """The record JSON; fields set to null are kept (upsert removes them)."""
+        if self._rec_wire is not None:
+            self._rec, self._rec_wire = pickle.loads(self._rec_wire), None  # noqa: S301 - import_wire
+        return self._rec
+
+    @rec.setter
+    def rec(self, value: dict[str, Any] | None) -> None:
+        self._rec, self._rec_wire = value, None
+
+    @property
+    def stored_password(self) -> passwords.StoredPassword | None:
+        if self._password_wire is not None:
+            self._stored_password = passwords.StoredPassword(*self._password_wire)
+            self._password_wire = None
+        return self._stored_password
+
+    @stored_password.setter
+    def stored_password(self, value: passwords.StoredPassword | None) -> None:
+        self._stored_password, self._password_wire = value, None
+
+    def __repr__(self) -> str:
+        return f"Candidate(seq={self.seq}, line={self.line}, keys={self.keys!r}, errors={self.errors!r})"
 
 
 def prepare(
