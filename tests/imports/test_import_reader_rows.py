@@ -69,3 +69,26 @@ async def test_imported_users_read_back_like_users_created_by_the_service(
     assert imported[1]["created_at"] == "2020-02-03T02:05:06.789000Z"
     assert imported[0]["migration_state"] == "imported"
     assert [comparable(r, g) for r, g in zip(imported, RECORDS)] == [comparable(r, g) for r, g in zip(expected, RECORDS)]
+
+
+async def test_sqlite_connections_keep_foreign_key_checks_after_an_import(settings: Settings, tmp_path: Path) -> None:
+    """An import writes its batches without SQLite's foreign-key checks; the pool gets its connections back with them on."""
+    path = write_ndjson(tmp_path / "u.ndjson", RECORDS)
+    async with app_state(settings) as state:
+        if state.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's per-connection foreign-key switch")
+        async with state.engine.begin() as conn:
+            job_id = await jobs.create_job(
+                conn, origin="cli", created_by="tests", options={}, file_path=str(path), file_name=path.name,
+                file_digest=uuid.uuid4().hex, file_size=path.stat().st_size,
+            )
+        summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(2))
+        assert summary.counts.inserted == 4
+        checked = [await state.engine.connect() for _ in range(3)]
+        try:
+            for conn in checked:
+                await conn.execution_options(readonly=True)
+                assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+        finally:
+            for conn in checked:
+                await conn.close()

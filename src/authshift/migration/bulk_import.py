@@ -219,7 +219,7 @@ class _JobRecorder:
 
     async def commit(self, engine: AsyncEngine, batch: _Batch) -> None:
         last = batch.cands[-1]
-        async with _transaction(engine, readonly=False) as conn:
+        async with _batch_write(engine) as conn:
             if self.ledger is None:
                 await _write_users(conn, batch)
             await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
@@ -296,6 +296,38 @@ async def _transaction(engine: AsyncEngine, *, readonly: bool) -> AsyncIterator[
             conn = await conn.execution_options(readonly=True)
         async with conn.begin():
             yield conn
+
+
+async def _sqlite_foreign_keys(conn: AsyncConnection, on: bool) -> None:
+    """Switch SQLite's foreign-key checks for this connection (outside a transaction: inside one
+    the pragma is a no-op). Through the driver, so that SQLAlchemy does not begin a transaction."""
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+@asynccontextmanager
+async def _batch_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The transaction writing one batch.
+
+    On SQLite it runs without foreign-key checks (they cost about a quarter of its insert time,
+    measured): every row it writes refers to a user inserted in the same transaction, or to the
+    job this process holds, so the checks cannot fail. PostgreSQL keeps them (COPY checks them
+    in bulk). The connection goes back to the pool with the checks on, whatever happens.
+    """
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            await _sqlite_foreign_keys(conn, False)
+        try:
+            async with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                try:
+                    await _sqlite_foreign_keys(conn, True)
+                except BaseException:
+                    await conn.invalidate()  # never hand out a connection without the checks
+                    raise
 
 
 class _Loop:
