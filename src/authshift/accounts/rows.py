@@ -61,8 +61,13 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
-    """Normalised login IDs of a record; raises ``InvalidInput`` naming the bad field."""
+def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime,
+                  normalized: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Normalised login IDs of a record; raises ``InvalidInput`` naming the bad field.
+
+    ``normalized``: login IDs of this record normalised already (by ``NORMALIZERS``, as import
+    does when it computes a record's keys), used instead of normalising them again.
+    """
     errors: ErrorList | None = None
     rows = []
     for fname, verified_flag in LOGIN_ID_FIELDS.items():
@@ -70,7 +75,7 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> 
         if not raw:
             continue
         try:
-            value = NORMALIZERS[fname](raw)
+            value = normalized[fname] if normalized and fname in normalized else NORMALIZERS[fname](raw)
         except InvalidLoginId as exc:
             errors = errors or ErrorList()
             errors.add(fname, str(exc))
@@ -165,8 +170,10 @@ def build_user_rows(
     migration_state: str,
     stored_password: StoredPassword | None,
     user_id: uuid.UUID | None = None,
+    normalized: Mapping[str, str] | None = None,
 ) -> UserRows:
-    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any."""
+    """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any;
+    ``normalized`` the record's login IDs normalised already, if they are (``identity_rows``)."""
     uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
     user = {
         "id": uid,
@@ -184,7 +191,7 @@ def build_user_rows(
         "password_migration": None if stored_password is not None else rec.get("password_migration"),
         **{c: rec.get(c) for c in CLAIM_COLUMNS},
     }
-    rows = UserRows(user=user, identities=identity_rows(rec, uid, now))
+    rows = UserRows(user=user, identities=identity_rows(rec, uid, now, normalized))
     rows.federated = federated_rows(rec, uid, now)
     if stored_password is not None:
         rows.password = password_row(uid, stored_password, rec.get("password"), now)

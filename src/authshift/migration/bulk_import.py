@@ -157,7 +157,7 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
             elif d.action == "insert":
                 batch.inserts.append(build_user_rows(
                     d.cand.rec, ctx=accounts, now=now, migration_state="imported",
-                    stored_password=d.cand.stored_password, user_id=d.user_id,
+                    stored_password=d.cand.stored_password, user_id=d.user_id, normalized=d.cand.login_ids(),
                 ))
             else:
                 batch.plans[d.user_id] = plan_user_update(

@@ -102,6 +102,10 @@ class Candidate:
     def stored_password(self, value: passwords.StoredPassword | None) -> None:
         self._stored_password, self._password_wire = value, None
 
+    def login_ids(self) -> dict[str, str]:
+        """The record's login IDs as ``prepare`` normalised them (its keys of those kinds)."""
+        return {kind: value for kind, value in self.keys if kind in _LOGIN_KINDS}
+
     def __repr__(self) -> str:
         return f"Candidate(seq={self.seq}, line={self.line}, keys={self.keys!r}, errors={self.errors!r})"
 

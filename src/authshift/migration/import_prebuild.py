@@ -81,7 +81,8 @@ class Prebuilder:
                 continue  # second factors are encrypted with the instance's keys: the writer builds them
             try:
                 rows = build_user_rows(rec, ctx=None, now=now, migration_state="imported",  # type: ignore[arg-type]
-                                       stored_password=cand.stored_password, user_id=cand.new_id)
+                                       stored_password=cand.stored_password, user_id=cand.new_id,
+                                       normalized=cand.login_ids())
             except (AuthshiftError, ValueError):
                 continue  # the writer builds it again and reports the error
             cand.prebuilt = self.encode(rows)
