@@ -149,7 +149,7 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
         current = await load_current(conn, updates) if updates else {}
     now = utcnow()
     for d in batch.decisions:
-        if d.action is None or d.cand.rec is None or d.user_id is None:
+        if d.action is None or not d.cand.has_record or d.user_id is None:
             continue
         try:
             if d.action == "insert" and d.cand.prebuilt is not None and d.user_id is d.cand.new_id:

@@ -92,6 +92,11 @@ class Candidate:
         self._rec, self._rec_wire = value, None
 
     @property
+    def has_record(self) -> bool:
+        """Whether it holds a record (``rec`` is not None), without decoding it."""
+        return self._rec is not None or self._rec_wire is not None
+
+    @property
     def stored_password(self) -> passwords.StoredPassword | None:
         if self._password_wire is not None:
             self._stored_password = passwords.StoredPassword(*self._password_wire)
