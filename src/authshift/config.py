@@ -410,6 +410,9 @@ class ImportSettings(_Section):
     runner: bool = True
     # Files this large or larger are read and validated by a second process (the second core).
     reader_process_min_bytes: int = Field(default=16 * 1024**2, ge=0)
+    # SQLite: during an import the write-ahead log grows to this many 4 KiB pages before it is
+    # copied into the database file (each copy waits for the disk); 0 keeps SQLite's 1,000.
+    sqlite_checkpoint_pages: int = Field(default=16384, ge=0)
 
 
 class Settings(BaseSettings):

@@ -71,8 +71,9 @@ async def test_imported_users_read_back_like_users_created_by_the_service(
     assert [comparable(r, g) for r, g in zip(imported, RECORDS)] == [comparable(r, g) for r, g in zip(expected, RECORDS)]
 
 
-async def test_sqlite_connections_keep_foreign_key_checks_after_an_import(settings: Settings, tmp_path: Path) -> None:
-    """An import writes its batches without SQLite's foreign-key checks; the pool gets its connections back with them on."""
+async def test_sqlite_connections_keep_their_settings_after_an_import(settings: Settings, tmp_path: Path) -> None:
+    """An import writes its batches without SQLite's foreign-key checks and with a longer write-ahead
+    log; the pool gets its connections back with the checks on and SQLite's checkpoint default."""
     path = write_ndjson(tmp_path / "u.ndjson", RECORDS)
     async with app_state(settings) as state:
         if state.engine.dialect.name != "sqlite":
@@ -89,6 +90,7 @@ async def test_sqlite_connections_keep_foreign_key_checks_after_an_import(settin
             for conn in checked:
                 await conn.execution_options(readonly=True)
                 assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+                assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 1000
         finally:
             for conn in checked:
                 await conn.close()
