@@ -42,7 +42,8 @@ class Prebuilder:
 
     def __init__(self, driver_name: str) -> None:
         self.driver_name = driver_name
-        self._columns: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        # (table, columns) -> (table, the shared columns tuple, its row encoder)
+        self._encoders: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...], Any]] = {}
 
     @cached_property
     def dialect(self) -> Dialect:
@@ -53,17 +54,20 @@ class Prebuilder:
         return create_engine(f"{self.driver_name}://").dialect
 
     def encode(self, rows: UserRows) -> PrebuiltRows:
-        dialect = self.dialect
-        name = dialect.name
         out: list[Encoded] = []
+        encoders = self._encoders
         for table, table_rows in ((users, (rows.user,)), (identities, rows.identities),
                                   (federated_identities, rows.federated),
                                   (passwords, (rows.password,) if rows.password is not None else ())):
             for row in table_rows:
                 columns = tuple(row)
-                # One shared tuple per column set: a batch pickles each of them once.
-                columns = self._columns.setdefault((table.name, columns), columns)
-                out.append((table.name, columns, row_encoder(table, columns, name, dialect)(row)))
+                known = encoders.get((table.name, columns))
+                if known is None:
+                    dialect = self.dialect
+                    # One shared columns tuple per column set: a batch sends each of them once.
+                    known = encoders[(table.name, columns)] = (
+                        table.name, columns, row_encoder(table, columns, dialect.name, dialect))
+                out.append((known[0], known[1], known[2](row)))
         return tuple(out)
 
     def __call__(self, batch: Sequence[Candidate], now: datetime | None = None) -> None:
