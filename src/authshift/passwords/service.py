@@ -59,7 +59,7 @@ def parse(
     ctx = _context(limits, hash_configs)
     if isinstance(spec, str):
         return _parse_string(spec, ctx)
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, (dict, Mapping)):  # dict first: no abstract-class check for the usual case
         raise PasswordFormatError("the password must be a hash string or an object")
     hash_value = spec.get("hash")
     if len(spec) == 1 and isinstance(hash_value, str):
