@@ -54,8 +54,9 @@ ODD_LINES = [
 
 
 @pytest.mark.parametrize("raw", ODD_LINES)
-def test_odd_lines_decode_as_the_stdlib_decodes_them(raw: bytes) -> None:
-    assert_same(raw)
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n", b"\r\r\n"])
+def test_odd_lines_decode_as_the_stdlib_decodes_them(raw: bytes, ending: bytes) -> None:
+    assert_same(raw + ending)
 
 
 def test_big_integers_stay_exact() -> None:
@@ -106,13 +107,13 @@ def test_random_and_mutated_lines_decode_as_the_stdlib_decodes_them() -> None:
         "custom_attributes": {"plan": "pro", "tier": 2, "list": [1, "é", "\u2028", "😀"], "big": 2 ** 70},
     }, ensure_ascii=rng.random() < 0.5).encode()
     for _ in range(6000):
-        assert_same(_mutations(rng, record))
+        assert_same(_mutations(rng, record) + rng.choice([b"", b"\n", b"\r\n"]))
     for _ in range(4000):
         assert_same(b"".join(rng.choice(_TOKENS) for _ in range(rng.randint(1, 12))))
 
 
 def test_iter_ndjson_reports_what_the_stdlib_decoder_says() -> None:
-    data = b'{"a":1}\n{"a":NaN}\n{"a":"\\ud800"}\n{"a":\n\xff\n{"a":123456789012345678901234}\n'
+    data = b'{"a":1}\r\n{"a":NaN}\n \t\x0b\x0c\r\n{"a":"\\ud800"}\n{"a":\n\xff\n\n{"a":123456789012345678901234}'
     items = list(iter_ndjson(io.BytesIO(data)))
     assert [(item.line, item.obj, [str(issue) for issue in item.errors]) for item in items[:1]] == [(1, {"a": 1}, [])]
     assert math.isnan(items[1].obj["a"])  # type: ignore[index]
@@ -120,3 +121,4 @@ def test_iter_ndjson_reports_what_the_stdlib_decoder_says() -> None:
     assert [str(issue) for issue in items[3].errors] == ["broken JSON: Expecting value at column 6"]
     assert [str(issue) for issue in items[4].errors] == ["the line is not valid UTF-8"]
     assert items[5].obj == {"a": 123456789012345678901234}
+    assert [(item.line, item.index) for item in items] == [(1, 1), (2, 2), (4, 3), (5, 4), (6, 5), (8, 6)]
