@@ -30,7 +30,7 @@ def _parse_string(spec: str, ctx: Context) -> StoredPassword:
     """A self-describing hash string, validated."""
     value = spec.strip()
     fmt = registry.recognise(value)
-    fmt.check(value, ctx)
+    fmt.validate(value, ctx)
     return StoredPassword(format=fmt.name, value=value)
 
 
