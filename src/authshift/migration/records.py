@@ -613,7 +613,7 @@ def parse_record(obj: Any, *, allow_plaintext_password: bool = False) -> ParsedR
     data = _drop_empty(obj)
     warnings: list[FieldIssue] = []
     try:
-        record = UserRecord.model_validate(data)
+        record = _RECORD_VALIDATOR.validate_python(data)
     except ValidationError as exc:
         problems: list[FieldIssue] = []
         unknown: list[tuple[int | str, ...]] = []
@@ -629,7 +629,7 @@ def parse_record(obj: Any, *, allow_plaintext_password: bool = False) -> ParsedR
         data = copy.deepcopy(data)
         for loc in unknown:
             _delete_at(data, loc)
-        record = UserRecord.model_validate(data)
+        record = _RECORD_VALIDATOR.validate_python(data)
     if record.has_plaintext_password and not allow_plaintext_password:
         raise RecordError([FieldIssue("password", "a plain-text password is not accepted here; "
                                       "give a hash ({\"hash\": ...}) or a structured hash object")], warnings)
@@ -651,7 +651,9 @@ def record_to_json(record: UserRecord, *, keep_nulls: bool = False) -> dict[str,
     return data
 
 
-_RECORD_SERIALIZER = UserRecord.__pydantic_serializer__  # model_dump without its Python wrapper
+# model_validate and model_dump without their Python wrappers (they run for every imported record)
+_RECORD_VALIDATOR = UserRecord.__pydantic_validator__
+_RECORD_SERIALIZER = UserRecord.__pydantic_serializer__
 
 
 # --------------------------------------------------------------------------- redaction
