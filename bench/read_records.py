@@ -1,60 +1,142 @@
-"""How fast the native reader and parse_record turn a file into records, and at what memory.
+"""How much CPU the reader side of an import spends per record, and at what memory.
 
-    PYTHONPATH=src /work/venv/bin/python bench/read_records.py [N]
+    PYTHONPATH=src:. /work/venv/bin/python bench/read_records.py [N] [--profile FILE]
 
-Generates N users like the import benchmark's (email, names, a bcrypt hash, 3 custom
-attributes, external_id) as NDJSON, then reads them (1) with a bare loop of json.loads over the
-lines — the floor — and (2) with iter_native + SourceItem.parse, and prints users/s, the ratio
-to the floor and the peak RSS.
+Generates N users exactly like the import benchmark (``bench_import.generate``: email, names,
+a bcrypt hash, 3 custom attributes, external_id, email_verified, created_at) as NDJSON, then
+reads the file, in this one process, with:
+
+1. the floors: a bare loop decoding each line with ``json.loads`` and with ``orjson.loads``;
+2. ``iter_native`` + ``SourceItem.parse`` (decoding and schema validation);
+3. ``read_batches(path, ImportOptions(), batch_size=5000, ...)`` without ``prebuild``: everything
+   the reader process of an import does to turn a line into a ``Candidate`` (``prepare``: the
+   record JSON, the password hash parsed, the login IDs normalised, the keys).
+
+It prints the CPU time per record (process time, not wall clock: other work on the machine
+does not count), the part of it the cyclic garbage collector took, the ratio to each floor, and
+the peak RSS. The collector is set as the import's reader process sets it
+(``import_pipeline._produce``: ``gc.freeze()`` and thresholds of 100,000/50/100); ``--default-gc``
+keeps Python's defaults instead (the collector then takes a large and noisy share).
+``--profile FILE`` writes a cProfile of step 3 to FILE.
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import gc
 import json
 import os
 import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from authshift.migration.sources import iter_native
+import orjson
 
-BCRYPT = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_import import generate  # noqa: E402
+
+from authshift import passwords  # noqa: E402
+from authshift.migration.import_source import ImportOptions, read_batches  # noqa: E402
+from authshift.migration.sources import iter_native  # noqa: E402
 
 
-def write_file(path: str, count: int) -> None:
-    with open(path, "w") as out:
-        for n in range(count):
-            out.write(json.dumps({
-                "external_id": f"legacy-{n}", "email": f"user{n}@example.com", "given_name": "Given",
-                "family_name": f"Family{n}", "password": {"hash": BCRYPT},
-                "custom_attributes": {"plan": "pro", "seats": n % 50, "beta": n % 2 == 0},
-            }) + "\n")
+class GcTimer:
+    """Wall time spent in the cyclic garbage collector while enabled."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+
+def cpu_seconds(run: Callable[[], int], count: int, gc_timer: GcTimer | None = None) -> float:
+    """The process time of ``run()``, which must return the number of records it handled."""
+    if gc_timer is not None:
+        gc.callbacks.append(gc_timer)
+    start = time.process_time()
+    handled = run()
+    elapsed = time.process_time() - start
+    if gc_timer is not None:
+        gc.callbacks.remove(gc_timer)
+    assert handled == count, (handled, count)
+    return elapsed
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    parser = argparse.ArgumentParser()
+    parser.add_argument("count", nargs="?", type=int, default=200_000)
+    parser.add_argument("--profile", help="write a cProfile of read_batches to this file")
+    parser.add_argument("--default-gc", action="store_true", help="keep the collector's default thresholds")
+    args = parser.parse_args()
+    count: int = args.count
     with tempfile.TemporaryDirectory() as directory:
-        path = os.path.join(directory, "users.ndjson")
-        write_file(path, count)
-        start = time.perf_counter()
-        with open(path, "rb") as stream:
-            floor_count = sum(1 for line in stream if json.loads(line))
-        floor = time.perf_counter() - start
-        start = time.perf_counter()
-        parsed = 0
-        with open(path, "rb") as stream:
-            for item in iter_native(stream):
-                item.parse()
-                parsed += 1
-        elapsed = time.perf_counter() - start
-    assert parsed == floor_count == count
+        path = Path(directory) / "users.ndjson"
+        generate(path, count)
+
+        def stdlib_floor() -> int:
+            with open(path, "rb") as stream:
+                return sum(1 for line in stream if json.loads(line))
+
+        def orjson_floor() -> int:
+            with open(path, "rb") as stream:
+                return sum(1 for line in stream if orjson.loads(line))
+
+        def parse_only() -> int:
+            parsed = 0
+            with open(path, "rb") as stream:
+                for item in iter_native(stream):
+                    item.parse()
+                    parsed += 1
+            return parsed
+
+        def batches() -> int:
+            read = 0
+            for batch in read_batches(path, ImportOptions(), batch_size=5000, limits=passwords.Limits(),
+                                      hash_configs={}):
+                assert not any(cand.errors for cand in batch)
+                read += len(batch)
+            return read
+
+        if not args.default_gc:  # as the import's reader process (import_pipeline._produce)
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(100_000, 50, 100)
+        stdlib = cpu_seconds(stdlib_floor, count)
+        fast = cpu_seconds(orjson_floor, count)
+        parse = cpu_seconds(parse_only, count)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        collector = GcTimer()
+        full = cpu_seconds(batches, count, collector)
+        if args.profile:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"users:                 {count}")
-    print(f"json.loads floor:      {count / floor:,.0f} users/s")
-    print(f"iter_native + parse:   {count / elapsed:,.0f} users/s")
-    print(f"ratio to floor:        {elapsed / floor:.1f}x slower")
-    print(f"peak RSS:              {peak_mb:.0f} MB")
+
+    def per_record(seconds: float) -> str:
+        return f"{seconds / count * 1e6:6.2f} us/record ({count / seconds:,.0f} records/s)"
+
+    print(f"records:                          {count}")
+    print(f"floor json.loads:                 {per_record(stdlib)}")
+    print(f"floor orjson.loads:               {per_record(fast)}")
+    print(f"iter_native + parse:              {per_record(parse)}")
+    print(f"read_batches (prepare):           {per_record(full)}")
+    print(f"  of which garbage collection:    {collector.seconds / count * 1e6:6.2f} us/record"
+          f"{' (default thresholds)' if args.default_gc else ''}")
+    print(f"read_batches / json.loads floor:  {full / stdlib:.1f}x")
+    print(f"read_batches / orjson floor:      {full / fast:.1f}x")
+    print(f"peak RSS:                         {peak_mb:.0f} MB (pid {os.getpid()})")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 import pytest
 
-from authshift.accounts.normalize import InvalidLoginId, normalize_email, normalize_phone, normalize_username
+from authshift.accounts.normalize import (
+    InvalidLoginId,
+    _matching_form,
+    normalize_email,
+    normalize_phone,
+    normalize_username,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +83,11 @@ def test_usernames_are_trimmed_nfkc_and_casefolded() -> None:
     for bad in ["", "   ", "tab\there", "x" * 256]:
         with pytest.raises(InvalidLoginId):
             normalize_username(bad)
+
+
+def test_the_ascii_shortcut_of_the_matching_form_is_nfkc_and_case_folding() -> None:
+    rng = random.Random(11)
+    samples = [chr(code) for code in range(128)] + ["", "Foo@Example.COM", "ﬁ@x.com", "Straße", "İstanbul", "Ａ@ｂ.com"]
+    samples += ["".join(chr(rng.randint(0, 127)) for _ in range(rng.randint(1, 20))) for _ in range(5000)]
+    for text in samples:
+        assert _matching_form(text) == unicodedata.normalize("NFKC", text).casefold(), repr(text)

@@ -71,7 +71,14 @@ def _normalized_email(value: str) -> str:
             normalized = validate_email(candidate, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise InvalidLoginId(f"not a valid email address: {exc}") from None
-    return unicodedata.normalize("NFKC", normalized).casefold()
+    return _matching_form(normalized)
+
+
+def _matching_form(text: str) -> str:
+    """NFKC, case-folded. ASCII text is its own NFKC form, and its case folding is ``lower``."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def normalize_phone(value: str, default_region: str | None = None) -> str:
@@ -98,7 +105,7 @@ def normalize_username(value: str) -> str:
     """Return the matching form of a username (trimmed, NFKC, case-folded)."""
     if not isinstance(value, str):
         raise InvalidLoginId("a username must be a string")
-    candidate = unicodedata.normalize("NFKC", value.strip()).casefold()
+    candidate = _matching_form(value.strip())
     if not candidate:
         raise InvalidLoginId("the username is empty")
     if _has_control_characters(candidate):

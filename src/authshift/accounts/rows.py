@@ -202,7 +202,9 @@ def build_user_rows(
 
 def password_spec(rec_password: Any) -> Any:
     """The hash part of a record's password object (without must_change/expire_at)."""
-    if isinstance(rec_password, Mapping):
+    if isinstance(rec_password, (dict, Mapping)):  # dict first: no abstract-class check for the usual case
+        if rec_password.keys().isdisjoint(PASSWORD_META_KEYS):
+            return dict(rec_password)
         return {k: v for k, v in rec_password.items() if k not in PASSWORD_META_KEYS}
     return rec_password
 

@@ -46,7 +46,7 @@ Mode = Literal["insert", "upsert", "update"]
 Outcome = Literal["inserted", "updated", "skipped", "failed"]
 IDENTIFIERS: tuple[str, ...] = ("email", "preferred_username", "phone_number", "external_id")
 MODES: tuple[str, ...] = ("insert", "upsert", "update")
-_LOGIN_KINDS = tuple(NORMALIZERS)
+_LOGIN_NORMALIZERS = tuple(NORMALIZERS.items())
 
 
 def _issue(path: str, message: str) -> dict[str, str]:
@@ -130,33 +130,39 @@ def prepare(
         cand.errors = [_issue(i.path, i.message) for i in exc.issues]
         cand.warnings = [_issue(w.path, w.message) for w in exc.warnings]
         return cand
-    cand.warnings = [_issue(w.path, w.message) for w in parsed.warnings]
+    if parsed.warnings:
+        cand.warnings = [_issue(w.path, w.message) for w in parsed.warnings]
     rec = record_to_json(parsed.record, keep_nulls=True)
     cand.rec = rec
-    password = rec.get("password")
+    get = rec.get
+    password = get("password")
     if password is not None:
         try:
             cand.stored_password = passwords.parse(password_spec(password), limits=limits, hash_configs=hash_configs)
         except passwords.PasswordFormatError as exc:
             cand.errors.append(_issue("password", f"the password hash cannot be used: {exc}"))
-    elif rec.get("password_migration"):
+    elif get("password_migration"):
         how = "verify it against the old system at the next sign-in" if rec["password_migration"] == "lazy" else \
             "make the user choose a new password"
         cand.warnings.append(_issue("password_migration", f"imported without a password: {how}"))
-    for kind in _LOGIN_KINDS:
-        value = rec.get(kind)
+    keys = cand.keys
+    for kind, normalize in _LOGIN_NORMALIZERS:
+        value = get(kind)
         if value:
             try:
-                cand.keys.append((kind, NORMALIZERS[kind](value)))
+                keys.append((kind, normalize(value)))
             except InvalidLoginId as exc:
                 cand.errors.append(_issue(kind, str(exc)))
-    if rec.get("external_id") is not None:
-        cand.keys.append(("external_id", rec["external_id"]))
-    if rec.get("id") is not None:
-        cand.keys.append(("id", uuid.UUID(rec["id"])))
-    for ident in rec.get("identities") or ():
-        cand.keys.append(("identity", (ident["provider"], str(ident["subject"]))))
-    cand.match = next((k for k in cand.keys if k[0] == identifier), None)
+    if get("external_id") is not None:
+        keys.append(("external_id", rec["external_id"]))
+    if get("id") is not None:
+        keys.append(("id", uuid.UUID(rec["id"])))
+    for ident in get("identities") or ():
+        keys.append(("identity", (ident["provider"], str(ident["subject"]))))
+    for key in keys:
+        if key[0] == identifier:
+            cand.match = key
+            break
     if cand.match is None and not cand.errors:
         others = ", ".join(i for i in IDENTIFIERS if i != identifier)
         cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "

@@ -433,10 +433,13 @@ class PlainPassword(_PasswordFlags):
         return value.get_secret_value()
 
 
+_PASSWORD_TAGS: dict[type, str] = {HashPassword: "password:hash", StructuredPassword: "password:structured",
+                                   PlainPassword: "password:plaintext"}
+_PASSWORD_MODELS = tuple(_PASSWORD_TAGS)
+
+
 def _password_kind(value: Any) -> str | None:
-    if isinstance(value, (HashPassword, StructuredPassword, PlainPassword)):
-        return {HashPassword: "password:hash", StructuredPassword: "password:structured",
-                PlainPassword: "password:plaintext"}[type(value)]
+    # Called for every password validated (a dict) and serialized (a model).
     if isinstance(value, dict):
         if "plaintext" in value:
             return "password:plaintext"
@@ -444,13 +447,16 @@ def _password_kind(value: Any) -> str | None:
             return "password:structured"
         if "hash" in value:
             return "password:hash"
+        return None
+    if isinstance(value, _PASSWORD_MODELS):
+        return _PASSWORD_TAGS[type(value)]
     return None
 
 
 def _plain_string_password(value: Any) -> Any:
     if isinstance(value, str):
         return {"plaintext": value}
-    if isinstance(value, dict) and not {"algorithm", "hash", "plaintext"} & value.keys() \
+    if isinstance(value, dict) and "hash" not in value and "algorithm" not in value and "plaintext" not in value \
             and any(marker in value for marker in KEYCLOAK_MARKERS):
         return {"algorithm": "keycloak", **value}  # a credential as Keycloak's realm export writes it
     return value
@@ -536,16 +542,32 @@ _OPAQUE_KEYS = frozenset({"custom_attributes"})
 
 
 def _drop_empty(value: Any) -> Any:
-    """Return a copy where "" (at any level of our schema) means absent."""
+    """``value`` where "" (at any level of our schema) means absent.
+
+    Only the containers that hold a "" (or hold one that does) are copied; the others, which are
+    almost all of them, are returned as they are (this runs for every imported record).
+    """
     if isinstance(value, dict):
-        return {key: _drop_empty(item) if isinstance(item, _NESTED) and key not in _OPAQUE_KEYS else item
-                for key, item in value.items() if item != ""}
+        if "" in value.values():
+            return {key: _drop_empty(item) if isinstance(item, _NESTED) and key not in _OPAQUE_KEYS else item
+                    for key, item in value.items() if item != ""}
+        copied: dict[Any, Any] | None = None
+        for key, item in value.items():
+            if isinstance(item, _NESTED) and key not in _OPAQUE_KEYS:
+                cleaned = _drop_empty(item)
+                if cleaned is not item:
+                    if copied is None:
+                        copied = dict(value)
+                    copied[key] = cleaned
+        return value if copied is None else copied
     if isinstance(value, list):
-        return [_drop_empty(item) if isinstance(item, _NESTED) else item for item in value if item != ""]
+        if "" in value or any(isinstance(item, _NESTED) and _drop_empty(item) is not item for item in value):
+            return [_drop_empty(item) if isinstance(item, _NESTED) else item for item in value if item != ""]
+        return value
     return value
 
 
-# Only containers are copied (no call per scalar: this runs for every field of every imported record).
+# Only containers are looked into (no call per scalar).
 _NESTED = (dict, list)
 
 
@@ -591,7 +613,7 @@ def parse_record(obj: Any, *, allow_plaintext_password: bool = False) -> ParsedR
     data = _drop_empty(obj)
     warnings: list[FieldIssue] = []
     try:
-        record = UserRecord.model_validate(data)
+        record = _RECORD_VALIDATOR.validate_python(data)
     except ValidationError as exc:
         problems: list[FieldIssue] = []
         unknown: list[tuple[int | str, ...]] = []
@@ -607,7 +629,7 @@ def parse_record(obj: Any, *, allow_plaintext_password: bool = False) -> ParsedR
         data = copy.deepcopy(data)
         for loc in unknown:
             _delete_at(data, loc)
-        record = UserRecord.model_validate(data)
+        record = _RECORD_VALIDATOR.validate_python(data)
     if record.has_plaintext_password and not allow_plaintext_password:
         raise RecordError([FieldIssue("password", "a plain-text password is not accepted here; "
                                       "give a hash ({\"hash\": ...}) or a structured hash object")], warnings)
@@ -620,12 +642,18 @@ def record_to_json(record: UserRecord, *, keep_nulls: bool = False) -> dict[str,
     With ``keep_nulls`` the top-level fields that were explicitly set to null are kept as null
     (what an upsert reads as "remove").
     """
-    data = record.model_dump(mode="json", exclude_none=True)
+    data: dict[str, Any] = _RECORD_SERIALIZER.to_python(record, mode="json", exclude_none=True)
     if keep_nulls:
-        for name in record.model_fields_set:
-            if getattr(record, name) is None:
+        values = record.__dict__
+        for name in record.__pydantic_fields_set__:
+            if values[name] is None:
                 data[name] = None
     return data
+
+
+# model_validate and model_dump without their Python wrappers (they run for every imported record)
+_RECORD_VALIDATOR = UserRecord.__pydantic_validator__
+_RECORD_SERIALIZER = UserRecord.__pydantic_serializer__
 
 
 # --------------------------------------------------------------------------- redaction

@@ -91,10 +91,20 @@ def by_name(name: str) -> HashFormat:
         raise PasswordFormatError(f"unknown format name '{name}'") from None
 
 
+# For each string format in order: its prefixes when it is recognised by them alone (checked here
+# without a method call: a bulk import recognises one hash per record), else None (ask it).
+_RECOGNISERS: tuple[tuple[HashFormat, tuple[str, ...] | None], ...] = tuple(
+    (fmt, fmt.prefixes if type(fmt).recognises is HashFormat.recognises else None) for fmt in _STRING_FORMATS
+)
+
+
 def recognise(value: str) -> HashFormat:
     """The format of a self-describing hash string."""
-    for fmt in _STRING_FORMATS:
-        if fmt.recognises(value):
+    for fmt, prefixes in _RECOGNISERS:
+        if prefixes is None:
+            if fmt.recognises(value):
+                return fmt
+        elif prefixes and value.startswith(prefixes):
             return fmt
     raise PasswordFormatError("unrecognised (no known format prefix or shape)")
 

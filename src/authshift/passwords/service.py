@@ -26,6 +26,14 @@ def _context(limits: Limits, hash_configs: Mapping[str, HashConfig] | None) -> C
     return Context(limits=limits, hash_configs=hash_configs)
 
 
+def _parse_string(spec: str, ctx: Context) -> StoredPassword:
+    """A self-describing hash string, validated."""
+    value = spec.strip()
+    fmt = registry.recognise(value)
+    fmt.validate(value, ctx)
+    return StoredPassword(format=fmt.name, value=value)
+
+
 def identify(value: str) -> str:
     """The format name of a self-describing hash string; ``PasswordFormatError`` if unrecognised.
 
@@ -50,17 +58,14 @@ def parse(
     """
     ctx = _context(limits, hash_configs)
     if isinstance(spec, str):
-        value = spec.strip()
-        fmt = registry.recognise(value)
-        fmt.check(value, ctx)
-        return StoredPassword(format=fmt.name, value=value)
-    if not isinstance(spec, Mapping):
+        return _parse_string(spec, ctx)
+    if not isinstance(spec, (dict, Mapping)):  # dict first: no abstract-class check for the usual case
         raise PasswordFormatError("the password must be a hash string or an object")
     hash_value = spec.get("hash")
     if len(spec) == 1 and isinstance(hash_value, str):
         # {"hash": "<self-describing>"}, what almost every import record holds: no structured
         # format can claim an object without "algorithm" or a Keycloak marker.
-        return parse(hash_value, limits=limits, hash_configs=hash_configs)
+        return _parse_string(hash_value, ctx)
     structured = registry.structured_format_for(spec)
     # A hash starting with "$" is a modular-crypt / PHC string: it describes itself.
     if structured is not None and not (isinstance(hash_value, str) and hash_value.startswith("$")):
@@ -68,7 +73,7 @@ def parse(
     algorithm = spec.get("algorithm")
     if isinstance(hash_value, str):
         try:
-            return parse(hash_value, limits=limits, hash_configs=hash_configs)
+            return _parse_string(hash_value, ctx)
         except PasswordFormatError as exc:
             if exc.format is None and isinstance(algorithm, str):
                 raise PasswordFormatError(f"unknown algorithm '{algorithm}', and the hash is not self-describing") from None

@@ -60,3 +60,6 @@ class Bcrypt(HashFormat):
     def check(self, value: str, ctx: Context) -> Checked:
         parse_bcrypt(value, self.name, ctx)
         return Checked(bcrypt_matcher(value, self.name, utf8))
+
+    def validate(self, value: str, ctx: Context) -> None:
+        parse_bcrypt(value, self.name, ctx)
