@@ -109,7 +109,7 @@ class Candidate:
 
     def login_ids(self) -> dict[str, str]:
         """The record's login IDs as ``prepare`` normalised them (its keys of those kinds)."""
-        return {kind: value for kind, value in self.keys if kind in _LOGIN_KINDS}
+        return {kind: value for kind, value in self.keys if kind in NORMALIZERS}
 
     def __repr__(self) -> str:
         return f"Candidate(seq={self.seq}, line={self.line}, keys={self.keys!r}, errors={self.errors!r})"
