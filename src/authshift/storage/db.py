@@ -31,6 +31,22 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
 
+def _ping_postgres(dbapi_connection: Any) -> bool:
+    """``pool_pre_ping``'s check that a pooled connection still works, in one round trip.
+
+    SQLAlchemy's asyncpg ping wraps a prepared ``;`` in BEGIN ... ROLLBACK (for pgbouncer's
+    transaction mode, where a prepared statement may not outlive its transaction): three round
+    trips on every checkout. A simple-protocol query prepares nothing and runs in its own implicit
+    transaction, so it is as safe there, in one. Any failure means the connection cannot be used:
+    False, and the pool replaces its connections (what SQLAlchemy does when its ping meets a
+    disconnect)."""
+    try:
+        dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
+    except Exception:  # noqa: BLE001 - a pooled connection that cannot run SELECT 1 is dead
+        return False
+    return True
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_database_url(url)
     kwargs.setdefault("json_deserializer", orjson.loads)  # same values as json.loads, several times faster
@@ -42,7 +58,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    engine.dialect.do_ping = _ping_postgres  # type: ignore[method-assign]
+    return engine
 
 
 def is_postgres(engine_or_conn: Any) -> bool:
