@@ -1,4 +1,4 @@
-"""The engine: pooled connections that died are replaced before use, checked in one round trip."""
+"""The engine: pooled connections that died are replaced before use; reads without BEGIN/COMMIT."""
 
 from __future__ import annotations
 
@@ -52,5 +52,23 @@ async def test_the_ping_is_one_statement_outside_any_transaction(postgres_databa
             await conn.execute(sa.text("SELECT 42"))
         # the checkout's ping (SQLAlchemy's own: BEGIN, a prepared ";", ROLLBACK), then the work's BEGIN
         assert sent[0] == "SELECT 1" and sent[1].startswith("BEGIN") and len(sent) == 3, sent
+    finally:
+        await engine.dispose()
+
+
+async def test_reading_on_postgresql_runs_each_statement_in_its_own_transaction(postgres_database: object) -> None:
+    """No BEGIN ... COMMIT round trips around reads; at READ COMMITTED each one sees what is committed."""
+    engine = create_engine(postgres_database.url)  # type: ignore[attr-defined]
+    try:
+        async with reading(engine) as conn:
+            started = await conn.execute(sa.text("SELECT transaction_timestamp()"))
+            first = started.scalar_one()
+            await asyncio.sleep(0.01)
+            second = (await conn.execute(sa.text("SELECT transaction_timestamp()"))).scalar_one()
+        assert second > first
+        async with engine.begin() as conn:  # writers still get one transaction
+            first = (await conn.execute(sa.text("SELECT transaction_timestamp()"))).scalar_one()
+            await asyncio.sleep(0.01)
+            assert (await conn.execute(sa.text("SELECT transaction_timestamp()"))).scalar_one() == first
     finally:
         await engine.dispose()

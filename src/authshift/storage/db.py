@@ -69,8 +69,15 @@ def is_postgres(engine_or_conn: Any) -> bool:
 
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A read-only transaction (plain BEGIN on SQLite: it does not take the write lock)."""
+    """Reads that need no snapshot of their own: on SQLite a read transaction (plain BEGIN: it does
+    not take the write lock); on PostgreSQL none at all (autocommit). At READ COMMITTED every
+    statement sees the latest committed state whether or not a transaction surrounds it, so BEGIN
+    and COMMIT would only cost two round trips. Reads that must agree with each other use
+    ``authshift.accounts.users.snapshot``."""
     async with engine.connect() as conn:
-        await conn.execution_options(readonly=True)
+        if is_postgres(conn):
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await conn.execution_options(readonly=True)
         async with conn.begin():
             yield conn
