@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,6 +71,33 @@ async def test_batched_counts_reach_the_shared_row_in_batches(db_url: str) -> No
         await counter.hit(engine, limit)
         now[0] += 1.0  # at the latest every second, what is pending is written
         assert await counter.hit(engine, limit) == 13 == await _shared_count(engine, limit)
+    finally:
+        await engine.dispose()
+
+
+async def test_hits_made_while_a_batch_is_written_do_not_each_write_again(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(db_url)
+    now = [0.0]
+    counter = throttle.BatchedCounters(clock=lambda: now[0])
+    limit = throttle.Limit("tx-client:herd", 100_000, 60)  # batches of 1000
+    writes: list[int] = []
+    write = throttle.hit_alone
+
+    async def counted(engine: AsyncEngine, limit: throttle.Limit, amount: int = 1) -> int:
+        writes.append(amount)
+        return await write(engine, limit, amount)
+
+    monkeypatch.setattr(throttle, "hit_alone", counted)
+    try:
+        await counter.hit(engine, limit)
+        now[0] += 1.0  # the delay is up: the next hit writes, the ones made meanwhile do not
+        await asyncio.gather(*(counter.hit(engine, limit) for _ in range(20)))
+        assert writes == [1, 1]
+        now[0] += 1.0
+        assert await counter.hit(engine, limit) == 22 == await _shared_count(engine, limit)
+        assert writes == [1, 1, 20]
     finally:
         await engine.dispose()
 

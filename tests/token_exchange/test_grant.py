@@ -64,13 +64,22 @@ async def test_an_imported_user_gets_authshift_tokens_for_a_legacy_jwt(tx: App, 
     assert all("subject_token" not in str(d) for _, d in audited)
 
 
-async def test_user_migrated_carries_the_record_as_the_admin_api_gives_it(tx: App, local: LocalIssuer, app: Any) -> None:
-    """The exchange builds the event's record from the rows it read, not with get_user: same record."""
+_FEDERATED = {"identities": [{"provider": "google", "subject": "g-1", "email": "carol@gmail.com"},
+                             {"provider": "github", "subject": "7"}]}
+_OTP = {"mfa": {"email": "carol@example.com", "phone_number": "+447700900124"}}
+
+
+@pytest.mark.parametrize("rest", [{**_FEDERATED, **_OTP}, _FEDERATED, _OTP, {}],
+                         ids=["federated+otp", "federated", "otp", "neither"])
+async def test_user_migrated_carries_the_record_as_the_admin_api_gives_it(
+    tx: App, local: LocalIssuer, app: Any, rest: dict[str, Any]
+) -> None:
+    """The exchange builds the event's record from the rows it read, not with get_user: same record
+    (whether or not the user has the federated identities and OTP factors read apart)."""
     carol = await tx.create_user({
         "email": "carol@example.com", "email_verified": True, "phone_number": "+447700900123",
         "preferred_username": "carol", "external_id": "c-1", "migration_state": "imported", "name": "Carol C",
-        "identities": [{"provider": "google", "subject": "g-1", "email": "carol@gmail.com"}, {"provider": "github", "subject": "7"}],
-        "mfa": {"email": "carol@example.com", "phone_number": "+447700900124"},
+        **rest,
         "custom_attributes": {"plan": "pro"}, "roles": ["admin"], "groups": ["/staff"],
         "created_at": "2022-01-15T17:45:00Z", "password": "$2b$04$" + "a" * 53,
     })

@@ -118,16 +118,29 @@ _FEDERATED_AND_OTP = sa.union_all(
 ).order_by("part", "id")
 
 
+def has_federated_or_otp(user_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Whether the user has federated identities or OTP factors, the part of their record that
+    ``record_of_loaded_user`` reads: select it with the user's row to skip that read when false."""
+    return sa.or_(
+        sa.exists().where(federated_identities.c.user_id == user_id),
+        sa.exists().where(otp_factors.c.user_id == user_id),
+    )
+
+
 async def record_of_loaded_user(
-    conn: AsyncConnection, user: Mapping[str, Any], identities: Sequence[Mapping[str, Any]]
+    conn: AsyncConnection, user: Mapping[str, Any], identities: Sequence[Mapping[str, Any]],
+    *, federated_or_otp: bool = True,
 ) -> dict[str, Any]:
     """The user's record as ``get_user`` gives it, from their ``users`` row and identities
     (``kind``, ``raw``, ``verified``, in id order) already read: the rest of a record without
-    secrets (federated identities, OTP factors) is read here in one query."""
-    federated, otp = [], []
-    for part, _id, a, b, c in (await conn.execute(_FEDERATED_AND_OTP, {"user_id": user["id"]})).all():
-        if part == "federated":
-            federated.append({"provider": a, "subject": b, "email": c})
-        else:
-            otp.append({"channel": a, "destination": b})
+    secrets (federated identities, OTP factors) is read here in one query, unless the caller
+    knows there is none (``federated_or_otp`` False, from ``has_federated_or_otp``)."""
+    federated: list[dict[str, Any]] = []
+    otp: list[dict[str, Any]] = []
+    if federated_or_otp:
+        for part, _id, a, b, c in (await conn.execute(_FEDERATED_AND_OTP, {"user_id": user["id"]})).all():
+            if part == "federated":
+                federated.append({"provider": a, "subject": b, "email": c})
+            else:
+                otp.append({"channel": a, "destination": b})
     return assemble_record(user, identities, federated, otp=otp)

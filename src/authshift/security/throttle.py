@@ -162,13 +162,16 @@ class BatchedCounters:
         now = self._clock()
         if tally.pending < batch and known + batch <= limit.max_attempts and now - tally.written_at < self._max_delay:
             return known
+        # the hits made while this write is under way wait for the next batch or delay, as any others
+        # (near the limit every hit still writes): not one write each because the delay was up
         amount, tally.pending = tally.pending, 0
+        written_at, tally.written_at = tally.written_at, now
         try:
             tally.shared = await hit_alone(engine, limit, amount)
         except BaseException:
             tally.pending += amount
+            tally.written_at = written_at
             raise
-        tally.written_at = now
         return tally.shared
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +33,45 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
 
+# A connection given back to the pool this recently is not pinged again at checkout: it has just
+# worked (one that failed on a disconnect is discarded, not given back). The price: a server that
+# drops connections within that moment fails the requests that take them, as it fails those under
+# way (SQLAlchemy then replaces the whole pool). HikariCP's aliveBypassWindowMs, same default.
+ALIVE_BYPASS_SECONDS = 0.5
+
+
+class _PostgresPing:
+    """``pool_pre_ping``'s check that a pooled connection still works, in at most one round trip.
+
+    SQLAlchemy's asyncpg ping wraps a prepared ``;`` in BEGIN ... ROLLBACK (for pgbouncer's
+    transaction mode, where a prepared statement may not outlive its transaction): three round
+    trips on every checkout. Here a connection given back less than ``ALIVE_BYPASS_SECONDS`` ago
+    is not pinged at all, and the others get a simple-protocol ``SELECT 1``, which prepares
+    nothing and runs in its own implicit transaction (as safe behind pgbouncer), in one round
+    trip. Any failure means the connection cannot be used: False, and the pool replaces its
+    connections (what SQLAlchemy does when its ping meets a disconnect)."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._returned_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        sa.event.listen(engine.sync_engine, "checkin", self._checked_in)
+        engine.dialect.do_ping = self.ping  # type: ignore[method-assign]
+
+    def _checked_in(self, dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None:  # None: it was invalidated
+            self._returned_at[dbapi_connection.driver_connection] = self._clock()
+
+    def ping(self, dbapi_connection: Any) -> bool:
+        returned_at = self._returned_at.get(dbapi_connection.driver_connection)
+        if returned_at is not None and self._clock() - returned_at < ALIVE_BYPASS_SECONDS:
+            return True
+        try:
+            dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
+        except Exception:  # noqa: BLE001 - a pooled connection that cannot run SELECT 1 is dead
+            return False
+        return True
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_database_url(url)
     kwargs.setdefault("json_deserializer", orjson.loads)  # same values as json.loads, several times faster
@@ -42,7 +83,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _PostgresPing(engine)
+    return engine
 
 
 def is_postgres(engine_or_conn: Any) -> bool:
@@ -51,8 +94,15 @@ def is_postgres(engine_or_conn: Any) -> bool:
 
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A read-only transaction (plain BEGIN on SQLite: it does not take the write lock)."""
+    """Reads that need no snapshot of their own: on SQLite a read transaction (plain BEGIN: it does
+    not take the write lock); on PostgreSQL none at all (autocommit). At READ COMMITTED every
+    statement sees the latest committed state whether or not a transaction surrounds it, so BEGIN
+    and COMMIT would only cost two round trips. Reads that must agree with each other use
+    ``authshift.accounts.users.snapshot``."""
     async with engine.connect() as conn:
-        await conn.execution_options(readonly=True)
+        if is_postgres(conn):
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await conn.execution_options(readonly=True)
         async with conn.begin():
             yield conn

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.migration_state import has_federated_or_otp
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.users import create_user, update_user
@@ -49,6 +50,9 @@ class ResolvedUser:
     how: Literal["external_id", "email", "created"]
     user: Mapping[str, Any]  # the user's row (every column of ``users``), locked until the transaction ends
     identities: list[dict[str, Any]]  # their login identities: kind, value, raw, verified (id order)
+    # whether they have federated identities or OTP factors (the rest of their record); looked up
+    # for imported users only (whose record the exchange announces), True for the others
+    federated_or_otp: bool = True
 
     @property
     def migration_state(self) -> str:
@@ -66,8 +70,13 @@ _IDENTITY_COLUMNS = ("kind", "value", "raw", "verified")
 # (PostgreSQL FOR NO KEY UPDATE, the lock the exchange's update takes anyway, which does not stop
 # other transactions from inserting rows that refer to the user; SQLite transactions hold the
 # database's write lock), so what it says about migration_state stays true until the exchange commits.
+# For an imported user it also says whether the rest of their record (for ``user.migrated``) must be read.
 _LOOKUP = (
-    sa.select(users, *(identities.c[c].label(f"identity_{c}") for c in _IDENTITY_COLUMNS))
+    sa.select(
+        users, *(identities.c[c].label(f"identity_{c}") for c in _IDENTITY_COLUMNS),
+        sa.case((users.c.migration_state == "imported", has_federated_or_otp(users.c.id)))
+        .label("federated_or_otp"),
+    )
     .outerjoin(identities, identities.c.user_id == users.c.id)
     .where(users.c.external_id == sa.bindparam("external_id", type_=users.c.external_id.type))
     .order_by(identities.c.id)
@@ -76,13 +85,20 @@ _LOOKUP = (
 _USER_COLUMNS = tuple(users.columns.keys())
 
 
-async def _lookup(conn: AsyncConnection, external_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+@dataclass(frozen=True)
+class _Found:
+    user: dict[str, Any]
+    identities: list[dict[str, Any]]
+    federated_or_otp: bool
+
+
+async def _lookup(conn: AsyncConnection, external_id: str) -> _Found | None:
     rows = (await conn.execute(_LOOKUP, {"external_id": external_id})).mappings().all()
     if not rows:
         return None
     user = {c: rows[0][c] for c in _USER_COLUMNS}
     idents = [{c: r[f"identity_{c}"] for c in _IDENTITY_COLUMNS} for r in rows if r["identity_kind"] is not None]
-    return user, idents
+    return _Found(user, idents, rows[0]["federated_or_otp"] is not False)
 
 
 async def resolve_user(
@@ -126,10 +142,10 @@ async def resolve_user(
                 how = "external_id"
         found = await _lookup(conn, external_id)
         assert found is not None
-    user, idents = found
+    user = found.user
     if user["disabled"]:
         raise invalid_grant("the user is disabled", f"user {user['id']} is disabled")
-    return ResolvedUser(user["id"], how, user, idents)
+    return ResolvedUser(user["id"], how, user, found.identities, found.federated_or_otp)
 
 
 def _email_claims(token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> tuple[str | None, bool]:

@@ -192,7 +192,8 @@ async def _in_transaction(
     (rolling everything back) when the token was exchanged before or the subject is over its limit.
 
     On PostgreSQL that is three statements for an already migrated user (the user, the writes,
-    the commit) and one more to read the rest of an imported user's record for the event.
+    the commit) and for an imported user without federated identities or OTP factors; one more
+    to read those for the event when they have some.
     """
     cfg = state.settings.migration.token_exchange
     issuer_cfg = runtime.issuers.get(verified.issuer)
@@ -206,7 +207,8 @@ async def _in_transaction(
     changes = sign_in_changes(user.migration_state, now)
     values = sign_in_values("user", user.user_id, changes)
     if imported:
-        record = await record_of_loaded_user(conn, {**user.user, **changes}, user.identities)
+        record = await record_of_loaded_user(conn, {**user.user, **changes}, user.identities,
+                                             federated_or_otp=user.federated_or_otp)
         event = event_row(USER_MIGRATED, migrated_event_data(record, via=VIA, details=details), subject=str(user.user_id))
         values.update(row_values("event", events, event))
     until = keep_until(verified.expires_at, leeway_seconds=issuer_cfg.settings.leeway_seconds,
