@@ -75,7 +75,9 @@ async def test_rotation_keeps_old_keys_published_until_their_tokens_expire(
     before = await _tokens(state, "k@example.com")
     old_kid = jwt.decode(before["id_token"], KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())).header["kid"]
 
-    rotated = run_cli(["keys", "rotate", "--alg", "ES256"], settings_env)
+    # In a thread: the app's event loop must keep running while the CLI waits for SQLite's write
+    # lock (a background task of the app may be holding it in the middle of a transaction).
+    rotated = await asyncio.to_thread(run_cli, ["keys", "rotate", "--alg", "ES256"], settings_env)
     assert rotated.returncode == 0, rotated.stderr
     out = json.loads(rotated.stdout)
     assert out["kid"] != old_kid
