@@ -135,7 +135,7 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
     ``pending``: the effects of the previous batch, still being written.
     """
     keys = {k for c in cands for k in c.keys}
-    async with _transaction(engine, readonly=True) as conn:
+    async with _read_transaction(engine) as conn:
         owners = await recorder.overlay(keys, await find_owners(conn, keys))
         if pending is not None:
             owners = pending.overlay(keys, owners)
@@ -292,10 +292,10 @@ def _few_collections() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def _transaction(engine: AsyncEngine, *, readonly: bool) -> AsyncIterator[AsyncConnection]:
+async def _read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The transaction classifying a batch: it only reads (plain BEGIN on SQLite: no write lock)."""
     async with engine.connect() as conn:
-        if readonly:
-            conn = await conn.execution_options(readonly=True)
+        conn = await conn.execution_options(readonly=True)
         async with conn.begin():
             yield conn
 
