@@ -88,3 +88,26 @@ async def test_reading_on_postgresql_runs_each_statement_in_its_own_transaction(
             assert (await conn.execute(sa.text("SELECT transaction_timestamp()"))).scalar_one() == first
     finally:
         await engine.dispose()
+
+
+async def test_busy_requests_reuse_the_pooled_connections_instead_of_reconnecting(postgres_database: object) -> None:
+    """Under sustained concurrency every connection is opened once and kept: no connection (and
+    PostgreSQL backend) is started and torn down per request when more than a few run at once."""
+    engine = create_engine(postgres_database.url)  # type: ignore[attr-defined]
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    sa.event.listen(engine.sync_engine, "connect", count)
+    try:
+        async def request() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("SELECT pg_sleep(0.001)"))
+
+        for _ in range(30):  # 30 waves of 16 requests at once, as under a steady load
+            await asyncio.gather(*(request() for _ in range(16)))
+        assert opened <= 16, f"{opened} connections opened for 480 requests"
+    finally:
+        await engine.dispose()
