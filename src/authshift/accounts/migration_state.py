@@ -88,15 +88,25 @@ def sign_in_changes(migration_state: str, now: datetime) -> dict[str, Any]:
 
 
 @functools.cache
-def sign_in_write(name: str, *, imported: bool) -> Write:
+def sign_in_write(name: str, *, imported: bool, unchanged: bool = False) -> Write:
     """The update of ``sign_in_changes`` for an ``imported`` user or another, built once, bound as
     ``<name>__<column>`` (``<name>__id``: the user). It returns the user's id; none when an imported
     user was no longer imported (the caller must hold the row's lock, and must refuse then:
-    ``user.migrated`` is emitted once)."""
+    ``user.migrated`` is emitted once).
+
+    ``unchanged``: for a caller that read the user without a lock, the update also requires the
+    row to be as read (``unchanged_values``: same ``updated_at``, which every change of the user
+    or their login IDs moves, same migration state, not disabled); it returns no row otherwise."""
     changes = sign_in_changes("imported" if imported else "migrated", utcnow())
     where = [users.c.id == sa.bindparam(f"{name}__id", type_=users.c.id.type)]
     if imported:
         where.append(users.c.migration_state == "imported")
+    if unchanged:
+        where += [
+            users.c.updated_at == sa.bindparam(f"{name}__seen_updated_at", type_=users.c.updated_at.type),
+            users.c.migration_state == sa.bindparam(f"{name}__seen_migration_state", type_=users.c.migration_state.type),
+            users.c.disabled.is_(False),
+        ]
     stmt = (
         users.update().where(*where)
         .values({col: sa.bindparam(f"{name}__{col}", type_=users.c[col].type) for col in changes})
@@ -107,6 +117,11 @@ def sign_in_write(name: str, *, imported: bool) -> Write:
 
 def sign_in_values(name: str, user_id: uuid.UUID, changes: Mapping[str, Any]) -> dict[str, Any]:
     return {f"{name}__id": user_id, **{f"{name}__{col}": value for col, value in changes.items()}}
+
+
+def unchanged_values(name: str, user: Mapping[str, Any]) -> dict[str, Any]:
+    """The bind values of ``sign_in_write(..., unchanged=True)``: the user's row as it was read."""
+    return {f"{name}__seen_updated_at": user["updated_at"], f"{name}__seen_migration_state": user["migration_state"]}
 
 
 _FEDERATED_AND_OTP = sa.union_all(

@@ -102,10 +102,23 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     statement sees the latest committed state whether or not a transaction surrounds it, so BEGIN
     and COMMIT would only cost two round trips. Reads that must agree with each other use
     ``authshift.accounts.users.snapshot``."""
+    if is_postgres(engine):
+        async with each_statement_alone(engine) as conn:
+            yield conn
+        return
     async with engine.connect() as conn:
-        if is_postgres(conn):
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            await conn.execution_options(readonly=True)
+        await conn.execution_options(readonly=True)
         async with conn.begin():
             yield conn
+
+
+@asynccontextmanager
+async def each_statement_alone(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """PostgreSQL only: a connection on which every statement is its own transaction (autocommit),
+    for a caller whose writes are each one all-or-nothing statement and that needs no lock between
+    them: it saves the BEGIN and COMMIT round trips."""
+    if not is_postgres(engine):
+        raise NotImplementedError("each_statement_alone is for PostgreSQL; SQLite runs in the process")
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn

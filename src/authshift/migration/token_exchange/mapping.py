@@ -48,7 +48,7 @@ class UserinfoNeeded(Exception):
 class ResolvedUser:
     user_id: uuid.UUID
     how: Literal["external_id", "email", "created"]
-    user: Mapping[str, Any]  # the user's row (every column of ``users``), locked until the transaction ends
+    user: Mapping[str, Any]  # the user's row (every column of ``users``), locked by ``resolve_user``
     identities: list[dict[str, Any]]  # their login identities: kind, value, raw, verified (id order)
     # whether they have federated identities or OTP factors (the rest of their record); looked up
     # for imported users only (whose record the exchange announces), True for the others
@@ -66,7 +66,7 @@ def external_id_for(cfg: TokenExchangeIssuerSettings, subject: str) -> str:
 _COLUMNS = (users.c.id, users.c.disabled, users.c.migration_state, users.c.external_id)
 _IDENTITY_COLUMNS = ("kind", "value", "raw", "verified")
 
-# The user with this external_id and their identities, in one query; the user's row is locked
+# The user with this external_id and their identities, in one query; ``_LOOKUP_LOCKED`` locks the row
 # (PostgreSQL FOR NO KEY UPDATE, the lock the exchange's update takes anyway, which does not stop
 # other transactions from inserting rows that refer to the user; SQLite transactions hold the
 # database's write lock), so what it says about migration_state stays true until the exchange commits.
@@ -80,8 +80,8 @@ _LOOKUP = (
     .outerjoin(identities, identities.c.user_id == users.c.id)
     .where(users.c.external_id == sa.bindparam("external_id", type_=users.c.external_id.type))
     .order_by(identities.c.id)
-    .with_for_update(of=users, key_share=True)
 )
+_LOOKUP_LOCKED = _LOOKUP.with_for_update(of=users, key_share=True)
 _USER_COLUMNS = tuple(users.columns.keys())
 
 
@@ -92,8 +92,8 @@ class _Found:
     federated_or_otp: bool
 
 
-async def _lookup(conn: AsyncConnection, external_id: str) -> _Found | None:
-    rows = (await conn.execute(_LOOKUP, {"external_id": external_id})).mappings().all()
+async def _lookup(conn: AsyncConnection, external_id: str, *, lock: bool = True) -> _Found | None:
+    rows = (await conn.execute(_LOOKUP_LOCKED if lock else _LOOKUP, {"external_id": external_id})).mappings().all()
     if not rows:
         return None
     user = {c: rows[0][c] for c in _USER_COLUMNS}
@@ -146,6 +146,17 @@ async def resolve_user(
     if user["disabled"]:
         raise invalid_grant("the user is disabled", f"user {user['id']} is disabled")
     return ResolvedUser(user["id"], how, user, found.identities, found.federated_or_otp)
+
+
+async def find_known_user(conn: AsyncConnection, token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> ResolvedUser | None:
+    """The enabled user this token's subject was imported or linked as, read without a lock; None
+    in every other case (unknown, disabled, a hook's record): ``resolve_user`` decides those."""
+    if token.record is not None:
+        return None
+    found = await _lookup(conn, external_id_for(cfg, token.subject), lock=False)
+    if found is None or found.user["disabled"]:
+        return None
+    return ResolvedUser(found.user["id"], "external_id", found.user, found.identities, found.federated_or_otp)
 
 
 def _email_claims(token: VerifiedToken, cfg: TokenExchangeIssuerSettings) -> tuple[str | None, bool]:

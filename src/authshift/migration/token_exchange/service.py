@@ -1,8 +1,11 @@
 """The token exchange itself: legacy token in, authshift tokens out (RFC 8693 section 2).
 
     parse the request -> route the token to its issuer -> verify it (network, no transaction)
-    -> one transaction: claim the token (single use), find/link/create the user, mark them
-       migrated, issue the tokens (a new session), audit, count against the throttles
+    -> claim the token (single use), find/link/create the user, mark them migrated, issue the
+       tokens (a new session), audit, count against the throttles: all or nothing, either
+       - for a user already known here, on PostgreSQL: read them, then one statement that writes
+         everything or, if anything is not as read, nothing (two round trips, no transaction), or
+       - otherwise, or when that wrote nothing: one transaction with the user's row locked
     -> the RFC 8693 2.2.1 response
 
 Everything that refuses raises ``ExchangeRefused``; the caller turns it into the OAuth JSON error.
@@ -19,7 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from authshift.accounts.migration_state import (
     USER_MIGRATED,
@@ -29,6 +35,7 @@ from authshift.accounts.migration_state import (
     sign_in_changes,
     sign_in_values,
     sign_in_write,
+    unchanged_values,
 )
 from authshift.audit import audit_row, record_audit
 from authshift.events.outbox import event_row, events
@@ -43,6 +50,7 @@ from authshift.migration.token_exchange.errors import (
 from authshift.migration.token_exchange.mapping import (
     ResolvedUser,
     UserinfoNeeded,
+    find_known_user,
     resolve_user,
 )
 from authshift.migration.token_exchange.replay import (
@@ -58,8 +66,8 @@ from authshift.oidc.claims import ScopeSyntaxError, parse_scope, released_claims
 from authshift.oidc.clients import Client
 from authshift.oidc.tokens import grant_write_list, new_grant
 from authshift.security import throttle
-from authshift.storage.combined import CombinedWrite, row_insert, row_values
-from authshift.storage.db import is_postgres
+from authshift.storage.combined import CombinedWrite, WriteAborted, row_insert, row_values
+from authshift.storage.db import each_statement_alone, is_postgres
 from authshift.storage.tables import audit_log
 from authshift.storage.types import utcnow
 
@@ -146,12 +154,12 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
         attempt.subject = verified.subject
         runtime.refuse_if_throttled(subject_key(issuer.name, verified.subject))
         await _count_client(state, runtime, attempt)
+        done = await _without_lock(state, runtime, client, verified, scope, attempt)
         userinfo: dict[str, Any] | None = None
-        while True:
+        while done is None:
             try:
                 async with state.engine.begin() as conn:
                     done = await _in_transaction(state, conn, runtime, client, verified, scope, attempt, userinfo)
-                break
             except UserinfoNeeded:
                 userinfo = await fetch_userinfo(
                     runtime.issuers.http(), issuer.settings, request.subject_token, verified.subject
@@ -163,17 +171,56 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
     return done
 
 
+def _all_written(ctes: Mapping[str, CTE]) -> ColumnElement[bool]:
+    """The exchange's writes stand only if the token was claimed now (not a replay), the user's row
+    was as read, and the subject is within its limit (``_without_lock``)."""
+    condition = sa.and_(sa.exists(ctes["claim"].select()), sa.exists(ctes["user"].select()))
+    if "subject" in ctes:
+        limit = sa.bindparam("subject__max_attempts", type_=sa.Integer)
+        condition = sa.and_(condition, sa.select(ctes["subject"].c["count"]).scalar_subquery() <= limit)
+    return condition
+
+
 @functools.cache
-def _writes(*, postgres: bool, imported: bool, refresh: bool, count_subject: bool) -> CombinedWrite:
-    """Everything an exchange writes, in one statement on PostgreSQL (see ``_in_transaction``)."""
+def _writes(*, postgres: bool, imported: bool, refresh: bool, count_subject: bool, unlocked: bool) -> CombinedWrite:
+    """Everything an exchange writes, in one statement on PostgreSQL (see ``_issue``); ``unlocked``:
+    the user was read without a lock, and the statement writes nothing unless ``_all_written``."""
     return CombinedWrite([
         claim_write("claim", postgres),
         *([throttle.hit_write("subject", postgres)] if count_subject else []),
-        sign_in_write("user", imported=imported),
+        sign_in_write("user", imported=imported, unchanged=unlocked),
         *([row_insert("event", events)] if imported else []),
         *grant_write_list(new_session=True, refresh=refresh),
         row_insert("audit", audit_log),
-    ])
+    ], abort_unless=_all_written if unlocked else None)
+
+
+async def _without_lock(
+    state: AppState,
+    runtime: TokenExchangeRuntime,
+    client: Client,
+    verified: VerifiedToken,
+    scope: list[str],
+    attempt: _Attempt,
+) -> Exchanged | None:
+    """The common exchange in two statements and no transaction (PostgreSQL): read the user the
+    token's subject was imported as, then write everything in one statement that writes nothing
+    unless the token is new, the subject within its limit and the user's row still as read (every
+    change of a user moves ``updated_at``). None (nothing written) for everything else, which
+    ``_in_transaction`` then does with the user's row locked: unknown, disabled or hook-described
+    users, imported users whose record needs another read, replays, throttling, races."""
+    if not is_postgres(state.engine):
+        return None  # SQLite runs in the process: a transaction costs no round trips there
+    issuer_cfg = runtime.issuers.get(verified.issuer)
+    assert issuer_cfg is not None
+    async with each_statement_alone(state.engine) as conn:
+        user = await find_known_user(conn, verified, issuer_cfg.settings)
+        if user is None or (user.migration_state == "imported" and user.federated_or_otp):
+            return None
+        try:
+            return await _issue(state, conn, runtime, client, verified, scope, attempt, user, unlocked=True)
+        except WriteAborted:
+            return None
 
 
 async def _in_transaction(
@@ -186,26 +233,43 @@ async def _in_transaction(
     attempt: _Attempt,
     userinfo: dict[str, Any] | None,
 ) -> Exchanged:
-    """Find (or link, or create) the user and lock their row; build the tokens, the new session,
-    the sign-in (imported -> migrated, with ``user.migrated``) and the audit entry in memory; then
-    write them together with the single-use claim and the subject's throttle count, and refuse
-    (rolling everything back) when the token was exchanged before or the subject is over its limit.
-
-    On PostgreSQL that is three statements for an already migrated user (the user, the writes,
-    the commit) and for an imported user without federated identities or OTP factors; one more
-    to read those for the event when they have some.
-    """
-    cfg = state.settings.migration.token_exchange
+    """Find (or link, or create) the user and lock their row, then ``_issue`` in the caller's
+    transaction: what ``_without_lock`` leaves, and every exchange on SQLite."""
     issuer_cfg = runtime.issuers.get(verified.issuer)
     assert issuer_cfg is not None
     user: ResolvedUser = await resolve_user(conn, verified, issuer_cfg.settings, ctx=state.accounts, userinfo=userinfo)
-    details = {"issuer": verified.issuer}
     if user.how == "created":
-        await announce_migrated(conn, user.user_id, via=VIA, details=details)
+        await announce_migrated(conn, user.user_id, via=VIA, details={"issuer": verified.issuer})
+    return await _issue(state, conn, runtime, client, verified, scope, attempt, user, unlocked=False)
+
+
+async def _issue(
+    state: AppState,
+    conn: AsyncConnection,
+    runtime: TokenExchangeRuntime,
+    client: Client,
+    verified: VerifiedToken,
+    scope: list[str],
+    attempt: _Attempt,
+    user: ResolvedUser,
+    *,
+    unlocked: bool,
+) -> Exchanged:
+    """Build the tokens, the new session, the sign-in (imported -> migrated, with ``user.migrated``)
+    and the audit entry in memory; write them with the single-use claim and the subject's count.
+    Locked (``unlocked=False``): refuse, raising inside the caller's transaction so that it rolls
+    back, when the token was exchanged before or the subject is over its limit. ``unlocked``: the
+    statement itself writes nothing then (``WriteAborted``)."""
+    cfg = state.settings.migration.token_exchange
+    issuer_cfg = runtime.issuers.get(verified.issuer)
+    assert issuer_cfg is not None
+    details = {"issuer": verified.issuer}
     now = utcnow()
     imported = user.migration_state == "imported"
     changes = sign_in_changes(user.migration_state, now)
     values = sign_in_values("user", user.user_id, changes)
+    if unlocked:
+        values.update(unchanged_values("user", user.user))
     if imported:
         record = await record_of_loaded_user(conn, {**user.user, **changes}, user.identities,
                                              federated_or_otp=user.federated_or_otp)
@@ -217,6 +281,7 @@ async def _in_transaction(
     subject_limit = _subject_limit(state, verified.issuer, verified.subject) if state.settings.throttle.enabled else None
     if subject_limit is not None:
         values.update(throttle.hit_values("subject", subject_limit, now))
+        values["subject__max_attempts"] = subject_limit.max_attempts
     key = await state.signing_keys.current(conn)
     id_claims = released_claims(user.user_id, user.user, user.identities, scope) if "openid" in scope else None
     grant = new_grant(state, key, client=client, user_id=user.user_id, scope=scope, session=None,
@@ -226,7 +291,7 @@ async def _in_transaction(
                       details={**attempt.fields(), "how": user.how})
     values.update(row_values("audit", audit_log, audit))
     writes = _writes(postgres=is_postgres(conn), imported=imported, refresh=grant.refresh is not None,
-                     count_subject=subject_limit is not None)
+                     count_subject=subject_limit is not None, unlocked=unlocked)
     written = await writes.run(conn, values)
     if subject_limit is not None and written["subject"]["count"] > subject_limit.max_attempts:  # type: ignore[index]
         runtime.remember_throttled(subject_limit.key, subject_limit.window_seconds)
