@@ -27,6 +27,7 @@ from authshift.migration.lazy import attach_legacy
 from authshift.migration.token_exchange import grant as token_exchange_grant  # noqa: F401  (registers the grant)
 from authshift.migration.token_exchange.housekeeping import start_token_exchange
 from authshift.oidc.housekeeping import start_oidc
+from authshift.retention import start_retention
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
 BACKGROUND: list[BackgroundStarter] = [
     start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_token_exchange, start_import_runner,
+    start_retention,
 ]
 
 

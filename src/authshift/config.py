@@ -295,6 +295,15 @@ class DeliverySettings(_Section):
         return self
 
 
+class RetentionSettings(_Section):
+    """How long finished background work is kept before housekeeping deletes it (``[retention]``);
+    ``0`` keeps it forever. Nothing still needed is ever deleted, and the audit log never is."""
+
+    events_days: int = Field(default=30, ge=0)  # dispatched events no delivery still refers to
+    deliveries_days: int = Field(default=30, ge=0)  # delivered or dead deliveries, from when they finished
+    export_files_days: int = Field(default=7, ge=0)  # completed exports' files, from when they finished
+
+
 class MigrationSettings(_Section):
     new_signups: Literal["authshift", "legacy"] = "authshift"
     legacy: LegacySettings = LegacySettings()
@@ -439,6 +448,7 @@ class Settings(BaseSettings):
     password_reset: PasswordResetSettings = PasswordResetSettings()
     smtp: SmtpSettings = SmtpSettings()
     delivery: DeliverySettings = DeliverySettings()
+    retention: RetentionSettings = RetentionSettings()
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
     imports: ImportSettings = ImportSettings()

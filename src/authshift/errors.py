@@ -61,6 +61,12 @@ class Conflict(AuthshiftError):
     type_slug = "conflict"
 
 
+class Gone(AuthshiftError):
+    status = 410
+    title = "Gone"
+    type_slug = "gone"
+
+
 class Unauthorized(AuthshiftError):
     status = 401
     title = "Unauthorized"

@@ -5,6 +5,10 @@ processes can share the table; SQLite's writers are serialised anyway) and the l
 while the export runs. A job whose process died is claimed again when its lease runs out and
 rerun from the start (the file only appears when an export succeeds, so a rerun is safe); after
 ``MAX_ATTEMPTS`` it is marked failed.
+
+A completed job's files are removed ``[retention] export_files_days`` after it finished
+(``expire_export_files``); the job stays, with no file references left, and reports its files
+expired.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ import secrets
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.errors import AuthshiftError, NotFound
 from authshift.ids import uuid7
@@ -33,9 +37,13 @@ from authshift.migration.export_tables import export_jobs
 from authshift.migration.export_writers import writer_for
 from authshift.state import AppState
 from authshift.storage.db import is_postgres
+from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
 
-__all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "delete_export_job", "get_export_job", "job_view", "run_one_job", "start_export_worker"]
+__all__ = [
+    "LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "delete_export_job", "expire_export_files", "files_expired",
+    "get_export_job", "job_view", "run_one_job", "start_export_worker",
+]
 
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
@@ -79,10 +87,59 @@ async def delete_export_job(conn: AsyncConnection, job: dict[str, Any]) -> None:
     await conn.execute(export_jobs.delete().where(export_jobs.c.id == job["id"]))
 
 
+def files_expired(job: dict[str, Any]) -> bool:
+    """A completed job whose files retention removed (a completed job otherwise always has its file)."""
+    return job["state"] == "completed" and not job["file_path"]
+
+
+def _remove_expired_files(root: Path, job_id: uuid.UUID, paths: list[str | None]) -> bool:
+    """Remove an expired job's files if they lie inside ``root`` (one already missing is fine; one
+    elsewhere is left in place); False when one could not be removed."""
+    for path in filter(None, paths):
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(root):
+            log.warning("an expired export's file is outside the export directory; left in place",
+                        job_id=str(job_id), path=path)
+            continue
+        try:
+            resolved.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("an expired export's file could not be removed; retried at the next round",
+                        job_id=str(job_id), error=exc.strerror)
+            return False
+    return True
+
+
+async def expire_export_files(
+    engine: AsyncEngine, directory: Path, *, finished_before: datetime, batch_size: int = BATCH_SIZE
+) -> int:
+    """Remove the files of exports completed before ``finished_before`` and clear the jobs' file
+    references, ``batch_size`` jobs per transaction; returns how many jobs expired. Only files
+    inside ``directory`` (the export directory) are removed."""
+    root = directory.resolve()
+    t = export_jobs.c
+    expired = 0
+    while True:
+        async with engine.begin() as conn:
+            q = sa.select(t.id, t.file_path, t.report_path).where(
+                t.state == "completed", t.file_path.is_not(None), t.finished_at < finished_before,
+            ).limit(batch_size)
+            if is_postgres(conn):
+                q = q.with_for_update(skip_locked=True)
+            batch = (await conn.execute(q)).all()
+            done = [job_id for job_id, *paths in batch if _remove_expired_files(root, job_id, paths)]
+            if done:
+                await conn.execute(export_jobs.update().where(t.id.in_(done)).values(file_path=None, report_path=None))
+        expired += len(done)
+        if len(batch) < batch_size or not done:
+            return expired
+
+
 def job_view(job: dict[str, Any]) -> dict[str, Any]:
     """What the API shows of a job (never a path on the server)."""
     iso = lambda v: v.isoformat().replace("+00:00", "Z") if v else None  # noqa: E731
     summary = job.get("summary") or {}
+    expired = files_expired(job)
     return {
         "id": str(job["id"]), "state": job["state"], "options": job["options"],
         "created_at": iso(job["created_at"]), "started_at": iso(job["started_at"]), "finished_at": iso(job["finished_at"]),
@@ -91,8 +148,9 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
             "issues": summary.get("issues"), "withheld": summary.get("withheld", {}),
         },
         "bytes": summary.get("bytes"), "attempts": job["attempts"], "error": job["error"],
-        "download": f"/api/admin/v1/exports/{job['id']}/download" if job["state"] == "completed" else None,
+        "download": f"/api/admin/v1/exports/{job['id']}/download" if job["state"] == "completed" and not expired else None,
         "report": f"/api/admin/v1/exports/{job['id']}/report" if job.get("report_path") and job["state"] == "completed" else None,
+        "files_expired": expired,
     }
 
 

@@ -1,6 +1,7 @@
 """Admin API: exports. ``POST`` queues one (same options as ``authshift export``), ``GET`` shows its
-state and counts, ``/download`` streams the finished file. Secrets (password hashes, TOTP
-secrets) need a key with the ``secrets:export`` scope, to ask for them and to download them."""
+state and counts, ``/download`` streams the finished file (410 Gone once ``[retention]`` removed
+it). Secrets (password hashes, TOTP secrets) need a key with the ``secrets:export`` scope, to ask
+for them and to download them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from fastapi import APIRouter, Body, Response
 from fastapi.responses import FileResponse
 
 from authshift.audit import record_audit
-from authshift.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from authshift.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
 from authshift.http.deps import Admin, Conn, State
-from authshift.migration.export_jobs import create_export_job, delete_export_job, get_export_job, job_view, wake_workers
+from authshift.migration.export_jobs import (
+    create_export_job, delete_export_job, files_expired, get_export_job, job_view, wake_workers,
+)
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_writers import writer_for
 from authshift.security.admin_keys import SCOPE_EXPORT_SECRETS, AdminKey
@@ -67,6 +70,9 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
         _require_secrets_scope(key)
     if job["state"] != "completed":
         raise Conflict(f"the export is {job['state']}, not completed", state=job["state"])
+    if files_expired(job):
+        raise Gone("the export's files were removed when its retention ended ([retention] export_files_days); "
+                   "queue the export again")
     if not job.get(column):
         raise NotFound("this export has no such file")
     path = Path(job[column])

@@ -1,0 +1,47 @@
+"""Started with the server: delete finished work that ``[retention]`` no longer keeps, every hour.
+
+One round, in this order (so events whose deliveries go in this round can go too):
+finished webhook/write-back deliveries (``events.retention``), dispatched events no delivery
+refers to, then completed exports' files (``migration.export_jobs``). A setting of 0 days keeps
+that kind forever. Undispatched events, pending or in-flight deliveries, unfinished exports and the
+audit log are never touched. Each kind is deleted in batches, each in its own short transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from authshift.events.retention import prune_deliveries, prune_events
+from authshift.logs import get_logger
+from authshift.migration.export_jobs import expire_export_files, exports_dir
+from authshift.periodic import periodic
+from authshift.storage.pruning import BATCH_SIZE
+from authshift.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from authshift.state import AppState
+
+PRUNE_EVERY_SECONDS = 3600.0
+log = get_logger("authshift.retention")
+
+
+async def apply_retention(state: AppState, *, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> None:
+    keep = state.settings.retention
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    if keep.deliveries_days:
+        counts["deliveries"] = await prune_deliveries(
+            state.engine, finished_before=now - timedelta(days=keep.deliveries_days), batch_size=batch_size)
+    if keep.events_days:
+        counts["events"] = await prune_events(
+            state.engine, occurred_before=now - timedelta(days=keep.events_days), batch_size=batch_size)
+    if keep.export_files_days:
+        counts["export_jobs"] = await expire_export_files(
+            state.engine, exports_dir(state), finished_before=now - timedelta(days=keep.export_files_days),
+            batch_size=batch_size)
+    if any(counts.values()):
+        log.info("deleted what retention no longer keeps", **counts)
+
+
+start_retention = periodic("retention", PRUNE_EVERY_SECONDS, apply_retention)
