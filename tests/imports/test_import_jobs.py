@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from authshift.config import Settings
 from authshift.errors import Conflict
 from authshift.events.outbox import events
 from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import NO_RECORDS, run_job
+from authshift.migration.bulk_import import NO_RECORDS, ImportSummary, run_job
 from authshift.migration.import_tables import import_jobs as import_jobs_table
 from authshift.storage.tables import passwords as passwords_table, users
 from tests.imports.helpers import (
@@ -235,14 +236,54 @@ async def test_a_stopped_job_resumes_after_its_last_committed_batch(settings: Se
 
 async def test_two_jobs_racing_on_the_same_users_write_each_user_once(settings: Settings, tmp_path: Path) -> None:
     """Both jobs classify a batch as new users before either writes it: the loser's write hits the
-    unique constraints, and that batch is classified again (its users are skipped, never doubled)."""
+    unique constraints, and that batch is classified again (its users are skipped, never doubled).
+    Small batches give many interleavings a chance; every record is inserted or skipped, none fails."""
     records = [{"email": f"race{n}@x.com", "external_id": f"r{n}"} for n in range(600)]
     first = write_ndjson(tmp_path / "a.ndjson", records)
     second = write_ndjson(tmp_path / "b.ndjson", records)
     async with app_state(settings) as state:
-        (a, _), (b, _) = await asyncio.gather(run_import(state, first, batch_size=50),
-                                              run_import(state, second, batch_size=50))
+        (a, a_results), (b, b_results) = await asyncio.gather(run_import(state, first, batch_size=5),
+                                                              run_import(state, second, batch_size=5))
         assert a.state == b.state == "completed"
+        assert [r for r in a_results + b_results if r["outcome"] not in ("inserted", "skipped")] == []
         assert a.counts.inserted + b.counts.inserted == 600 and a.counts.skipped + b.counts.skipped == 600
         assert a.counts.failed == b.counts.failed == 0
         assert await count(state, users) == 600 and await count(state) == 600
+
+
+@pytest.mark.parametrize("identifier", ["email", "external_id"])
+async def test_a_batch_committed_between_the_lookups_of_a_classification_is_seen_whole(
+    settings: Settings, tmp_path: Path, identifier: str
+) -> None:
+    """A classification looks up who owns a batch's keys with one query per key kind. Here another
+    job's batch of the same users commits between the two lookups (on PostgreSQL at READ COMMITTED
+    this made the race above report a batch failed, "another user already has this external_id",
+    instead of skipped): both lookups must see one state of the database, so that the write
+    conflicts, the batch is classified again and its records are skipped. Which kind is looked up
+    second follows the hash seed (the keys are a set); the key looked up second makes a record fail
+    when it is not the identifier, so one of the two identifiers meets the window whatever the seed."""
+    records = [{"email": f"between{n}@x.com", "external_id": f"b{n}"} for n in range(50)]
+    first = write_ndjson(tmp_path / "a.ndjson", records)
+    second = write_ndjson(tmp_path / "b.ndjson", records)
+    async with app_state(settings) as state:
+        lookups = 0
+        other: list[tuple[ImportSummary, list[dict[str, Any]]]] = []
+
+        def other_job_commits_before_the_second_lookup(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            nonlocal lookups
+            if statement.startswith(("SELECT identities.value, identities.user_id", "SELECT users.external_id, users.id")):
+                lookups += 1
+                if lookups == 2:  # the other job's own lookups count on from 3: it runs once
+                    other.append(sa.util.await_only(run_import(state, second, identifier=identifier)))
+
+        sa.event.listen(state.engine.sync_engine, "before_cursor_execute", other_job_commits_before_the_second_lookup)
+        try:
+            racer, results = await run_import(state, first, identifier=identifier)
+        finally:
+            sa.event.remove(state.engine.sync_engine, "before_cursor_execute", other_job_commits_before_the_second_lookup)
+        [(winner, winner_results)] = other
+        assert winner.counts.as_dict() == {"read": 50, "inserted": 50, "updated": 0, "skipped": 0, "failed": 0}
+        assert racer.state == "completed" and racer.counts.as_dict() == {
+            "read": 50, "inserted": 0, "updated": 0, "skipped": 50, "failed": 0}, results[0]["errors"]
+        assert [r["user_id"] for r in results] == [r["user_id"] for r in winner_results]
+        assert await count(state, users) == 50 and await count(state) == 50

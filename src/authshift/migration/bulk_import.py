@@ -42,6 +42,7 @@ from authshift.accounts.updates import (
     load_current,
     plan_user_update,
 )
+from authshift.accounts.users import snapshot
 from authshift.config import ImportSettings
 from authshift.errors import AuthshiftError
 from authshift.logs import get_logger
@@ -133,9 +134,15 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
     """Classify a batch and build its rows, reading the database only.
 
     ``pending``: the effects of the previous batch, still being written.
+
+    Its reads (one owner lookup per key kind, this job's outcomes, the users it updates) see ONE
+    state of the database: at PostgreSQL's READ COMMITTED another job's batch committing between
+    the email and the external_id lookups made each record's keys look owned by two different
+    users (free, and someone else's): the records failed instead of being skipped. A classification
+    that is merely stale is caught by the write (unique constraints) and redone.
     """
     keys = {k for c in cands for k in c.keys}
-    async with _read_transaction(engine) as conn:
+    async with snapshot(engine) as conn:
         owners = await recorder.overlay(keys, await find_owners(conn, keys))
         if pending is not None:
             owners = pending.overlay(keys, owners)
@@ -289,15 +296,6 @@ def _few_collections() -> Iterator[None]:
         if _gc_depth == 0:
             gc.set_threshold(*previous)
             gc.unfreeze()
-
-
-@asynccontextmanager
-async def _read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """The transaction classifying a batch: it only reads (plain BEGIN on SQLite: no write lock)."""
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(readonly=True)
-        async with conn.begin():
-            yield conn
 
 
 async def _sqlite_pragma(conn: AsyncConnection, pragma: str) -> Any:
