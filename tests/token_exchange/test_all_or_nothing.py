@@ -22,6 +22,7 @@ from authshift.audit import audit_log  # type: ignore[attr-defined]
 from authshift.migration.token_exchange import service
 from authshift.oidc.clients import ClientSpec, create_client
 from authshift.oidc.tables import sessions
+from authshift.security import throttle
 from tests.support.legacy_tokens import LocalIssuer
 from tests.token_exchange.helpers import App, exchange_config, local_jwt_issuer, oauth_error
 
@@ -143,3 +144,38 @@ async def test_a_known_user_is_exchanged_without_a_transaction(tx: App, local: L
     taken = _change_after_the_read(monkeypatch, nothing)
     assert (await tx.exchange(local.mint("m-1"))).status_code == 200
     assert taken == ["unlocked read"]
+
+
+async def _waiting_on_a_lock(app: Any) -> bool:
+    async with app.state.authshift.engine.connect() as conn:
+        waiting = await conn.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+        return int(waiting.scalar_one()) > 0
+
+
+@POSTGRES_ONLY
+async def test_an_exchange_waits_for_a_locked_exchange_of_the_same_user_without_deadlock(
+    tx: App, local: LocalIssuer, app: Any,
+) -> None:
+    """A locked exchange holds the user's row and then counts the subject; an unlocked exchange of
+    the same user must wait for the row before it touches the count (the same lock order), or the
+    two deadlock and one of them fails with a server error."""
+    await tx.create_user({"email": "ned@example.com", "external_id": "n-1"})
+    engine = app.state.authshift.engine
+    async with engine.connect() as locked:
+        transaction = await locked.begin()
+        await locked.execute(sa.text("SELECT id FROM users WHERE external_id = 'n-1' FOR NO KEY UPDATE"))
+        pending = asyncio.ensure_future(tx.exchange(local.mint("n-1")))
+        for _ in range(200):
+            if await _waiting_on_a_lock(app):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the exchange never waited for the user's row")
+        # what the locked exchange does next: count the subject (it would wait forever on a
+        # count the other exchange holds: PostgreSQL then aborts one of them as a deadlock)
+        limit = throttle.Limit(service.subject_key("legacy", "n-1"), 100, 60)
+        await asyncio.wait_for(throttle.hit(locked, limit), timeout=5)
+        await transaction.rollback()  # that exchange is refused: nothing of it stays
+    response = await pending
+    assert response.status_code == 200, response.text

@@ -184,11 +184,17 @@ def _all_written(ctes: Mapping[str, CTE]) -> ColumnElement[bool]:
 @functools.cache
 def _writes(*, postgres: bool, imported: bool, refresh: bool, count_subject: bool, unlocked: bool) -> CombinedWrite:
     """Everything an exchange writes, in one statement on PostgreSQL (see ``_issue``); ``unlocked``:
-    the user was read without a lock, and the statement writes nothing unless ``_all_written``."""
+    the user was read without a lock, and the statement writes nothing unless ``_all_written``.
+
+    The user's row comes first: PostgreSQL runs the writes that return something in the order of
+    the statement's columns, so an unlocked exchange takes its locks in the order of a locked one
+    (the user, then the token's claim, then the subject's count). In the opposite order, an
+    unlocked exchange holding the count and a locked one holding the user deadlocked when one
+    token was sent several times at once."""
     return CombinedWrite([
+        sign_in_write("user", imported=imported, unchanged=unlocked),
         claim_write("claim", postgres),
         *([throttle.hit_write("subject", postgres)] if count_subject else []),
-        sign_in_write("user", imported=imported, unchanged=unlocked),
         *([row_insert("event", events)] if imported else []),
         *grant_write_list(new_session=True, refresh=refresh),
         row_insert("audit", audit_log),
