@@ -302,6 +302,7 @@ class RetentionSettings(_Section):
     events_days: int = Field(default=30, ge=0)  # dispatched events no delivery still refers to
     deliveries_days: int = Field(default=30, ge=0)  # delivered or dead deliveries, from when they finished
     export_files_days: int = Field(default=7, ge=0)  # completed exports' files, from when they finished
+    mail_days: int = Field(default=7, ge=0)  # logged, sent or failed mail (email_outbox), from when it finished
 
 
 class MigrationSettings(_Section):

@@ -2,9 +2,10 @@
 
 One round, in this order (so events whose deliveries go in this round can go too):
 finished webhook/write-back deliveries (``events.retention``), dispatched events no delivery
-refers to, then completed exports' files (``migration.export_jobs``). A setting of 0 days keeps
-that kind forever. Undispatched events, pending or in-flight deliveries, unfinished exports and the
-audit log are never touched. Each kind is deleted in batches, each in its own short transaction.
+refers to, completed exports' files (``migration.export_jobs``), then finished mail
+(``mail.retention``). A setting of 0 days keeps that kind forever. Undispatched events, pending or
+in-flight deliveries, unfinished exports, mail still to send and the audit log are never touched.
+Each kind is deleted in batches, each in its own short transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from authshift.events.retention import prune_deliveries, prune_events
 from authshift.logs import get_logger
+from authshift.mail.retention import prune_mail
 from authshift.migration.export_jobs import expire_export_files, exports_dir
 from authshift.periodic import periodic
 from authshift.storage.pruning import BATCH_SIZE
@@ -40,6 +42,9 @@ async def apply_retention(state: AppState, *, batch_size: int = BATCH_SIZE, now:
         counts["export_jobs"] = await expire_export_files(
             state.engine, exports_dir(state), finished_before=now - timedelta(days=keep.export_files_days),
             batch_size=batch_size)
+    if keep.mail_days:
+        counts["mail"] = await prune_mail(
+            state.engine, finished_before=now - timedelta(days=keep.mail_days), batch_size=batch_size)
     if any(counts.values()):
         log.info("deleted what retention no longer keeps", **counts)
 
