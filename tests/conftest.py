@@ -18,6 +18,7 @@ import pytest
 from authshift.app import create_app
 from authshift.config import Settings, load_settings
 from authshift.security.admin_keys import create_admin_key
+from authshift.state import AppState, build_state
 from tests.support.databases import PostgresDatabase, SqliteTemplate, postgres_unavailable_reason
 from tests.support.servers import LiveServer
 
@@ -90,6 +91,17 @@ def settings(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S
     for key, value in settings_env.items():
         monkeypatch.setenv(key, value)
     return load_settings()
+
+
+@pytest.fixture
+async def state(settings: Settings) -> AsyncIterator[AppState]:
+    """The server's state without the server: no background workers run, so only what a test
+    calls reads or writes (test packages that need the running app's state override this)."""
+    built = build_state(settings)
+    try:
+        yield built
+    finally:
+        await built.close()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,15 +26,6 @@ from authshift.storage.types import utcnow
 NOW = utcnow()
 OLD = NOW - timedelta(days=40)  # past the default 30 days
 RECENT = NOW - timedelta(days=1)
-
-
-@pytest.fixture
-async def state(settings: Settings) -> AsyncIterator[AppState]:
-    built = build_state(settings)  # no background workers: only the pruning under test deletes
-    try:
-        yield built
-    finally:
-        await built.close()
 
 
 async def add_event(conn: AsyncConnection, *, occurred_at: datetime, dispatched: bool = True) -> uuid.UUID:

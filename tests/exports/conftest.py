@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from authshift.config import load_settings
@@ -71,6 +72,16 @@ async def cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess
     """The real ``authshift`` command, run from an async test without blocking its event loop
     (the app's background workers keep committing, so they never hold SQLite's lock meanwhile)."""
     return await asyncio.to_thread(run_cli, args, env, **kwargs)
+
+
+async def finished_export(client: httpx.AsyncClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:
+    """The export job once it has completed or failed (polled through the admin API)."""
+    for _ in range(300):
+        job = (await client.get(f"/api/admin/v1/exports/{job_id}", headers=headers)).json()
+        if job["state"] in ("completed", "failed"):
+            return dict(job)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"export {job_id} did not finish: {job}")
 
 
 def read_ndjson(path: Path) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from pyrage import x25519
 
 from authshift.security.admin_keys import create_admin_key
 from authshift.storage.tables import audit_log
+from tests.exports.conftest import finished_export
 from tests.exports.population import TOTP_SECRET, Member
 
 
@@ -30,22 +31,13 @@ async def plain_headers(app: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {new.plaintext}"}
 
 
-async def _finished(client: httpx.AsyncClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        job = (await client.get(f"/api/admin/v1/exports/{job_id}", headers=headers)).json()
-        if job["state"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"export {job_id} did not finish: {job}")
-
-
 async def test_export_job_runs_in_the_background_and_downloads(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], population: list[Member], tmp_path: Path
 ) -> None:
     created = await client.post("/api/admin/v1/exports", headers=admin_headers,
                                 json={"format": "ndjson", "filters": {"source": "formats"}, "include_secrets": True})
     assert created.status_code == 202, created.text
-    job = await _finished(client, admin_headers, created.json()["id"])
+    job = await finished_export(client, admin_headers, created.json()["id"])
     formats = sum(1 for m in population if m.format and m.email and "formats.example.com" in m.email)
     assert job["state"] == "completed" and job["counts"]["users"] == job["counts"]["total"] == formats
     assert job["options"]["filters"] == {"source": "formats"}
@@ -66,10 +58,10 @@ async def test_secrets_need_the_secrets_scope(
     assert refused.status_code == 403 and "secrets:export" in refused.json()["detail"]
     allowed = await client.post("/api/admin/v1/exports", headers=plain_headers, json={"format": "csv"})
     assert allowed.status_code == 202
-    job = await _finished(client, plain_headers, allowed.json()["id"])
+    job = await finished_export(client, plain_headers, allowed.json()["id"])
     assert (await client.get(job["download"], headers=plain_headers)).status_code == 200
     secret = await client.post("/api/admin/v1/exports", headers=admin_headers, json={"include_secrets": True})
-    secret_job = await _finished(client, admin_headers, secret.json()["id"])
+    secret_job = await finished_export(client, admin_headers, secret.json()["id"])
     assert (await client.get(secret_job["download"], headers=plain_headers)).status_code == 403
     body = (await client.get(secret_job["download"], headers=admin_headers)).text
     assert TOTP_SECRET in body
@@ -87,7 +79,7 @@ async def test_encrypted_auth0_export_with_report(
     identity = x25519.Identity.generate()
     created = await client.post("/api/admin/v1/exports", headers=admin_headers, json={
         "format": "auth0", "include_secrets": True, "encrypt_to": [str(identity.to_public())]})
-    job = await _finished(client, admin_headers, created.json()["id"])
+    job = await finished_export(client, admin_headers, created.json()["id"])
     assert job["state"] == "completed" and job["counts"]["issues"] > 0
     download = await client.get(job["download"], headers=admin_headers)
     assert download.headers["content-type"] == "application/octet-stream"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,25 +22,15 @@ import sqlalchemy as sa
 from authshift import passwords
 from authshift.accounts import record_stream, users as svc
 from authshift.accounts.record_stream import stream_record_lines
-from authshift.config import Settings
 from authshift.ids import uuid7
 from authshift.migration.export import export_users
 from authshift.migration.export_options import RECORD_FIELDS, parse_export_options
 from authshift.migration.export_output import open_output
-from authshift.state import AppState, build_state
+from authshift.state import AppState
 from authshift.storage.tables import audit_log, federated_identities, otp_factors, totp_factors, users
 from tests.exports.population import populate
 
 TRICKY_TEXT = 'Zoë "Q" \\ back\nslash\ttab \u0001 \u0002 \u001f </script> 😀 \u2028'  # the COPY quote and delimiter, the TOTP mark
-
-
-@pytest.fixture
-async def state(settings: Settings) -> AsyncIterator[AppState]:
-    built = build_state(settings)
-    try:
-        yield built
-    finally:
-        await built.close()
 
 
 def _at(text: str) -> datetime:

@@ -4,9 +4,7 @@ are left alone."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,13 +13,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from authshift.config import Settings
 from authshift.migration.export_jobs import create_export_job, expire_export_files, exports_dir
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_tables import export_jobs
 from authshift.retention import apply_retention
-from authshift.state import AppState, build_state
+from authshift.state import AppState
 from authshift.storage.types import utcnow
+from tests.exports.conftest import finished_export
 
 OLD = utcnow() - timedelta(days=8)  # past the default 7 days
 
@@ -29,15 +27,6 @@ OLD = utcnow() - timedelta(days=8)  # past the default 7 days
 @pytest.fixture
 def settings_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**settings_env, "AUTHSHIFT_DATA_DIR": str(tmp_path / "data")}
-
-
-async def finished(client: httpx.AsyncClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        job = (await client.get(f"/api/admin/v1/exports/{job_id}", headers=headers)).json()
-        if job["state"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"export {job_id} did not finish: {job}")
 
 
 async def backdate(state: AppState, job_id: str) -> None:
@@ -49,9 +38,9 @@ async def test_an_expired_exports_files_are_removed_and_its_download_is_gone(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     state: AppState = app.state.authshift
-    old = await finished(client, admin_headers, (await client.post(
+    old = await finished_export(client, admin_headers, (await client.post(
         "/api/admin/v1/exports", headers=admin_headers, json={"format": "auth0"})).json()["id"])
-    recent = await finished(client, admin_headers, (await client.post(
+    recent = await finished_export(client, admin_headers, (await client.post(
         "/api/admin/v1/exports", headers=admin_headers, json={"format": "ndjson"})).json()["id"])
     assert old["state"] == recent["state"] == "completed" and old["report"] and not old["files_expired"]
     old_files = sorted(exports_dir(state).glob(f"{old['id']}*"))
@@ -70,15 +59,6 @@ async def test_an_expired_exports_files_are_removed_and_its_download_is_gone(
         assert "export_files_days" in gone.json()["detail"] and "queue the export again" in gone.json()["detail"]
     assert (await client.get(recent["download"], headers=admin_headers)).status_code == 200
     assert (await client.delete(f"/api/admin/v1/exports/{old['id']}", headers=admin_headers)).status_code == 204
-
-
-@pytest.fixture
-async def state(settings: Settings) -> AsyncIterator[AppState]:
-    built = build_state(settings)  # no background workers: only the pruning under test removes
-    try:
-        yield built
-    finally:
-        await built.close()
 
 
 async def add_job(state: AppState, job_state: str, *, file: Path | None = None, finished_at: Any = OLD) -> uuid.UUID:

@@ -5,12 +5,10 @@ still to be sent stay; ``0`` keeps every message."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from authshift.config import RetentionSettings, Settings
@@ -26,15 +24,6 @@ from tests.pages.test_password_reset import ask_reset, make_user
 NOW = utcnow()
 OLD = NOW - timedelta(days=8)  # past the default 7 days
 RECENT = NOW - timedelta(days=1)
-
-
-@pytest.fixture
-async def state(settings: Settings) -> AsyncIterator[AppState]:
-    built = build_state(settings)  # no background workers: only the pruning under test deletes
-    try:
-        yield built
-    finally:
-        await built.close()
 
 
 async def add_mail(state: AppState, status: str, *, created_at: datetime, finished_at: datetime | None = None) -> uuid.UUID:
