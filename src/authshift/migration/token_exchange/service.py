@@ -39,6 +39,7 @@ from authshift.accounts.migration_state import (
 )
 from authshift.audit import audit_row, record_audit
 from authshift.events.outbox import event_row, events
+from authshift.config import TokenExchangeIssuerSettings
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
     INVALID_SCOPE,
@@ -154,12 +155,12 @@ async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip:
         attempt.subject = verified.subject
         runtime.refuse_if_throttled(subject_key(issuer.name, verified.subject))
         await _count_client(state, runtime, attempt)
-        done = await _without_lock(state, runtime, client, verified, scope, attempt)
+        done = await _without_lock(state, runtime, client, verified, issuer.settings, scope, attempt)
         userinfo: dict[str, Any] | None = None
         while done is None:
             try:
                 async with state.engine.begin() as conn:
-                    done = await _in_transaction(state, conn, runtime, client, verified, scope, attempt, userinfo)
+                    done = await _in_transaction(state, conn, runtime, client, verified, issuer.settings, scope, attempt, userinfo)
             except UserinfoNeeded:
                 userinfo = await fetch_userinfo(
                     runtime.issuers.http(), issuer.settings, request.subject_token, verified.subject
@@ -206,6 +207,7 @@ async def _without_lock(
     runtime: TokenExchangeRuntime,
     client: Client,
     verified: VerifiedToken,
+    issuer: TokenExchangeIssuerSettings,
     scope: list[str],
     attempt: _Attempt,
 ) -> Exchanged | None:
@@ -217,14 +219,12 @@ async def _without_lock(
     users, imported users whose record needs another read, replays, throttling, races."""
     if not is_postgres(state.engine):
         return None  # SQLite runs in the process: a transaction costs no round trips there
-    issuer_cfg = runtime.issuers.get(verified.issuer)
-    assert issuer_cfg is not None
     async with each_statement_alone(state.engine) as conn:
-        user = await find_known_user(conn, verified, issuer_cfg.settings)
+        user = await find_known_user(conn, verified, issuer)
         if user is None or (user.migration_state == "imported" and user.federated_or_otp):
             return None
         try:
-            return await _issue(state, conn, runtime, client, verified, scope, attempt, user, unlocked=True)
+            return await _issue(state, conn, runtime, client, verified, issuer, scope, attempt, user, unlocked=True)
         except WriteAborted:
             return None
 
@@ -235,18 +235,17 @@ async def _in_transaction(
     runtime: TokenExchangeRuntime,
     client: Client,
     verified: VerifiedToken,
+    issuer: TokenExchangeIssuerSettings,
     scope: list[str],
     attempt: _Attempt,
     userinfo: dict[str, Any] | None,
 ) -> Exchanged:
     """Find (or link, or create) the user and lock their row, then ``_issue`` in the caller's
     transaction: what ``_without_lock`` leaves, and every exchange on SQLite."""
-    issuer_cfg = runtime.issuers.get(verified.issuer)
-    assert issuer_cfg is not None
-    user: ResolvedUser = await resolve_user(conn, verified, issuer_cfg.settings, ctx=state.accounts, userinfo=userinfo)
+    user: ResolvedUser = await resolve_user(conn, verified, issuer, ctx=state.accounts, userinfo=userinfo)
     if user.how == "created":
         await announce_migrated(conn, user.user_id, via=VIA, details={"issuer": verified.issuer})
-    return await _issue(state, conn, runtime, client, verified, scope, attempt, user, unlocked=False)
+    return await _issue(state, conn, runtime, client, verified, issuer, scope, attempt, user, unlocked=False)
 
 
 async def _issue(
@@ -255,6 +254,7 @@ async def _issue(
     runtime: TokenExchangeRuntime,
     client: Client,
     verified: VerifiedToken,
+    issuer: TokenExchangeIssuerSettings,
     scope: list[str],
     attempt: _Attempt,
     user: ResolvedUser,
@@ -267,8 +267,6 @@ async def _issue(
     back, when the token was exchanged before or the subject is over its limit. ``unlocked``: the
     statement itself writes nothing then (``WriteAborted``)."""
     cfg = state.settings.migration.token_exchange
-    issuer_cfg = runtime.issuers.get(verified.issuer)
-    assert issuer_cfg is not None
     details = {"issuer": verified.issuer}
     now = utcnow()
     imported = user.migration_state == "imported"
@@ -281,7 +279,7 @@ async def _issue(
                                              federated_or_otp=user.federated_or_otp)
         event = event_row(USER_MIGRATED, migrated_event_data(record, via=VIA, details=details), subject=str(user.user_id))
         values.update(row_values("event", events, event))
-    until = keep_until(verified.expires_at, leeway_seconds=issuer_cfg.settings.leeway_seconds,
+    until = keep_until(verified.expires_at, leeway_seconds=issuer.leeway_seconds,
                        window_seconds=cfg.replay_window_seconds, now=now)
     values.update(claim_values("claim", verified.issuer, verified.replay_key, until, now))
     subject_limit = _subject_limit(state, verified.issuer, verified.subject) if state.settings.throttle.enabled else None
