@@ -5,7 +5,7 @@
 comes back short. On PostgreSQL the batch is chosen ``FOR UPDATE SKIP LOCKED``: rows another
 transaction holds (a worker updating them, another process pruning) are left for the next round,
 and the conditions are checked again on the locked rows. On SQLite each batch holds the write
-lock briefly, and a short pause between batches lets waiting writers in.
+lock briefly. A short pause between batches (on both) lets waiting writers in.
 """
 
 from __future__ import annotations
