@@ -172,6 +172,14 @@ def import_(
     hash_config: Path | None = typer.Option(
         None, "--hash-config", help="Project hash parameters (Firebase console block, JSON or TOML)."
     ),
+    hash_config_name: str = typer.Option(
+        "default", "--hash-config-name",
+        help="The name the file's users' hash parameters are kept under (one per Firebase project).",
+    ),
+    hash_format: str | None = typer.Option(
+        None, "--hash-format",
+        help="The family of the file's hashes where a hash's shape fits several (e.g. werkzeug, django, nt).",
+    ),
     report: Path | None = typer.Option(None, "--report", help="Where to write the per-record report (NDJSON)."),
     auth0_password_hashes: Path | None = typer.Option(
         None, "--auth0-password-hashes", help="The password-hash export Auth0 support provides (NDJSON)."
@@ -195,7 +203,8 @@ def import_(
             fail("--resume and --dry-run cannot be combined", EXIT_USAGE)
     options = ImportOptions(
         format=format, identifier=identifier, mode=mode, dry_run=dry_run,
-        hash_config_file=str(hash_config.resolve()) if hash_config else None,
+        hash_config=hash_config_name, hash_config_file=str(hash_config.resolve()) if hash_config else None,
+        hash_format=hash_format,
         auth0_password_hashes=str(auth0_password_hashes.resolve()) if auth0_password_hashes else None,
     )
     path = file.resolve()

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import job_hash_configs_kept
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -52,7 +53,7 @@ from authshift.migration.import_ledger import ScratchLedger
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
 from authshift.migration.import_plan import Candidate, Decision, Effects, classify
 from authshift.migration.import_prebuild import PrebuiltRows
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_tables import import_results
 from authshift.migration.sources import SourceFormatError
 from authshift.storage.bulk import bulk_insert, bulk_insert_values, row_encoder
@@ -460,7 +461,9 @@ async def run_job(
     error: str | None = None
     try:
         try:
-            hash_configs = check_options(options, accounts.hash_configs)
+            hash_configs = await job_hash_configs_kept(engine, accounts, file_hash_configs(options),
+                                                       check_options(options, accounts.hash_configs),
+                                                       keep=not options.dry_run)
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
                                             skip_through=row["last_index"],
                                             prebuild_for=None if options.dry_run else engine.url.drivername), config)
@@ -512,7 +515,8 @@ async def dry_run_to_report(
     Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
     cannot be read; a file without records gives a summary with state ``failed``.
     """
-    hash_configs = check_options(options, accounts.hash_configs)
+    hash_configs = await job_hash_configs_kept(engine, accounts, {}, check_options(options, accounts.hash_configs),
+                                               keep=False)
     counts = Counts()
     size = path.stat().st_size
     reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)

@@ -5,7 +5,7 @@ ceilings), ``verify`` answers (ok, needs_rehash), ``hash_password`` writes nativ
 ``dummy_verify`` makes unknown users cost the same as known ones. See docs/hash-formats.md.
 """
 
-from authshift.passwords.assess import Assessment, assess
+from authshift.passwords.assess import Assessment, assess, guess_warning
 from authshift.passwords.errors import CeilingExceeded, PasswordFormatError
 from authshift.passwords.hash_config import load_hash_configs, parse_hash_configs
 from authshift.passwords.model import FormatInfo, HashConfig, Limits, StoredPassword, VerifyResult
@@ -26,6 +26,7 @@ from authshift.passwords.service import (
 __all__ = [
     "Assessment",
     "assess",
+    "guess_warning",
     "NATIVE_FORMAT",
     "CeilingExceeded",
     "FormatInfo",

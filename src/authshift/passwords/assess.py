@@ -25,7 +25,7 @@ from authshift.passwords.service import DEFAULT_LIMITS, parse_detail
 
 UNKNOWN = "unknown"
 # Structured formats whose stored object refers to project parameters by name.
-_NEEDS_HASH_CONFIG = frozenset({"firebase_scrypt"})
+NEEDS_HASH_CONFIG = frozenset({"firebase_scrypt"})
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,19 @@ class Assessment:
         )
 
 
+def guess_warning(stored: StoredPassword) -> str | None:
+    """The warning for a hash stored under a family its shape only suggests (None: not a guess).
+
+    For a hash parsed without a name (``parse_detail`` said so); cheap: import calls it per record.
+    """
+    alternatives = registry.by_name(stored.format).ambiguous_with(stored.value)
+    if not alternatives:
+        return None
+    return Assessment(stored.format, True, True, None, alternatives).warning
+
+
 def _unresolved_config(stored: StoredPassword, hash_configs: Mapping[str, HashConfig] | None) -> str | None:
-    if stored.format not in _NEEDS_HASH_CONFIG:
+    if stored.format not in NEEDS_HASH_CONFIG:
         return None
     reference = json.loads(stored.value).get("hash_config")
     if isinstance(reference, str) and (hash_configs is None or reference not in hash_configs):

@@ -118,6 +118,12 @@ def recognise(value: str) -> HashFormat:
     raise PasswordFormatError("unrecognised (no known format prefix or shape)")
 
 
+def format_names() -> frozenset[str]:
+    """Every name "format" / --hash-format may give: format names and families (compared as
+    ``algorithm_key`` compares them)."""
+    return frozenset(algorithm_key(n) for fmt in _STRING_FORMATS for n in fmt.family_names())
+
+
 def resolve_named(value: str, named: str) -> HashFormat:
     """The format ``named`` (a format name or a family such as "werkzeug", "django", "nt") chooses
     for the self-describing ``value``: one of the formats whose shape ``value`` has.

@@ -24,8 +24,8 @@ from authshift.migration.import_source import ImportOptions, check_options
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
 PREFIX = "/api/admin/v1/imports"
-OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config")
-FILE_FIELDS = {"file", "auth0_password_hashes"}
+OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash_config_name", "hash_format")
+FILE_FIELDS = {"file", "auth0_password_hashes", "hash_config_file"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
 UPLOAD_DOC = {
@@ -42,7 +42,10 @@ UPLOAD_DOC = {
                         "identifier": {"type": "string", "default": "email"},
                         "mode": {"type": "string", "default": "insert"},
                         "dry_run": {"type": "boolean", "default": False},
-                        "hash_config": {"type": "string", "default": "default"},
+                        "hash_config": {"type": "string", "default": "default", "description": "same as hash_config_name"},
+                        "hash_config_name": {"type": "string", "default": "default"},
+                        "hash_config_file": {"type": "string", "format": "binary"},
+                        "hash_format": {"type": "string"},
                     },
                 }
             },
@@ -52,7 +55,7 @@ UPLOAD_DOC = {
 }
 
 
-def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptions:
+def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: ReceivedFile | None = None) -> ImportOptions:
     unknown = sorted(set(fields) - set(OPTION_FIELDS))
     if unknown:
         raise InvalidInput("unknown import options", errors=[FieldError(name, "unknown option") for name in unknown])
@@ -64,7 +67,9 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptio
         identifier=fields.get("identifier") or "email",
         mode=fields.get("mode") or "insert",
         dry_run=dry in _TRUE,
-        hash_config=fields.get("hash_config") or "default",
+        hash_config=fields.get("hash_config_name") or fields.get("hash_config") or "default",
+        hash_config_file=str(hash_config.path) if hash_config else None,
+        hash_format=fields.get("hash_format") or None,
         auth0_password_hashes=str(hashes.path) if hashes else None,
     )
 
@@ -86,7 +91,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
             main = upload.files.get("file")
             if main is None:
                 raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-            options = _options(upload.fields, upload.files.get("auth0_password_hashes"))
+            options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
         else:
             params = dict(request.query_params)
             filename = params.pop("filename", None) or "upload"
