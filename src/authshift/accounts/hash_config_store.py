@@ -96,6 +96,18 @@ async def store_hash_configs(conn: AsyncConnection, box: SecretBox, configs: Map
         ))
 
 
+async def check_hash_config_names(engine: AsyncEngine, ctx: AccountsContext, configs: Mapping[str, HashConfig]) -> None:
+    """Refuse (``InvalidInput``) before a job starts when a name already holds other parameters."""
+    if not configs or ctx.hash_config_box is None:
+        return
+    async with engine.connect() as conn:
+        stored = await load_hash_configs(conn, ctx.hash_config_box, list(configs))
+    for name, config in configs.items():
+        existing = stored.get(name) or ctx.hash_configs.get(name)
+        if existing is not None and not _same(existing, config):
+            raise conflict(name)
+
+
 def hash_config_as_json(config: HashConfig) -> dict[str, object]:
     """The console's fields (what ``--hash-config`` reads back): for exports with secrets only."""
     return {

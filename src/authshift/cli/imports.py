@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from authshift.accounts.context import hash_configs_from_settings
+from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.cli.context import EXIT_USAGE, fail, settings
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
@@ -28,7 +29,7 @@ from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback, dry_run_to_report, run_job
 from authshift.migration.import_plan import Decision
 from authshift.migration.import_plan import IDENTIFIERS, MODES
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.sources import FORMATS, SourceFormatError
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade
@@ -221,6 +222,7 @@ def import_(
             if dry_run:
                 target = report or Path(f"import-dry-run-{path.name}.report.ndjson")
                 return await _dry_run(state, path, options, target), target
+            await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
             return await _real_run(state, path, options, report, resume_id)
         finally:
             await state.close()

@@ -19,7 +19,8 @@ from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.accounts.hash_config_store import check_hash_config_names
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -100,6 +101,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
         if main.size == 0:
             raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
         check_options(options, state.accounts.hash_configs)
+        await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
         async with state.engine.begin() as conn:
             await jobs.create_job(
                 conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
