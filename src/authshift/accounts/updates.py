@@ -23,7 +23,8 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import (
     CLAIM_COLUMNS, LOGIN_ID_FIELDS, federated_rows, identity_rows, mfa_rows, parse_time, password_row,
 )
-from authshift.accounts.unique_keys import Key
+from authshift.accounts.unique_keys import Key, external_id_key
+from authshift.errors import FieldError, InvalidInput
 from authshift.passwords import StoredPassword
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
@@ -58,6 +59,7 @@ class CurrentUser:
     identities: list[Mapping[str, Any]] = field(default_factory=list)
     external_id: str | None = None
     federated: list[tuple[str, str]] = field(default_factory=list)
+    source: str | None = None
 
 
 @dataclass
@@ -131,11 +133,15 @@ def plan_user_update(
     values = {key: _column_value(key, patch[key]) for key in fields if key in patch}
     values["updated_at"] = now
     plan = UpdatePlan(uid, values, changed=sorted(k for k in patch if k != "password"))
-    if "external_id" in values and values["external_id"] != current.external_id:
-        if values["external_id"] is not None:
-            plan.claimed.append(("external_id", values["external_id"]))
+    # An external id is unique per source: changing either one moves the user's key.
+    new_source, new_external = values.get("source", current.source), values.get("external_id", current.external_id)
+    if (new_source, new_external) != (current.source, current.external_id):
+        if "source" in values and new_source is None:
+            raise InvalidInput("a user always has a source", errors=[FieldError("source", "cannot be removed")])
+        if new_external is not None:
+            plan.claimed.append(external_id_key(new_source, new_external))
         if current.external_id is not None:
-            plan.released.append(("external_id", current.external_id))
+            plan.released.append(external_id_key(current.source, current.external_id))
     by_kind = {row["kind"]: row for row in current.identities}
     for kind, flag in LOGIN_ID_FIELDS.items():
         if kind in patch or (flag and flag in patch):
@@ -163,9 +169,9 @@ async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> 
     if not ids:
         return {}
     found = {
-        uid: CurrentUser(uid, external_id=ext)
-        for uid, ext in (await conn.execute(
-            sa.select(users.c.id, users.c.external_id).where(in_values(conn.dialect, users.c.id, ids))
+        uid: CurrentUser(uid, external_id=ext, source=source)
+        for uid, ext, source in (await conn.execute(
+            sa.select(users.c.id, users.c.external_id, users.c.source).where(in_values(conn.dialect, users.c.id, ids))
         )).all()
     }
     for row in (await conn.execute(

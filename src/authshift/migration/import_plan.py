@@ -21,7 +21,8 @@ from authshift import passwords
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import password_spec
-from authshift.accounts.unique_keys import Key, conflict_error
+from authshift.accounts.sources import IMPORT_SOURCE
+from authshift.accounts.unique_keys import Key, conflict_error, external_id_key
 from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
@@ -115,14 +116,36 @@ class Candidate:
         return f"Candidate(seq={self.seq}, line={self.line}, keys={self.keys!r}, errors={self.errors!r})"
 
 
+def _set_source(rec: dict[str, Any], source: str | None, own_sources: bool) -> dict[str, str] | None:
+    """Give the record its source (the namespace of its external_id); an issue if it contradicts ``source``.
+
+    ``source`` is the import's ``--source``; ``own_sources``: the records name their source
+    themselves (the native format), otherwise the reader wrote its format's name, which
+    ``--source`` replaces.
+    """
+    given = rec.get("source")
+    if source is not None:
+        if own_sources and given is not None and given != source:
+            return _issue("source", f"the record says {given!r} but this import names the source {source!r} "
+                                    "(--source): remove one of them")
+        rec["source"] = source
+    elif not given:
+        rec["source"] = IMPORT_SOURCE
+    return None
+
+
 def prepare(
     item: SourceItem,
     *,
     identifier: str,
     limits: passwords.Limits,
     hash_configs: Mapping[str, passwords.HashConfig] | None,
+    source: str | None = None,
+    own_sources: bool = True,
 ) -> Candidate:
-    """Validate one record read from a file (never raises for a bad record: it carries its errors)."""
+    """Validate one record read from a file (never raises for a bad record: it carries its errors).
+
+    ``source``/``own_sources``: see ``_set_source``."""
     cand = Candidate(item.index, item.line, item.obj)
     try:
         parsed = item.parse()
@@ -135,6 +158,9 @@ def prepare(
     rec = record_to_json(parsed.record, keep_nulls=True)
     cand.rec = rec
     get = rec.get
+    contradiction = _set_source(rec, source, own_sources)
+    if contradiction is not None:
+        cand.errors.append(contradiction)
     password = get("password")
     if password is not None:
         try:
@@ -154,7 +180,7 @@ def prepare(
             except InvalidLoginId as exc:
                 cand.errors.append(_issue(kind, str(exc)))
     if get("external_id") is not None:
-        keys.append(("external_id", rec["external_id"]))
+        keys.append(external_id_key(rec["source"], rec["external_id"]))
     if get("id") is not None:
         keys.append(("id", uuid.UUID(rec["id"])))
     for ident in get("identities") or ():

@@ -21,12 +21,16 @@ from authshift.migration.import_plan import IDENTIFIERS, MODES, Candidate, prepa
 from authshift.migration.sources import FORMATS, SourceOptions, get_reader
 
 __all__ = [
+    "MAX_SOURCE_LENGTH",
     "ByteCounter",
     "ImportOptions",
     "check_options",
     "job_hash_configs",
     "read_batches",
 ]
+
+
+MAX_SOURCE_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ImportOptions:
     hash_config: str = "default"  # the hash config name the records refer to (Firebase)
     hash_config_file: str | None = None  # a file of hash configs (CLI --hash-config)
     auth0_password_hashes: str | None = None  # Auth0's password-hash export (CLI/API)
+    source: str | None = None  # names the system the records come from (CLI --source); accounts.sources
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +84,10 @@ def check_options(options: ImportOptions, configured: Mapping[str, passwords.Has
         errors.append(FieldError("identifier", f"must be one of {', '.join(IDENTIFIERS)}"))
     if options.mode not in MODES:
         errors.append(FieldError("mode", f"must be one of {', '.join(MODES)}"))
+    if options.source is not None and not (0 < len(options.source) <= MAX_SOURCE_LENGTH
+                                           and options.source == options.source.strip()):
+        errors.append(FieldError("source", f"must be a name of 1 to {MAX_SOURCE_LENGTH} characters, "
+                                           "without leading or trailing spaces"))
     if options.auth0_password_hashes:
         if options.format != "auth0":
             errors.append(FieldError("auth0_password_hashes", "only used with the auth0 format"))
@@ -153,7 +162,8 @@ def read_batches(
         for item in reader(stream, options=source_options):
             if item.index <= skip_through:
                 continue
-            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs))
+            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
+                                 source=options.source, own_sources=options.format == "native"))
             if len(batch) >= batch_size:
                 if prebuild is not None:
                     prebuild(batch)

@@ -24,7 +24,7 @@ from authshift.migration.import_source import ImportOptions, check_options
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
 PREFIX = "/api/admin/v1/imports"
-OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config")
+OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "source")
 FILE_FIELDS = {"file", "auth0_password_hashes"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
@@ -43,6 +43,8 @@ UPLOAD_DOC = {
                         "mode": {"type": "string", "default": "insert"},
                         "dry_run": {"type": "boolean", "default": False},
                         "hash_config": {"type": "string", "default": "default"},
+                        "source": {"type": "string", "description": "the system the users come from "
+                                   "(external_id is unique per source); see docs/import-format.md"},
                     },
                 }
             },
@@ -66,6 +68,7 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptio
         dry_run=dry in _TRUE,
         hash_config=fields.get("hash_config") or "default",
         auth0_password_hashes=str(hashes.path) if hashes else None,
+        source=fields.get("source") or None,
     )
 
 
@@ -103,7 +106,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
             await record_audit(
                 conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
                 details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
-                         "identifier": options.identifier, "dry_run": options.dry_run},
+                         "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
             )
             view = jobs.job_view(await jobs.get_job(conn, job_id))
     except BaseException:
