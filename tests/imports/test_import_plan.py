@@ -33,6 +33,21 @@ def test_record_without_the_identifier_fails_with_the_reason() -> None:
     assert d.errors[0]["message"].startswith("missing: this import matches users by email")
 
 
+def test_record_without_the_identifier_whose_user_exists_is_skipped_with_the_reason() -> None:
+    """A second run by username over the same file: users the first run (by email) imported are
+    skipped, saying how they were found; a record whose keys point at two users still fails."""
+    ann, bob = uuid.uuid4(), uuid.uuid4()
+    owners = {("email", "ann@x.com"): ann, ("external_id", ("import", "7")): ann, ("email", "bob@x.com"): bob}
+    batch = cands({"email": "ann@x.com", "external_id": "7"}, {"email": "bob@x.com", "external_id": "7"},
+                  {"email": "new@x.com"}, identifier="preferred_username")
+    found, mixed, unknown = classify(batch, mode="upsert", identifier="preferred_username", owners=owners, touched={})
+    assert (found.outcome, found.user_id, found.errors) == ("skipped", ann, [])
+    assert found.reason == ("the user exists already (found by email); this run matches users by "
+                            "preferred username, which the record does not have")
+    assert mixed.outcome == unknown.outcome == "failed"
+    assert mixed.errors[0]["message"].startswith("missing: this import matches users by preferred_username")
+
+
 def test_modes_against_an_existing_user() -> None:
     existing = uuid.uuid4()
     owners = {("email", "a@x.com"): existing}

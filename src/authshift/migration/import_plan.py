@@ -189,10 +189,8 @@ def prepare(
         if key[0] == identifier:
             cand.match = key
             break
-    if cand.match is None and not cand.errors:
-        others = ", ".join(i for i in IDENTIFIERS if i != identifier)
-        cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "
-                                              f"(import such records in a run with another --identifier: {others})"))
+    # Without the identifier the record is decided by ``classify``: skipped when its other keys
+    # find the user (imported by an earlier run with another --identifier), failed otherwise.
     if not cand.errors:
         cand.raw = None  # a valid record is echoed from its validated form, if it fails later
     return cand
@@ -247,6 +245,22 @@ def _where(line: int | None) -> str:
     return f" (line {line} of this file)" if line is not None else ""
 
 
+def _without_identifier(decision: Decision, identifier: str, owners: Mapping[Key, uuid.UUID | None]) -> None:
+    """A record without the run's identifier: skipped, with the reason, when its other keys all
+    belong to one existing user (the same file imported earlier with another ``--identifier``,
+    as docs/export.md's move to another authshift does); failed as missing otherwise."""
+    found = [(kind, owner) for kind, value in decision.cand.keys if (owner := owners.get((kind, value))) is not None]
+    if found and len({owner for _, owner in found}) == 1:
+        kind, owner = found[0]
+        decision.outcome, decision.user_id = "skipped", owner
+        decision.reason = (f"the user exists already (found by {kind.replace('_', ' ')}); this run matches users by "
+                           f"{identifier.replace('_', ' ')}, which the record does not have")
+        return
+    others = ", ".join(i for i in IDENTIFIERS if i != identifier)
+    decision.errors = [_issue(identifier, f"missing: this import matches users by {identifier} "
+                                          f"(import such records in a run with another --identifier: {others})")]
+
+
 def classify(
     candidates: Sequence[Candidate],
     *,
@@ -268,8 +282,11 @@ def classify(
     for cand in candidates:
         decision = Decision(cand, "failed")
         decisions.append(decision)
-        if cand.errors or cand.match is None:
+        if cand.errors:
             decision.errors = list(cand.errors)
+            continue
+        if cand.match is None:
+            _without_identifier(decision, identifier, owners)
             continue
         claimed = claims.get(cand.match)
         if claimed is not None:
