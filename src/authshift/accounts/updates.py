@@ -49,6 +49,8 @@ IMPORT_UPDATABLE_FIELDS = (
     *PATCHABLE_USER_FIELDS, "created_at", "last_login_at", "migration_state", "password_migration",
 )
 _TIME_FIELDS = frozenset({"created_at", "last_login_at"})
+KEPT_PASSWORD = ('ignored: the user has a password here, which a record without one does not replace; '
+                 'to replace it, give "password": null with password_migration')
 
 
 @dataclass
@@ -60,6 +62,7 @@ class CurrentUser:
     external_id: str | None = None
     federated: list[tuple[str, str]] = field(default_factory=list)
     source: str | None = None
+    has_password: bool = False
 
 
 @dataclass
@@ -76,6 +79,7 @@ class UpdatePlan:
     mfa: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
     claimed: list[Key] = field(default_factory=list)  # unique keys the user holds after the change
     released: list[Key] = field(default_factory=list)  # unique keys the user gives up
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (field, why): what the patch said, not done
 
 
 def _column_value(key: str, value: Any) -> Any:
@@ -146,6 +150,11 @@ def plan_user_update(
     for kind, flag in LOGIN_ID_FIELDS.items():
         if kind in patch or (flag and flag in patch):
             _plan_login_id(plan, by_kind.get(kind), kind, patch, now)
+    if values.get("password_migration") and "password" not in patch and current.has_password:
+        # A record without a password (a hash-less export) never contradicts a working one: the
+        # user would hold a hash and "verify me elsewhere" at once. "password": null says "remove it".
+        del values["password_migration"]
+        plan.ignored.append(("password_migration", KEPT_PASSWORD))
     if "password" in patch:
         plan.password_changed = True
         if patch["password"] is not None:
@@ -164,7 +173,7 @@ def plan_user_update(
 
 
 async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CurrentUser]:
-    """``CurrentUser`` of each existing user among ``user_ids`` (three queries whatever their number)."""
+    """``CurrentUser`` of each existing user among ``user_ids`` (four queries whatever their number)."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -185,6 +194,10 @@ async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> 
         )
     ).all():
         found[uid].federated.append((provider, subject))
+    for (uid,) in (await conn.execute(
+        sa.select(passwords_table.c.user_id).where(in_values(conn.dialect, passwords_table.c.user_id, ids))
+    )).all():
+        found[uid].has_password = True
     return found
 
 
