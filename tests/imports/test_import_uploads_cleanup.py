@@ -93,3 +93,63 @@ async def test_cancelled_jobs_leave_no_upload_whenever_they_are_cancelled(settin
                 break
             await asyncio.sleep(0.05)
         assert files_under(uploads) == [], states
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_reader_process_ends_with_a_killed_import(settings_env: dict[str, str], tmp_path: Path) -> None:
+    """``kill -9`` of ``authshift import``: its reader process (which holds the file of password
+    hashes open) is gone within a second, not seconds later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.servers import authshift_env
+
+    path = tmp_path / "u.ndjson"
+    path.write_text("".join(json.dumps({"email": f"u{n}@x.com", "password": {"hash": BCRYPT}}) + "\n"
+                            for n in range(60_000)))
+    env = {**settings_env, "AUTHSHIFT_IMPORTS__BATCH_SIZE": "200", "AUTHSHIFT_IMPORTS__READER_PROCESS_MIN_BYTES": "0"}
+    assert run_cli(["db", "upgrade"], settings_env).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "authshift", "import", str(path)], env=authshift_env(env),
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        readers: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not readers and proc.poll() is None:
+            readers = [pid for pid in children_of(proc.pid) if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                       and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            time.sleep(0.05)
+        assert readers and proc.poll() is None, "the import runs with its reader process"
+        time.sleep(0.5)  # the reader is reading
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        killed = time.monotonic()
+        while time.monotonic() - killed < 10 and any(alive(pid) for pid in readers):
+            time.sleep(0.02)
+        assert not any(alive(pid) for pid in readers)
+        assert time.monotonic() - killed < 1.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -12,15 +12,11 @@ of records that would insert a user (``import_prebuild``), which lightens the wr
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
-import signal
-import sys
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,12 +28,12 @@ from authshift.migration.import_plan import Candidate
 from authshift.migration.import_prebuild import Prebuilder
 from authshift.migration.import_wire import pack, unpack
 from authshift.migration.import_source import ByteCounter, ImportOptions, read_batches
+from authshift.migration.reader_guard import run_reader
 from authshift.migration.sources import SourceFormatError
 
 __all__ = ["PROCESS_THRESHOLD", "ReadRequest", "prefetch_batches"]
 
 PROCESS_THRESHOLD = 16 * 1024 * 1024
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _QUEUE_BATCHES = 2
 
 
@@ -98,7 +94,8 @@ class Prefetch:
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")
         channel: Any = ctx.Queue(maxsize=_QUEUE_BATCHES)
-        worker = ctx.Process(target=_produce, args=(channel, self.request, os.getpid()), name="authshift-import-read",
+        request = pickle.dumps(self.request, protocol=pickle.HIGHEST_PROTOCOL)
+        worker = ctx.Process(target=run_reader, args=(channel, request, os.getpid()), name="authshift-import-read",
                              daemon=True)
         worker.start()
 
@@ -144,35 +141,9 @@ def _send(channel: Any, item: tuple[str, Any, int]) -> None:
                 os._exit(1)
 
 
-_WATCH_SECONDS = 0.2
-
-
-def _die_with(parent_pid: int) -> None:
-    """End this reader when the importer that started it ends, even by ``kill -9`` (it went on
-    reading for seconds, holding the file of password hashes open). Linux: the kernel sends
-    SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere: a thread that sees
-    the parent change (``getppid``) exits the process, within ``_WATCH_SECONDS``."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(_WATCH_SECONDS)
-        os._exit(1)
-
-    if os.getppid() != parent_pid:  # the parent died before the death signal was asked for
-        os._exit(1)
-    threading.Thread(target=watch, name="authshift-import-parent-watch", daemon=True).start()
-
-
-def _produce(channel: Any, request: ReadRequest, parent_pid: int | None = None) -> None:
-    """Worker process: read and prepare every batch, send it; then "end" (or "error")."""
-    if parent_pid is not None:
-        _die_with(parent_pid)
+def _produce(channel: Any, request: ReadRequest) -> None:
+    """Worker process (started by ``reader_guard.run_reader``): read and prepare every batch,
+    send it; then "end" (or "error")."""
     gc.freeze()  # see bulk_import._few_collections: records form no cycles
     gc.set_threshold(100_000, 50, 100)
     counter: list[ByteCounter] = []
