@@ -424,6 +424,9 @@ class ImportSettings(_Section):
     # SQLite: during an import the write-ahead log grows to this many 4 KiB pages before it is
     # copied into the database file (each copy waits for the disk); 0 keeps SQLite's 1,000.
     sqlite_checkpoint_pages: int = Field(default=16384, ge=0)
+    # A job whose runs crashed this many times in a row, each before committing a batch, ends
+    # failed with the reason instead of being claimed (and crashing) again: docs/operations.md.
+    max_attempts: int = Field(default=3, ge=1)
 
 
 class Settings(BaseSettings):

@@ -27,6 +27,7 @@ from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback, dry_run_to_report, run_job
+from authshift.migration.import_faults import crash_summary
 from authshift.migration.import_plan import Decision
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
@@ -247,6 +248,10 @@ def import_(
     except KeyboardInterrupt:
         typer.echo("interrupted: the batch in progress was rolled back; run the same command again to resume", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:  # noqa: BLE001 - the job keeps the reason; the message may quote data
+        fail(f"the import stopped unexpectedly ({crash_summary(exc)}); the batch in progress was rolled back. Run the "
+             f"same command again to resume: after {cfg.imports.max_attempts} such stops in a row the job ends failed",
+             EXIT_FAILED)
     _summary(summary, written)
     if summary.state != "completed":
         raise typer.Exit(EXIT_FAILED)

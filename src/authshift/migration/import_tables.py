@@ -44,6 +44,9 @@ import_jobs = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_expires_at", UtcDateTime),
+    # Runs in a row that ended without committing a batch (a crash): past [imports] max_attempts
+    # the job ends failed instead of being claimed, and crashing, again (import_jobs.claim_job).
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),
     sa.CheckConstraint(f"origin IN {ORIGINS!r}", name="origin"),
     sa.Index(None, "state", "origin"),

@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 from urllib.parse import urlsplit
 
+import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,6 +39,7 @@ from pydantic import (
     Discriminator,
     Field,
     SecretStr,
+    StringConstraints,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -195,14 +197,47 @@ def _canonical_uuid(value: str) -> str:
         raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
 
 
-EmailText = Annotated[str, AfterValidator(_check_email)]
-PhoneText = Annotated[str, AfterValidator(normalize_phone)]  # stored in E.164
-UsernameText = Annotated[str, AfterValidator(_check_username)]
-UrlText = Annotated[str, AfterValidator(_check_url)]
-BirthdateText = Annotated[str, AfterValidator(_check_birthdate)]
-ZoneText = Annotated[str, AfterValidator(_check_zoneinfo)]
-LocaleText = Annotated[str, AfterValidator(_check_locale)]
-UuidText = Annotated[str, AfterValidator(_canonical_uuid)]
+# Length limits, in characters (docs/import-format.md, "Limits"): a 50 MB name was stored once.
+# Checked by pydantic-core before any other rule (no cost per record worth measuring).
+MAX_TEXT = 1024  # names, external_id, address parts, disabled_reason, identity subjects...
+MAX_EMAIL = 320
+MAX_PHONE = 64
+MAX_USERNAME = 256
+MAX_URL = 2048
+MAX_SHORT = 64  # birthdate, zoneinfo, locale, source
+MAX_LABEL = 256  # roles, groups, identity providers
+MAX_LIST = 1000  # roles, groups, identities
+MAX_CUSTOM_ATTRIBUTES_BYTES = 64 * 1024  # custom_attributes as compact JSON
+
+
+def _text(limit: int) -> StringConstraints:
+    return StringConstraints(max_length=limit)
+
+
+EmailText = Annotated[str, _text(MAX_EMAIL), AfterValidator(_check_email)]
+PhoneText = Annotated[str, _text(MAX_PHONE), AfterValidator(normalize_phone)]  # stored in E.164
+UsernameText = Annotated[str, _text(MAX_USERNAME), AfterValidator(_check_username)]
+UrlText = Annotated[str, _text(MAX_URL), AfterValidator(_check_url)]
+BirthdateText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_birthdate)]
+ZoneText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_zoneinfo)]
+LocaleText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_locale)]
+UuidText = Annotated[str, _text(MAX_SHORT), AfterValidator(_canonical_uuid)]
+Text = Annotated[str, _text(MAX_TEXT)]
+ShortText = Annotated[str, _text(MAX_SHORT)]
+Label = Annotated[str, _text(MAX_LABEL)]
+
+
+def _custom_attributes_size(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError):
+        return value  # values orjson cannot write are refused by the readers (sources._values)
+    if size > MAX_CUSTOM_ATTRIBUTES_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; at most {MAX_CUSTOM_ATTRIBUTES_BYTES} are kept")
+    return value
+
+
+CustomAttributes = Annotated[dict[str, Any], AfterValidator(_custom_attributes_size)]
 
 
 # --------------------------------------------------------------------------- models
@@ -214,19 +249,19 @@ class _Model(BaseModel):
 class Address(_Model):
     """OIDC Core 5.1.1 address claim."""
 
-    formatted: str | None = None
-    street_address: str | None = None
-    locality: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
+    formatted: Text | None = None
+    street_address: Text | None = None
+    locality: Text | None = None
+    region: Text | None = None
+    postal_code: Text | None = None
+    country: Text | None = None
 
 
 class Identity(_Model):
     """A federated identity: the user's subject at an upstream identity provider."""
 
-    provider: str = Field(min_length=1)
-    subject: str = Field(min_length=1)
+    provider: str = Field(min_length=1, max_length=MAX_LABEL)
+    subject: str = Field(min_length=1, max_length=MAX_TEXT)
     email: EmailText | None = None
 
 
@@ -417,7 +452,7 @@ Password = Annotated[
 
 _UNION_TAGS = frozenset({"totp:secret", "totp:uri", "password:hash", "password:structured", "password:plaintext"})
 
-OptionalStr = str | None
+OptionalStr = Text | None
 
 
 class UserRecord(_Model):
@@ -425,7 +460,7 @@ class UserRecord(_Model):
 
     id: UuidText | None = None
     external_id: OptionalStr = None
-    source: OptionalStr = None
+    source: ShortText | None = None
     email: EmailText | None = None
     email_verified: bool | None = None
     phone_number: PhoneText | None = None
@@ -444,9 +479,9 @@ class UserRecord(_Model):
     zoneinfo: ZoneText | None = None
     locale: LocaleText | None = None
     address: Address | None = None
-    custom_attributes: dict[str, Any] | None = None
-    roles: list[str] | None = None
-    groups: list[str] | None = None
+    custom_attributes: CustomAttributes | None = None
+    roles: Annotated[list[Label], Field(max_length=MAX_LIST)] | None = None
+    groups: Annotated[list[Label], Field(max_length=MAX_LIST)] | None = None
     disabled: bool | None = None
     disabled_reason: OptionalStr = None
     created_at: UtcDateTime | None = None
@@ -455,7 +490,7 @@ class UserRecord(_Model):
     migration_state: Literal["imported", "migrated", "native"] | None = None
     password: Password | None = None
     password_migration: Literal["lazy", "reset"] | None = None
-    identities: list[Identity] | None = None
+    identities: Annotated[list[Identity], Field(max_length=MAX_LIST)] | None = None
     mfa: Mfa | None = None
 
     @field_validator("password_migration")

@@ -21,6 +21,7 @@ from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
 from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
+from authshift.migration.import_uploads import receiving
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -86,39 +87,40 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
     job_id = uuid7()
     directory = upload_dir(state, str(job_id))
     directory.mkdir(parents=True, mode=0o700)
-    try:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            upload = await receive_multipart(
-                request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
-            )
-            main = upload.files.get("file")
-            if main is None:
-                raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-            options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
-        else:
-            params = dict(request.query_params)
-            filename = params.pop("filename", None) or "upload"
-            options = _options(params, None)
-            main = await receive_raw(request.stream(), directory, filename=filename, limit=cfg.max_upload_bytes)
-        if main.size == 0:
-            raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
-        check_options(options, state.accounts.hash_configs)
-        await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
-        async with state.engine.begin() as conn:
-            await jobs.create_job(
-                conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
-                file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
-            )
-            await record_audit(
-                conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
-                details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
-                         "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
-            )
-            view = jobs.job_view(await jobs.get_job(conn, job_id))
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    with receiving(directory):  # its files are swept if this process dies mid-upload
+        try:
+            content_type = request.headers.get("content-type", "")
+            if content_type.startswith("multipart/form-data"):
+                upload = await receive_multipart(
+                    request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
+                )
+                main = upload.files.get("file")
+                if main is None:
+                    raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
+                options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
+            else:
+                params = dict(request.query_params)
+                filename = params.pop("filename", None) or "upload"
+                options = _options(params, None)
+                main = await receive_raw(request.stream(), directory, filename=filename, limit=cfg.max_upload_bytes)
+            if main.size == 0:
+                raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
+            check_options(options, state.accounts.hash_configs)
+            await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
+            async with state.engine.begin() as conn:
+                await jobs.create_job(
+                    conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
+                    file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
+                )
+                await record_audit(
+                    conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
+                    details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
+                             "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
+                )
+                view = jobs.job_view(await jobs.get_job(conn, job_id))
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
     wake_runner(state)
     return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{job_id}"})
 
