@@ -54,10 +54,10 @@ def clear_session_cookie(response: Response, state: AppState) -> None:
 
 
 def set_login_step(response: Response, state: AppState, *, user_id: uuid.UUID, stage: str, amr: tuple[str, ...],
-                   reason: str | None = None) -> None:
+                   reason: str | None = None, migrate_via: str | None = None) -> None:
     ttl = state.settings.oidc.login_flow_ttl_seconds
     value = Signer(state.secrets.secret_key, LOGIN_STEP_PURPOSE).sign(
-        {"uid": str(user_id), "stage": stage, "amr": list(amr), "reason": reason}, ttl_seconds=ttl
+        {"uid": str(user_id), "stage": stage, "amr": list(amr), "reason": reason, "via": migrate_via}, ttl_seconds=ttl
     )
     response.set_cookie(LOGIN_STEP_COOKIE, value, max_age=ttl, httponly=True, samesite="lax", secure=_secure(state), path="/")
 
@@ -71,7 +71,9 @@ def login_step(request: Request, stage: str) -> dict[str, Any] | None:
         data = Signer(app_state(request).secrets.secret_key, LOGIN_STEP_PURPOSE).unsign(value)
         if data.get("stage") != stage:
             return None
-        return {"user_id": uuid.UUID(data["uid"]), "amr": tuple(data.get("amr") or ()), "reason": data.get("reason")}
+        via = data.get("via")
+        return {"user_id": uuid.UUID(data["uid"]), "amr": tuple(data.get("amr") or ()), "reason": data.get("reason"),
+                "migrate_via": via if isinstance(via, str) else None}
     except (BadSignature, KeyError, ValueError, TypeError):
         return None
 

@@ -166,7 +166,8 @@ async def _next_step(request: Request, result: LoginResult, return_to: str | Non
     assert result.user_id is not None
     if result.outcome is LoginOutcome.NEEDS_TOTP:
         response = _redirect(_with_return_to("/login/totp", return_to))
-        set_login_step(response, state, user_id=result.user_id, stage="totp", amr=result.amr)
+        set_login_step(response, state, user_id=result.user_id, stage="totp", amr=result.amr,
+                       migrate_via=result.migrate_via)
         return response
     if result.outcome is LoginOutcome.MUST_CHANGE_PASSWORD:
         response = _redirect(_with_return_to("/login/change-password", return_to))
@@ -215,7 +216,8 @@ async def totp_submit(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     form, return_to, step = posted
-    result = await second_factor(app_state(request), step["user_id"], _text(form, "code"), amr=step["amr"], ip=client_ip(request))
+    result = await second_factor(app_state(request), step["user_id"], _text(form, "code"), amr=step["amr"],
+                                 ip=client_ip(request), migrate_via=step["migrate_via"])
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
         return render_page(request, "totp.html", status=status, return_to=return_to, error=BAD_CODE)
