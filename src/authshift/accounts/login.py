@@ -21,6 +21,7 @@ propagates when the legacy system cannot answer; nothing has been written then.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,9 +34,11 @@ from authshift.accounts.migration_state import mark_migrated
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
-from authshift.errors import ErrorList
+from authshift.errors import ErrorList, Unavailable
 from authshift.logs import get_logger
-from authshift.security import throttle
+from authshift.security import signin_throttle
+from authshift.security.failure_time import failure_clock
+from authshift.security.signin_throttle import KnownDevice
 from authshift.storage.db import reading
 from authshift.storage.tables import identities, users
 from authshift.storage.tables import passwords as passwords_table
@@ -70,6 +73,7 @@ class LoginResult:
     # With NEEDS_TOTP: how an ``imported`` user's migration completes once the code is right
     # ("password" or "legacy"); carried to ``second_factor`` by the login step.
     migrate_via: str | None = None
+    retry_after: int | None = None  # with THROTTLED: seconds until this source may try again
 
     @property
     def message(self) -> str | None:
@@ -106,21 +110,43 @@ async def _load_account(conn: AsyncConnection, login_id: str) -> _Account | None
     return _Account(user_id, bool(row.disabled), row.migration_state, stored)
 
 
-async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None) -> LoginResult:
-    """Check a login ID and password (see the module docstring for every step)."""
+async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None,
+                device: KnownDevice | None = None) -> LoginResult:
+    """Check a login ID and password (see the module docstring for every step). ``device``: the
+    browser's known-device cookie, if any (the throttle lets the owner's own devices wait, never
+    locks them out)."""
     login_id = login_id.strip()[:MAX_LOGIN_ID_LENGTH]
     password = password[:MAX_PASSWORD_LENGTH]
     if not login_id or not password:
         return FAILED
-    limits = throttle.login_limits(state.settings.throttle, login_id, ip)
-    if state.settings.throttle.enabled:
-        async with state.engine.begin() as conn:
-            if await throttle.over_limit(conn, limits):
-                log.warning("sign-in throttled", ip=ip)
-                return THROTTLED
     async with reading(state.engine) as conn:
         account = await _load_account(conn, login_id)
+    admission: signin_throttle.Admission | None = None
+    if state.settings.throttle.enabled:
+        user_id = account.user_id if account is not None else None
+        known = device.id if device is not None and user_id is not None and device.knows(user_id) else None
+        async with state.engine.begin() as conn:
+            admission = await signin_throttle.admit(conn, state.settings.throttle, login_id, ip, user_id=user_id,
+                                                    known_device=known)
+        if not admission.admitted:
+            log.warning("sign-in throttled", ip=ip, known_device=known is not None)
+            return LoginResult(LoginOutcome.THROTTLED, retry_after=admission.retry_after)
+    started = time.perf_counter()
+    try:
+        result = await _check(state, account, login_id, password, admission)
+    except Unavailable:
+        # "try again shortly": the attempt was not judged, so it does not use up the budget
+        if admission is not None:
+            async with state.engine.begin() as conn:
+                await signin_throttle.give_back(conn, admission)
+        raise
+    if result.outcome is LoginOutcome.FAILED:
+        await failure_clock.pad(started, password)
+    return result
 
+
+async def _check(state: AppState, account: _Account | None, login_id: str, password: str,
+                 admission: signin_throttle.Admission | None) -> LoginResult:
     if account is None or account.password is None:
         user_id = await _legacy_or_dummy(state, login_id, password)
         if user_id is None:
@@ -135,8 +161,8 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
         disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
         if disabled is None or disabled:
             return FAILED
-        await throttle.clear(conn, limits[0].key)
-        await throttle.forgive(conn, limits[1].key)
+        if admission is not None:
+            await signin_throttle.succeeded(conn, admission)
         if await has_totp(conn, user_id):
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",), migrate_via=via)
         await _complete_migration(conn, user_id, via)
@@ -146,7 +172,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
 async def _legacy_or_dummy(state: AppState, login_id: str, password: str) -> uuid.UUID | None:
     if state.legacy is not None:
         return await state.legacy.login(login_id, password)
-    await passwords.dummy_verify_async(password)
+    await failure_clock.dummy_verify(password)
     return None
 
 

@@ -34,7 +34,9 @@ from authshift.http.browser import (
     clear_login_step,
     client_ip,
     current_session,
+    known_device,
     login_step,
+    remember_device,
     set_login_step,
     set_session_cookie,
 )
@@ -53,6 +55,8 @@ MAX_FIELD_LENGTH = 4096
 CONTINUE_PATH = "/oauth2/authorize/continue"
 NOTICES = {
     "signed_up": "Your account is ready. Sign in to continue.",
+    "signup_received": "If this email address was free, your account is ready: sign in to continue. "
+                       "If it already has an account, we have emailed its owner.",
     "password_reset": "Your password has been changed. Sign in with your new password.",
     "signed_out": "You have signed out.",
 }
@@ -152,12 +156,15 @@ async def login_submit(request: Request) -> Response:
     state = app_state(request)
     login_id, return_to = _text(form, "login_id"), safe_return_to(_text(form, "return_to"))
     try:
-        result = await login(state, login_id, _text(form, "password"), ip=client_ip(request))
+        result = await login(state, login_id, _text(form, "password"), ip=client_ip(request), device=known_device(request))
     except Unavailable:
         return legacy_unavailable(request)
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
-        return await _login_form(request, status=status, return_to=return_to, login_id=login_id, error=GENERIC_FAILURE)
+        page = await _login_form(request, status=status, return_to=return_to, login_id=login_id, error=GENERIC_FAILURE)
+        if result.retry_after is not None:
+            page.headers["Retry-After"] = str(result.retry_after)
+        return page
     return await _next_step(request, result, return_to)
 
 
@@ -195,6 +202,7 @@ async def _signed_in(request: Request, user_id: uuid.UUID, amr: tuple[str, ...],
     response = _redirect(return_to or "/")
     set_session_cookie(response, state, session)
     clear_login_step(response, state)
+    remember_device(response, request, user_id)
     return response
 
 
