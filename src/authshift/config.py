@@ -7,14 +7,16 @@ set from the environment with a double underscore: ``AUTHSHIFT_PASSWORDS__BCRYPT
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from authshift.events.signing import InvalidWebhookSecret, signed_headers
 
@@ -397,16 +399,34 @@ class OidcSettings(_Section):
 
 
 class ThrottleSettings(_Section):
-    """Brute-force protection (``[throttle]``): attempts per account and per client IP, per window.
+    """Brute-force protection (``[throttle]``): attempts per account and source, per client IP,
+    per account from every source, per window; known devices wait instead of being locked out
+    (the policy: ``authshift.security.signin_throttle``, docs/operations.md).
 
     Counters live in the database, so every process sharing it shares them.
     """
 
     enabled: bool = True
-    account_max_attempts: int = Field(default=10, gt=0)
+    account_max_attempts: int = Field(default=10, gt=0)  # per account and client IP (and per known device before delays)
     account_window_seconds: int = Field(default=900, gt=0)
+    account_lock_attempts: int = Field(default=100, gt=0)  # per account from every source: then unknown devices wait
     ip_max_attempts: int = Field(default=100, gt=0)
     ip_window_seconds: int = Field(default=900, gt=0)
+    known_device_max_delay_seconds: int = Field(default=60, gt=0)
+    known_device_days: int = Field(default=90, gt=0)  # how long a browser stays known after a sign-in
+
+
+class SignupSettings(_Section):
+    """Self-service sign-up (``[signup]``): its throttle, and what a taken email is told.
+
+    ``existing_email = "tell"`` answers 409 "an account with this email already exists";
+    ``"email_owner"`` answers exactly as a new sign-up does and emails the address's owner instead,
+    so the form cannot be used to learn who has an account.
+    """
+
+    existing_email: Literal["tell", "email_owner"] = "tell"
+    ip_max_attempts: int = Field(default=20, gt=0)
+    ip_window_seconds: int = Field(default=3600, gt=0)
 
 
 class ImportSettings(_Section):
@@ -456,12 +476,37 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
+    signup: SignupSettings = SignupSettings()
     imports: ImportSettings = ImportSettings()
+    # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed;
+    # none by default: the client IP is the TCP peer's (docs/operations.md, "Behind a proxy").
+    trusted_proxies: Annotated[list[str], NoDecode] = []
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_database_url(url)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """From the environment: a JSON list like the other list settings, or one comma-separated
+        string (``10.0.0.1, 10.1.0.0/16``) as uvicorn's ``--forwarded-allow-ips`` takes it."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an IP address or network (like 10.0.0.0/8)") from None
+        return proxies
 
     @property
     def public_issuer(self) -> str:

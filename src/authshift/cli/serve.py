@@ -19,4 +19,7 @@ def serve(
     migrate.upgrade(cfg.database_url)
     app = create_app(cfg)
     typer.echo(f"authshift listening on http://{cfg.host}:{cfg.port} (issuer {cfg.public_issuer})", err=True)
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", proxy_headers=True)
+    # Forwarded headers are believed only from trusted_proxies (none by default, whatever
+    # uvicorn's own default or FORWARDED_ALLOW_IPS say); no "server" banner.
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", proxy_headers=bool(cfg.trusted_proxies),
+                forwarded_allow_ips=",".join(cfg.trusted_proxies) or None, server_header=False)

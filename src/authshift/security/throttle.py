@@ -30,7 +30,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.login_ids import candidates
-from authshift.config import ThrottleSettings
 from authshift.security.digests import secret_digest
 from authshift.storage.combined import Write
 from authshift.storage.db import is_postgres
@@ -72,13 +71,6 @@ def user_key(user_id: object) -> str:
 
 def ip_key(ip: str | None) -> str:
     return counter_key("ip", ip or "unknown")
-
-
-def login_limits(cfg: ThrottleSettings, login_id: str, ip: str | None) -> list[Limit]:
-    return [
-        Limit(account_key(login_id), cfg.account_max_attempts, cfg.account_window_seconds),
-        Limit(ip_key(ip), cfg.ip_max_attempts, cfg.ip_window_seconds),
-    ]
 
 
 @functools.cache

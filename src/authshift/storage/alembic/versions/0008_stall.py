@@ -1,7 +1,7 @@
 """imports: count the runs of a job that crashed in a row (import_jobs.attempts)
 
 Revision ID: 0008_stall
-Revises: 0007_token_exchange
+Revises: 0008_records
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_stall'
-down_revision = '0007_token_exchange'
+down_revision = '0008_records'
 branch_labels = None
 depends_on = None
 
