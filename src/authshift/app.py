@@ -18,6 +18,7 @@ from authshift.http.admin import exports as admin_exports
 from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
+from authshift.http.openapi import install_openapi
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

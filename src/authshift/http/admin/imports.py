@@ -15,11 +15,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from authshift.audit import record_audit
 from authshift.errors import FieldError, InvalidInput
 from authshift.http.deps import Admin, State
+from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
+from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.sources import FORMATS
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -28,26 +31,32 @@ OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config")
 FILE_FIELDS = {"file", "auth0_password_hashes"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_DOC = {
     "requestBody": {
+        "required": True,
         "content": {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "auth0_password_hashes": {"type": "string", "format": "binary"},
-                        "format": {"type": "string", "default": "native"},
-                        "identifier": {"type": "string", "default": "email"},
-                        "mode": {"type": "string", "default": "insert"},
+                        "file": _FILE,
+                        "auth0_password_hashes": {**_FILE, "description": "Auth0's password-hash export (only with format auth0)"},
+                        "format": {"enum": list(FORMATS), "default": "native",
+                                   "description": "firebase needs the project's hash parameters configured as "
+                                                  "[hash_configs.<hash_config>]"},
+                        "identifier": {"enum": list(IDENTIFIERS), "default": "email"},
+                        "mode": {"enum": list(MODES), "default": "insert"},
                         "dry_run": {"type": "boolean", "default": False},
-                        "hash_config": {"type": "string", "default": "default"},
+                        "hash_config": {"type": "string", "default": "default",
+                                        "description": "the name of a [hash_configs.<name>] section (firebase)"},
                     },
                 }
             },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        }
+            "application/octet-stream": {"schema": _FILE},
+        },
     }
 }
 
@@ -69,7 +78,8 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptio
     )
 
 
-@router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC)
+@router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC,
+             responses=problems(409, 413))
 async def create_import(request: Request, key: Admin, state: State) -> JSONResponse:
     """multipart/form-data with a ``file`` part (and ``auth0_password_hashes``) plus the options as
     fields, or the raw file as the body with the options as query parameters (``filename`` names it)."""
@@ -145,7 +155,8 @@ async def import_results(
     return StreamingResponse(body(), media_type="application/x-ndjson")
 
 
-@router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)")
+@router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)",
+             responses=problems(409))
 async def cancel_import(key: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
     async with state.engine.begin() as conn:
         before = await jobs.get_job(conn, job_id)
