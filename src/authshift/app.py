@@ -19,6 +19,7 @@ from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
 from authshift.http.openapi import install_openapi
+from authshift.http.overload import ShedLoad
 from authshift.http.problems import install_problem_handlers
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(ShedLoad, limit=settings.max_queue_depth)
     install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
