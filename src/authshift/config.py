@@ -459,6 +459,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    # requests in progress past which new ones get 503 + Retry-After at once (0: no limit); http/overload.py
+    max_queue_depth: int = Field(default=64, ge=0)
     issuer: str | None = None
     secret_key: SecretStr | None = None
     encryption_key: SecretStr | None = None

@@ -55,6 +55,7 @@ from authshift.accounts.normalize import (
 )
 from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
 from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
+from authshift.security.redaction import REDACTED, redact as redact_secrets
 
 __all__ = [
     "Address",
@@ -80,7 +81,6 @@ __all__ = [
 ]
 
 MIGRATION_STATES = ("imported", "migrated", "native")
-REDACTED = "[redacted]"
 
 
 class FieldIssue(NamedTuple):
@@ -635,61 +635,12 @@ _RECORD_SERIALIZER = UserRecord.__pydantic_serializer__
 
 # --------------------------------------------------------------------------- redaction
 
-# Inside a structured password object, these keys hold parameters, not secrets.
-_PASSWORD_PUBLIC_KEYS = frozenset({
-    "algorithm", "format", "must_change", "expire_at", "hash_config", "iterations", "rounds", "cost",
-    "hash_encoding", "salt_encoding", "key_encoding", "password_encoding", "salt_position",
-    "encoding", "digest", "memory_cost", "mem_cost", "time_cost", "parallelism", "n", "r", "p",
-    "ln", "block_size", "dk_len", "key_length", "version", "variant",
-})
-# Key names (lower-case, without _ or -) whose values are always secrets.
-_SECRET_NAMES = frozenset({"password", "plaintext", "recoverycodes", "uri", "credentials",
-                           "secretdata", "encryptedpassword", "custompasswordhash"})
-_SECRET_SUFFIXES = ("hash", "salt", "secret", "token", "key", "separator")
-
-
-def _is_secret_key(key: str) -> bool:
-    name = re.sub(r"[^a-z0-9]", "", key.lower())
-    return name in _SECRET_NAMES or name.endswith(_SECRET_SUFFIXES)
-
-
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: REDACTED if _is_secret_key(str(key)) else _redact_value(item)
-                for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(item) for item in value]
-    if isinstance(value, str) and value.lower().startswith("otpauth:"):
-        return REDACTED
-    return value
-
-
-def _redact_password(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: item if key in _PASSWORD_PUBLIC_KEYS and not isinstance(item, (dict, list))
-                else REDACTED for key, item in value.items()}
-    return REDACTED
-
-
 def redact(obj: Any) -> Any:
-    """A copy of a record (raw object, native or foreign, or a UserRecord) with every secret masked.
+    """A copy of a record (raw object, native or foreign, or a UserRecord) with every secret masked,
+    for reports: ``security.redaction.redact``, the rule logs, the audit log and errors use too.
 
     Password hashes, salts, keys and plain passwords, TOTP secrets and URIs, recovery codes and
     anything named like a secret or token become ``"[redacted]"``; the password's algorithm and
     cost parameters and flags stay visible, so a report can still say what was wrong.
     """
-    if isinstance(obj, UserRecord):
-        obj = record_to_json(obj)
-    if not isinstance(obj, dict):
-        return _redact_value(obj)
-    result: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key == "password":
-            result[key] = _redact_password(value)
-        elif key == "custom_attributes" and isinstance(value, dict):
-            result[key] = _redact_value(value)
-        elif _is_secret_key(str(key)):
-            result[key] = REDACTED
-        else:
-            result[key] = _redact_value(value)
-    return result
+    return redact_secrets(record_to_json(obj) if isinstance(obj, UserRecord) else obj)

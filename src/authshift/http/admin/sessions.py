@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body
 from authshift.accounts.migration_state import record_sign_in
 from authshift.audit import record_audit
 from authshift.errors import FieldError, Forbidden, InvalidInput, NotFound
+from authshift.http.admin.schemas import SESSION_BODY
 from authshift.http.deps import Admin, Conn, State
 from authshift.oidc.claims import ScopeSyntaxError, parse_scope
 from authshift.oidc.clients import get_client
@@ -25,10 +26,6 @@ from authshift.storage.tables import users
 
 router = APIRouter(prefix="/api/admin/v1/users", tags=["sessions"])
 
-SESSION_BODY = {"requestBody": {"content": {"application/json": {"schema": {
-    "type": "object", "required": ["client_id"],
-    "properties": {"client_id": {"type": "string"}, "scope": {"type": "string", "example": "openid profile email"}},
-}}}}}
 
 
 def _string(body: Any, key: str, *, required: bool) -> str | None:
