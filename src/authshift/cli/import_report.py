@@ -36,7 +36,7 @@ def open_report(path: Path) -> TextIO:
 
 def default_report(data_dir: Path, name: str) -> Path:
     """Reports go to the instance's data folder (``<data_dir>/reports``), not the working directory."""
-    return data_dir / "reports" / name
+    return (data_dir / "reports" / name).absolute()
 
 
 def dry_run_json(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def list_(
         ["id", "email", "username", "external_id", "state", "disabled"],
         [[u["id"], u.get("email", ""), u.get("preferred_username", ""), u.get("external_id", ""),
           u["migration_state"], "yes" if u["disabled"] else ""] for u in page],
-        keep_whole={"id"},
+        keep_whole={"id", "email"},
     )
     if nxt:
         typer.echo(f"more: --cursor {nxt}")
