@@ -456,9 +456,12 @@ class Settings(BaseSettings):
         env_prefix="AUTHSHIFT_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
+    # The instance's folder (AUTHSHIFT_HOME): relative paths below (the SQLite database, the
+    # secrets file, the data folder) are resolved against it; unset, the current directory.
+    home: Path | None = None
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     # requests in progress past which new ones get 503 + Retry-After at once (0: no limit); http/overload.py
     max_queue_depth: int = Field(default=64, ge=0)
     issuer: str | None = None
@@ -510,6 +513,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"trusted_proxies: {proxy!r} is not an IP address or network (like 10.0.0.0/8)") from None
         return proxies
 
+    @model_validator(mode="after")
+    def _under_home(self) -> Settings:
+        if self.home is not None:
+            self.database_url = sqlite_url_under(self.database_url, self.home)
+            self.secrets_file = self.home / self.secrets_file  # an absolute path stays as it is
+            self.data_dir = self.home / self.data_dir
+        return self
+
     @property
     def public_issuer(self) -> str:
         """The issuer URL, without a trailing slash; defaults to ``http://127.0.0.1:<port>``."""
@@ -530,6 +541,16 @@ def async_database_url(url: str) -> str:
     ):
         if url.startswith(prefix):
             return replacement + url[len(prefix):]
+    return url
+
+
+def sqlite_url_under(url: str, home: Path) -> str:
+    """A SQLite URL with a relative file path, made relative to ``home`` instead of the cwd."""
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            rest = url[len(prefix):]
+            if rest and not rest.startswith(("/", ":memory:")) and not rest.startswith("file:"):
+                return prefix + str((home / rest).absolute())
     return url
 
 

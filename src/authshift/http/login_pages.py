@@ -148,6 +148,13 @@ async def _posted_step(request: Request, stage: str) -> tuple[FormData, str | No
     return form, return_to, step
 
 
+def _missing_fields(login_id: str, password: str) -> str | None:
+    """What an incomplete form lacks, asked for by name (not "login ID or password is incorrect")."""
+    wanted = [what for what, given in (("your email, phone number or username", login_id.strip()),
+                                       ("your password", password)) if not given]
+    return f"Enter {' and '.join(wanted)}." if wanted else None
+
+
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
     form = await _posted_form(request)
@@ -155,6 +162,9 @@ async def login_submit(request: Request) -> Response:
         return form
     state = app_state(request)
     login_id, return_to = _text(form, "login_id"), safe_return_to(_text(form, "return_to"))
+    missing = _missing_fields(login_id, _text(form, "password"))
+    if missing:  # not a failed sign-in: nothing was tried, so nothing is counted or said about the account
+        return await _login_form(request, status=400, return_to=return_to, login_id=login_id, error=missing)
     try:
         result = await login(state, login_id, _text(form, "password"), ip=client_ip(request), device=known_device(request))
     except Unavailable:

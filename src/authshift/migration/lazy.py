@@ -239,6 +239,8 @@ async def route(state: AppState, login_id: str) -> System:
     if text is None:
         raise InvalidInput("login_id is not an email, phone number or username",
                            errors=[FieldError("login_id", "expected an email, phone number or username")])
+    if not state.settings.migration.legacy.configured:
+        return "authshift"  # no legacy system at all: there is nowhere else to send anyone
     async with reading(state.engine) as conn:
         if await find_user_id(conn, text) is not None:
             return "authshift"
