@@ -33,6 +33,7 @@ from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
 from authshift.errors import ErrorList
+from authshift.migration.readiness_store import signed_in
 from authshift.logs import get_logger
 from authshift.security import throttle
 from authshift.storage.db import reading
@@ -122,7 +123,8 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
         if user_id is None:
             return FAILED
     else:
-        if not await _verify_and_upgrade(state, account, password):
+        decided = await state.legacy.shadow(account.user_id, login_id, password) if state.legacy is not None else None
+        if not decided and (decided is False or not await _verify_and_upgrade(state, account, password)):
             return FAILED
         user_id = account.user_id
 
@@ -132,6 +134,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
             return FAILED
         await throttle.clear(conn, limits[0].key)
         await throttle.forgive(conn, limits[1].key)
+        await signed_in(conn, user_id, state.accounts)
         if await has_totp(conn, user_id):
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",))
         return await _after_all_factors(conn, user_id, ("pwd",))

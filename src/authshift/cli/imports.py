@@ -2,7 +2,9 @@
 
 Exit status: 0 when the job ran to completion, even when some records failed (they are in the
 report); 1 when the job could not run (no records, unreadable file, another process runs it);
-2 for bad options; 130 when interrupted (run the same command again to resume).
+2 for bad options; 3 when more records failed than ``--max-failed`` allows (the job ran: what it
+wrote stays, undo it with ``authshift imports undo JOB_ID``); 4 when a ``--check-credentials``
+account cannot sign in; 130 when interrupted (run the same command again to resume).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 
 from authshift.accounts.context import hash_configs_from_settings
 from authshift.cli.context import EXIT_USAGE, fail, settings
+from authshift.cli.import_extras import ImportExtras
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
@@ -35,6 +38,8 @@ from authshift.storage.migrate import upgrade
 from authshift.storage.tables import users
 
 EXIT_FAILED = 1
+EXIT_TOO_MANY_FAILED = 3
+EXIT_KNOWN_ANSWER_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -87,12 +92,13 @@ class _Bar:
         )
 
 
-def _summary(summary: ImportSummary, report: Path) -> None:
+def _summary(summary: ImportSummary, report: Path, extra: ImportExtras) -> None:
     c = summary.counts
     title = "dry run (nothing written)" if summary.dry_run else f"import job {summary.job_id}"
     lines = [f"{title}: {summary.state}" + (f": {summary.error}" if summary.error else "")]
     for name, value in c.as_dict().items():
         lines.append(f"  {name:<9}{value:>10}")
+    lines += extra.lines()
     lines.append(f"report: {report}")
     typer.echo("\n".join(lines))
 
@@ -108,14 +114,17 @@ async def _schema_ready(state: AppState) -> bool:
     return True
 
 
-async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path) -> ImportSummary:
+async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path,
+                   extra: ImportExtras) -> ImportSummary:
     if not await _schema_ready(state):
         raise InvalidInput("the database has no authshift schema yet: run `authshift db upgrade` first")
     with _open_report(report) as fh, _Bar(path.stat().st_size, f"dry run {path.name}") as bar:
-        return await dry_run_to_report(
+        summary = await dry_run_to_report(
             state.engine, state.accounts, path, options, config=state.settings.imports,
-            on_outcomes=_report_writer(fh), on_progress=bar.update,
+            on_outcomes=extra.watching(_report_writer(fh)), on_progress=bar.update,
         )
+    await extra.after_dry_run(state)
+    return summary
 
 
 async def _find_or_create_job(state: AppState, path: Path, options: ImportOptions, resume: uuid.UUID | None) -> tuple[uuid.UUID, bool]:
@@ -137,7 +146,7 @@ async def _find_or_create_job(state: AppState, path: Path, options: ImportOption
 
 
 async def _real_run(state: AppState, path: Path, options: ImportOptions, report: Path | None,
-                    resume: uuid.UUID | None) -> tuple[ImportSummary, Path]:
+                    resume: uuid.UUID | None, extra: ImportExtras) -> tuple[ImportSummary, Path]:
     job_id, explicit = await _find_or_create_job(state, path, options, resume)
     async with state.engine.connect() as conn:
         row = await jobs.get_job(conn, job_id)
@@ -155,6 +164,7 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
                 state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
                 on_progress=bar.update, on_outcomes=_report_writer(fh), allow_failed=explicit,
             )
+    await extra.after_job(state, job_id)
     return summary, report
 
 
@@ -177,6 +187,13 @@ def import_(
         None, "--auth0-password-hashes", help="The password-hash export Auth0 support provides (NDJSON)."
     ),
     resume: str | None = typer.Option(None, "--resume", help="Resume this job id (the same file)."),
+    max_failed: str | None = typer.Option(
+        None, "--max-failed", help="Exit with status 3 when more records fail than this: a number, or a percentage like 5%.",
+    ),
+    check_credentials: Path | None = typer.Option(
+        None, "--check-credentials",
+        help="A CSV of login_id,password of test accounts: check each signs in with what was imported.",
+    ),
 ) -> None:
     """Import users from a file, reporting every record's outcome (inserted, updated, skipped, failed)."""
     cfg = settings()
@@ -201,6 +218,7 @@ def import_(
     path = file.resolve()
     try:  # bad options are reported before anything is touched, the database schema included
         check_options(options, hash_configs_from_settings(cfg))
+        extra = ImportExtras.from_options(max_failed, check_credentials, cfg)
     except InvalidInput as exc:
         fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
     if not dry_run:
@@ -211,8 +229,8 @@ def import_(
         try:
             if dry_run:
                 target = report or Path(f"import-dry-run-{path.name}.report.ndjson")
-                return await _dry_run(state, path, options, target), target
-            return await _real_run(state, path, options, report, resume_id)
+                return await _dry_run(state, path, options, target, extra), target
+            return await _real_run(state, path, options, report, resume_id, extra)
         finally:
             await state.close()
 
@@ -230,6 +248,13 @@ def import_(
     except KeyboardInterrupt:
         typer.echo("interrupted: the batch in progress was rolled back; run the same command again to resume", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    _summary(summary, written)
+    _summary(summary, written, extra)
     if summary.state != "completed":
         raise typer.Exit(EXIT_FAILED)
+    if extra.too_many_failed(summary.counts):
+        typer.echo(f"error: {summary.counts.failed} of {summary.counts.read} records failed, more than "
+                   f"--max-failed {max_failed} allows", err=True)
+        raise typer.Exit(EXIT_TOO_MANY_FAILED)
+    if extra.known_answer_failed():
+        typer.echo("error: a --check-credentials account cannot sign in with what was imported", err=True)
+        raise typer.Exit(EXIT_KNOWN_ANSWER_FAILED)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from authshift import __version__
-from authshift.cli import admin_keys, clients, db, exports, hashes, imports, keys, users
+from authshift.cli import admin_keys, clients, db, exports, hashes, import_jobs, imports, keys, migration, users
 from authshift.cli.context import set_config_file
 from authshift.cli.serve import serve
 
@@ -42,6 +42,8 @@ app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
 app.command("export")(exports.export)
 app.command("import")(imports.import_)
+app.add_typer(import_jobs.app, name="imports")
+app.add_typer(migration.app, name="migration")
 
 
 def main() -> None:

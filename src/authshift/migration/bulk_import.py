@@ -54,6 +54,8 @@ from authshift.migration.import_plan import Candidate, Decision, Effects, classi
 from authshift.migration.import_prebuild import PrebuiltRows
 from authshift.migration.import_source import ImportOptions, check_options
 from authshift.migration.import_tables import import_results
+from authshift.migration.import_undo import save_previous
+from authshift.migration.readiness_store import Stored, judge_record, needs_record, refresh, write_new
 from authshift.migration.sources import SourceFormatError
 from authshift.storage.bulk import bulk_insert, bulk_insert_values, row_encoder
 from authshift.storage.tables import (
@@ -114,6 +116,8 @@ class _Batch:
     prebuilt: list[PrebuiltRows] = field(default_factory=list)  # new users' rows the reader built
     plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
+    judged: dict[uuid.UUID, Stored] = field(default_factory=dict)  # readiness of new users
+    fresh: dict[uuid.UUID, bool] = field(default_factory=dict)  # updated users -> password replaced, family named
 
     def effects(self) -> Effects:
         return Effects.of(self.decisions, self.plans)
@@ -175,9 +179,33 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
             d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
         except ValueError as exc:
             d.fail([{"path": "", "message": str(exc)}])
+    _judge(batch, accounts)
     for d in batch.decisions:
         batch.counts.add(d.outcome)
     return batch
+
+
+def _judge(batch: _Batch, accounts: AccountsContext) -> None:
+    """Each written user's sign-in readiness, by the rule sign-in keeps (``migration.readiness``).
+
+    An update is judged from its record here (what a dry run reports); a real run judges updated
+    users again from the stored result (``_JobRecorder.commit``), which the record may not describe
+    whole (an upsert without a password keeps the stored one)."""
+    for d in batch.decisions:
+        if d.action is None or d.user_id is None:
+            continue
+        cand = d.cand
+        stored = cand.stored_password
+        rec = cand.rec if d.action == "update" or cand.prebuilt is None or needs_record(stored) else None
+        try:
+            judged = judge_record(stored, rec, accounts)
+        except ValueError:
+            continue  # an unreadable second factor: building the user reported it
+        if d.action == "insert":
+            batch.judged[d.user_id] = judged
+        elif rec is not None and "password" in rec:
+            batch.fresh[d.user_id] = judged.family_named
+        d.readiness, d.hash_family = str(judged.judgement.readiness), judged.judgement.family
 
 
 async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
@@ -211,8 +239,9 @@ class _JobRecorder:
     """A job's users, outcomes (``import_results``) and progress (``import_jobs``): one transaction per batch."""
 
     def __init__(self, job_id: uuid.UUID, owner: str, lease_seconds: float, dry_run: bool,
-                 checkpoint_pages: int = 0) -> None:
+                 checkpoint_pages: int = 0, accounts: AccountsContext | None = None) -> None:
         self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
+        self.accounts = accounts
         self.checkpoint_pages = checkpoint_pages
         self.ledger = ScratchLedger() if dry_run else None
 
@@ -230,7 +259,9 @@ class _JobRecorder:
         last = batch.cands[-1]
         async with _batch_write(engine, self.checkpoint_pages) as conn:
             if self.ledger is None:
+                await save_previous(conn, self.job_id, list(batch.plans.values()))
                 await _write_users(conn, batch)
+                await _store_readiness(conn, batch, self.accounts)
             await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
             await jobs.commit_progress(conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts,
                                        last_index=last.seq, last_line=last.line)
@@ -261,11 +292,24 @@ class _LedgerRecorder:
         self.ledger.close()
 
 
+async def _store_readiness(conn: AsyncConnection, batch: _Batch, accounts: AccountsContext | None) -> None:
+    """New users' readiness as judged; updated users' judged again from what is now stored."""
+    await write_new(conn, batch.judged.items())
+    if accounts is None or not batch.plans:
+        return
+    judged = await refresh(conn, list(batch.plans), accounts, fresh=batch.fresh)
+    for d in batch.decisions:
+        if d.action == "update" and d.user_id in judged:
+            j = judged[d.user_id].judgement
+            d.readiness, d.hash_family = str(j.readiness), j.family
+
+
 def _result_row(job_id: uuid.UUID, d: Decision) -> dict[str, Any]:
     return {
         "job_id": job_id, "seq": d.cand.seq, "line": d.cand.line, "outcome": d.outcome, "user_id": d.user_id,
         "reason": d.reason, "errors": d.errors or None, "warnings": d.cand.warnings or None,
         "record": d.as_json().get("record") if d.outcome == "failed" else None,
+        "readiness": d.readiness, "hash_family": d.hash_family,
     }
 
 
@@ -446,7 +490,8 @@ async def run_job(
     jobs.ACTIVE_OWNERS.add(owner)
     options = ImportOptions.from_json(row["options"])
     counts = _counts_of(row)
-    recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages)
+    recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages,
+                            accounts)
     path = Path(row["file_path"])
     reading: Prefetch | None = None
 
