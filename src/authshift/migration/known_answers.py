@@ -4,8 +4,8 @@ CREDS.csv holds ``login_id,password`` of test accounts the team controls. After 
 during a dry run, against what it would write) each account is checked the way sign-in checks it:
 the login ID found by sign-in's own normalisation (``accounts.login_ids.candidates``), the stored
 hash verified by ``passwords.verify`` with the instance's ceilings and hash configs. A password
-that verifies proves the hash family: the user's readiness becomes ``ready`` (an ambiguous shape
-was the right guess). Nothing is written otherwise; the passwords live in memory only: never
+that verifies confirms the hash family: the user's readiness becomes ``ready`` (an ambiguous
+shape was the right guess); it is not a sign-in (``imports undo`` still removes the user). Nothing is written otherwise; the passwords live in memory only: never
 stored, logged or reported.
 """
 
@@ -24,7 +24,7 @@ from authshift import passwords
 from authshift.accounts.login_ids import candidates
 from authshift.errors import FieldError, InvalidInput
 from authshift.migration.import_plan import Decision
-from authshift.migration.readiness_store import proved
+from authshift.migration.readiness_store import confirmed
 from authshift.migration.readiness_tables import user_readiness
 from authshift.state import AppState
 from authshift.storage.tables import users
@@ -85,8 +85,9 @@ async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: 
     return (PASSED, None) if ok else ("wrong_password", "the stored hash does not accept this password")
 
 
-async def check_stored(state: AppState, answers: Sequence[KnownAnswer]) -> list[dict[str, Any]]:
-    """Check each account against the users as stored (after an import)."""
+async def check_stored(state: AppState, answers: Sequence[KnownAnswer], *, confirm: bool = True) -> list[dict[str, Any]]:
+    """Check each account against the users as stored (after an import); ``confirm``: a password that
+    verifies confirms the hash family (readiness ``ready``)."""
     from authshift.accounts.login import _load_account  # the sign-in path's own lookup
 
     out = []
@@ -108,9 +109,9 @@ async def check_stored(state: AppState, answers: Sequence[KnownAnswer]) -> list[
         result, reason = await _verify(answer, account.password, state)
         if result == PASSED and account.disabled:
             result, reason = "disabled", "the password is right but the user is disabled"
-        if result == PASSED:
+        if result == PASSED and confirm:
             async with state.engine.begin() as conn:
-                await proved(conn, account.user_id, state.accounts)
+                await confirmed(conn, account.user_id, state.accounts)
         out.append(_result(answer, result, **more, **({"reason": reason} if reason else {})))
     return out
 
@@ -139,12 +140,13 @@ class PreparedIndex:
 
 
 async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index: PreparedIndex) -> list[dict[str, Any]]:
-    """Check each account against the record a dry run would write."""
+    """Check each account against the record a dry run would write, or, for an account no record
+    inserts or updates, against the user as stored (what sign-in would meet)."""
     out = []
     for answer in answers:
         d = index.found.get(answer.line)
         if d is None:
-            out.append(_result(answer, "unknown_login_id"))
+            out += await check_stored(state, [answer], confirm=False)
             continue
         more: dict[str, Any] = {"user_id": str(d.user_id)}
         stored = d.cand.stored_password

@@ -177,6 +177,14 @@ async def proved(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext
     await refresh(conn, [user_id], ctx, proved_at=utcnow())
 
 
+async def confirmed(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext) -> None:
+    """A known answer (``--check-credentials``) verified with the stored hash: its family is
+    confirmed, as if the import had named it (no sign-in happened: ``proved_at`` stays)."""
+    await refresh(conn, [user_id], ctx)
+    await conn.execute(user_readiness.update().where(user_readiness.c.user_id == user_id).values(family_named=True))
+    await refresh(conn, [user_id], ctx)
+
+
 async def record_shadow(conn: AsyncConnection, user_id: uuid.UUID, *, family: str, source: str | None,
                         matched: bool, ctx: AccountsContext) -> None:
     """The legacy system verified a password; the imported hash did (not) match it. Never the password."""
