@@ -39,7 +39,8 @@ class PasswordSettings(_Section):
     pbkdf2_max_iterations: int = 2_000_000
     scrypt_max_memory_bytes: int = 256 * 1024 * 1024
     crypt_max_rounds: int = 1_000_000
-    phpass_max_log2: int = 18
+    phpass_max_log2: int = 20
+    pbkdf2_md4_max_iterations: int = 20_000
     hashing_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
 
 

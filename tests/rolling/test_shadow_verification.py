@@ -65,7 +65,8 @@ async def test_the_legacy_system_decides_and_the_imported_hash_is_checked_alongs
         {"email": wrong, "source": "django", "password": {"hash": bad_hash}},
     ])
     summary, results = await run_import(state, export)
-    assert summary.state == "completed" and [r["readiness"] for r in results] == ["ready", "ready"]
+    # md5$salt$hex is Django's salted MD5 or Werkzeug < 2.3's HMAC: a guess until proved
+    assert summary.state == "completed" and [r["readiness"] for r in results] == ["unverified", "unverified"]
     right_id, wrong_id = uuid.UUID(results[0]["user_id"]), uuid.UUID(results[1]["user_id"])
 
     # a wrong password: the legacy system refuses, nothing is recorded

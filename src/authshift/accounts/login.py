@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from authshift import passwords
+from authshift.accounts.hash_config_store import hash_configs_for
 from authshift.accounts.migration_state import mark_migrated
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
@@ -151,7 +152,8 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
     assert account.password is not None
     ctx = state.accounts
     try:
-        result = await passwords.verify_async(password, account.password, limits=ctx.limits, hash_configs=ctx.hash_configs)
+        configs = await hash_configs_for(state.engine, ctx, account.password)  # a Firebase project's, stored by import
+        result = await passwords.verify_async(password, account.password, limits=ctx.limits, hash_configs=configs)
     except passwords.PasswordFormatError as exc:
         log.error(
             "a stored password cannot be verified; this user cannot sign in until it is fixed",
@@ -246,8 +248,9 @@ async def change_required_password(state: AppState, user_id: uuid.UUID, password
     if current is not None:
         stored = passwords.StoredPassword(current["format"], current["value"])
         try:
+            configs = await hash_configs_for(state.engine, state.accounts, stored)
             same = (await passwords.verify_async(password, stored, limits=state.accounts.limits,
-                                                 hash_configs=state.accounts.hash_configs)).ok
+                                                 hash_configs=configs)).ok
         except passwords.PasswordFormatError:
             same = False
         if same:

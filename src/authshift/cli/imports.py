@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from authshift.accounts.context import hash_configs_from_settings
+from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.cli.context import EXIT_USAGE, fail, settings
 from authshift.cli.import_extras import ImportExtras
 from authshift.errors import AuthshiftError, InvalidInput
@@ -31,7 +32,7 @@ from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback, dry_run_to_report, run_job
 from authshift.migration.import_plan import Decision
 from authshift.migration.import_plan import IDENTIFIERS, MODES
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.sources import FORMATS, SourceFormatError
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade
@@ -182,6 +183,14 @@ def import_(
     hash_config: Path | None = typer.Option(
         None, "--hash-config", help="Project hash parameters (Firebase console block, JSON or TOML)."
     ),
+    hash_config_name: str = typer.Option(
+        "default", "--hash-config-name",
+        help="The name the file's users' hash parameters are kept under (one per Firebase project).",
+    ),
+    hash_format: str | None = typer.Option(
+        None, "--hash-format",
+        help="The family of the file's hashes where a hash's shape fits several (e.g. werkzeug, django, nt).",
+    ),
     report: Path | None = typer.Option(None, "--report", help="Where to write the per-record report (NDJSON)."),
     auth0_password_hashes: Path | None = typer.Option(
         None, "--auth0-password-hashes", help="The password-hash export Auth0 support provides (NDJSON)."
@@ -212,7 +221,8 @@ def import_(
             fail("--resume and --dry-run cannot be combined", EXIT_USAGE)
     options = ImportOptions(
         format=format, identifier=identifier, mode=mode, dry_run=dry_run,
-        hash_config_file=str(hash_config.resolve()) if hash_config else None,
+        hash_config=hash_config_name, hash_config_file=str(hash_config.resolve()) if hash_config else None,
+        hash_format=hash_format,
         auth0_password_hashes=str(auth0_password_hashes.resolve()) if auth0_password_hashes else None,
     )
     path = file.resolve()
@@ -230,6 +240,7 @@ def import_(
             if dry_run:
                 target = report or Path(f"import-dry-run-{path.name}.report.ndjson")
                 return await _dry_run(state, path, options, target, extra), target
+            await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
             return await _real_run(state, path, options, report, resume_id, extra)
         finally:
             await state.close()

@@ -25,7 +25,7 @@ import gc
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import job_hash_configs_kept
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -52,7 +53,7 @@ from authshift.migration.import_ledger import ScratchLedger
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
 from authshift.migration.import_plan import Candidate, Decision, Effects, classify
 from authshift.migration.import_prebuild import PrebuiltRows
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_tables import import_results
 from authshift.migration.import_undo import save_previous
 from authshift.migration.readiness_store import Stored, judge_record, needs_record, refresh, write_new
@@ -179,13 +180,13 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
             d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
         except ValueError as exc:
             d.fail([{"path": "", "message": str(exc)}])
-    _judge(batch, accounts)
+    _judge(batch, accounts, options.hash_format)
     for d in batch.decisions:
         batch.counts.add(d.outcome)
     return batch
 
 
-def _judge(batch: _Batch, accounts: AccountsContext) -> None:
+def _judge(batch: _Batch, accounts: AccountsContext, hash_format: str | None) -> None:
     """Each written user's sign-in readiness, by the rule sign-in keeps (``migration.readiness``).
 
     An update is judged from its record here (what a dry run reports); a real run judges updated
@@ -198,7 +199,7 @@ def _judge(batch: _Batch, accounts: AccountsContext) -> None:
         stored = cand.stored_password
         rec = cand.rec if d.action == "update" or cand.prebuilt is None or needs_record(stored) else None
         try:
-            judged = judge_record(stored, rec, accounts)
+            judged = judge_record(stored, rec, accounts, hash_format=hash_format)
         except ValueError:
             continue  # an unreadable second factor: building the user reported it
         if d.action == "insert":
@@ -458,6 +459,12 @@ def _prefetch(request: ReadRequest, config: ImportSettings) -> Prefetch:
     return prefetch_batches(request, use_process=size >= config.reader_process_min_bytes)
 
 
+def _judging(accounts: AccountsContext, hash_configs: Mapping[str, Any]) -> AccountsContext:
+    """The context a job's records are built and judged with: the hash configs it resolved (the
+    settings', the stored ones and its file's, which a real run stores for sign-in to find)."""
+    return replace(accounts, hash_configs=dict(hash_configs))
+
+
 def _counts_of(row: Mapping[str, Any]) -> Counts:
     return Counts(row["records_read"], row["inserted"], row["updated"], row["skipped"], row["failed"])
 
@@ -505,13 +512,15 @@ async def run_job(
     error: str | None = None
     try:
         try:
-            hash_configs = check_options(options, accounts.hash_configs)
+            hash_configs = await job_hash_configs_kept(engine, accounts, file_hash_configs(options),
+                                                       check_options(options, accounts.hash_configs),
+                                                       keep=not options.dry_run)
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
                                             skip_through=row["last_index"],
                                             prebuild_for=None if options.dry_run else engine.url.drivername), config)
             finished = await _run_batches(
-                engine, reading, options=options, accounts=accounts, recorder=recorder, on_batch=progressed,
-                should_stop=should_stop,
+                engine, reading, options=options, accounts=_judging(accounts, hash_configs), recorder=recorder,
+                on_batch=progressed, should_stop=should_stop,
             )
         except JobLost:
             async with engine.connect() as conn:
@@ -557,7 +566,8 @@ async def dry_run_to_report(
     Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
     cannot be read; a file without records gives a summary with state ``failed``.
     """
-    hash_configs = check_options(options, accounts.hash_configs)
+    hash_configs = await job_hash_configs_kept(engine, accounts, {}, check_options(options, accounts.hash_configs),
+                                               keep=False)
     counts = Counts()
     size = path.stat().st_size
     reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)
@@ -570,8 +580,8 @@ async def dry_run_to_report(
 
     recorder = _LedgerRecorder()
     try:
-        await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder,
-                           on_batch=progressed, should_stop=lambda: False)
+        await _run_batches(engine, reading, options=options, accounts=_judging(accounts, hash_configs),
+                           recorder=recorder, on_batch=progressed, should_stop=lambda: False)
     finally:
         recorder.close()
     if counts.read == 0:

@@ -121,8 +121,12 @@ def prepare(
     identifier: str,
     limits: passwords.Limits,
     hash_configs: Mapping[str, passwords.HashConfig] | None,
+    hash_format: str | None = None,
 ) -> Candidate:
-    """Validate one record read from a file (never raises for a bad record: it carries its errors)."""
+    """Validate one record read from a file (never raises for a bad record: it carries its errors).
+
+    ``hash_format`` (``--hash-format``) names the family of the file's hashes where a hash's
+    shape is ambiguous; a family only guessed from the shape is a warning on the record."""
     cand = Candidate(item.index, item.line, item.obj)
     try:
         parsed = item.parse()
@@ -138,9 +142,14 @@ def prepare(
     password = get("password")
     if password is not None:
         try:
-            cand.stored_password = passwords.parse(password_spec(password), limits=limits, hash_configs=hash_configs)
+            cand.stored_password, named = passwords.parse_detail(
+                password_spec(password), limits=limits, hash_configs=hash_configs, default_format=hash_format)
         except passwords.PasswordFormatError as exc:
             cand.errors.append(_issue("password", f"the password hash cannot be used: {exc}"))
+        else:
+            guess = None if named else passwords.guess_warning(cand.stored_password)
+            if guess:
+                cand.warnings.append(_issue("password", guess))
     elif get("password_migration"):
         how = "verify it against the old system at the next sign-in" if rec["password_migration"] == "lazy" else \
             "make the user choose a new password"

@@ -9,8 +9,8 @@ Import, dry run, the sign-in path and every change of a credential judge a user 
 - ``reset``: the user can only get in by resetting (no password and no legacy check, a hash that
   cannot be verified here, or a second factor that cannot be);
 - ``unverified``: the hash's family was only guessed from an ambiguous shape (32 hex digits,
-  ``sha1$salt$hex``), or a shadow check found it does not match the password the legacy
-  system accepted.
+  ``sha1$salt$hex``, ``md5$salt$hex``: ``HashFormat.ambiguous_with``), or a shadow check found it
+  does not match the password the legacy system accepted.
 
 A successful sign-in proves the credentials (``proved``): the user is ``ready`` whatever the
 shape of the hash said.
@@ -18,24 +18,20 @@ shape of the hash said.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from authshift import passwords
 from authshift.passwords import registry
-from authshift.passwords.formats.base import Context
 
-__all__ = ["AMBIGUOUS_FAMILIES", "Credentials", "Judgement", "PasswordFacts", "Readiness", "TotpFactor",
+__all__ = ["Credentials", "Judgement", "PasswordFacts", "Readiness", "TotpFactor",
            "judge", "password_facts"]
 
 NO_PASSWORD = "none"
 
-# Families recognised from a shape another family shares (until the import names the family).
-AMBIGUOUS_FAMILIES: Mapping[str, str] = {
-    "django_unsalted_md5": "32 hex digits: unsalted MD5 or an NT hash",
-    "django_sha1": "sha1$salt$hex: Django's salted SHA-1 or Werkzeug before 2.3 (HMAC keyed by the salt)",
-}
 TOTP_ALGORITHMS = frozenset({"SHA1", "SHA256", "SHA512"})
 
 
@@ -84,19 +80,19 @@ def password_facts(
     stored: passwords.StoredPassword, *, family_named: bool, limits: passwords.Limits,
     hash_configs: Mapping[str, passwords.HashConfig],
 ) -> PasswordFacts:
-    """Family, ambiguity and verifiability of a stored hash, checked exactly as sign-in checks it
-    (``passwords.verify`` parses the same way before comparing), without hashing anything.
-
-    The one place that asks the password package; ``passwords.assess`` replaces its body once
-    the hash families work lands."""
+    """Family, ambiguity and verifiability of a stored hash, by ``passwords.assess`` (the one rule
+    for "can sign-in verify this hash here, and do we know what wrote it?") with the ceilings and
+    hash configs sign-in verifies with. The one place that asks the password package."""
     try:
         fmt = registry.by_name(stored.format)
-        if not fmt.structured and not fmt.recognises(stored.value):
-            raise passwords.PasswordFormatError("stored value is not written in this format", fmt.name)
-        fmt.validate(stored.value, Context(limits=limits, hash_configs=dict(hash_configs)))
-    except passwords.PasswordFormatError as exc:
-        return PasswordFacts(stored.format, False, f"the password hash cannot be verified here: {exc}")
-    return PasswordFacts(stored.format, stored.format in AMBIGUOUS_FAMILIES and not family_named, None)
+        spec: Any = json.loads(stored.value) if fmt.structured else {"hash": stored.value, "format": stored.format}
+    except (passwords.PasswordFormatError, ValueError):
+        return PasswordFacts(stored.format, False, f"the password hash cannot be verified here: unknown format {stored.format}")
+    assessed = passwords.assess(spec, limits=limits, hash_configs=hash_configs)
+    if not assessed.verifiable:
+        return PasswordFacts(stored.format, False, f"the password hash cannot be verified here: {assessed.reason}")
+    ambiguous = not family_named and not fmt.structured and bool(fmt.ambiguous_with(stored.value))
+    return PasswordFacts(stored.format, ambiguous, None)
 
 
 def _unusable_totp(factor: TotpFactor) -> str | None:
@@ -132,7 +128,9 @@ def judge(creds: Credentials, *, limits: passwords.Limits, hash_configs: Mapping
     if creds.proved:
         return Judgement(Readiness.READY, family)
     if facts.ambiguous:
+        assert creds.password is not None
+        others = ", ".join(registry.by_name(family).ambiguous_with(creds.password.value))
         return Judgement(Readiness.UNVERIFIED, family,
-                         f"the family was guessed from an ambiguous shape ({AMBIGUOUS_FAMILIES[family]}); "
-                         "name it (\"format\" in the password object) or prove it with --check-credentials")
+                         f"the family was guessed from an ambiguous shape (it could also be {others}): name it "
+                         "(\"format\" in the password object, --hash-format) or prove it with --check-credentials")
     return Judgement(Readiness.READY, family)

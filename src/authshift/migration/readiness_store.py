@@ -9,6 +9,7 @@ sign-in verifies with.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,9 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import totp_secret_bytes
 from authshift.ids import uuid7
 from authshift.logs import get_logger
-from authshift.migration.readiness import AMBIGUOUS_FAMILIES, Credentials, Judgement, TotpFactor, judge
+from authshift.migration.readiness import Credentials, Judgement, TotpFactor, judge
+from authshift.passwords import registry
+from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.migration.readiness_tables import shadow_checks, user_readiness
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import passwords as passwords_table
@@ -51,15 +54,17 @@ def family_named(rec_password: Any) -> bool:
 
 
 def judge_record(
-    stored_password: passwords.StoredPassword | None, rec: Mapping[str, Any] | None, ctx: AccountsContext
+    stored_password: passwords.StoredPassword | None, rec: Mapping[str, Any] | None, ctx: AccountsContext,
+    *, hash_format: str | None = None,
 ) -> Stored:
     """The readiness an import record gives its user (``rec`` None: a record known to carry no
-    second factor and no family name, e.g. one whose rows the reader prebuilt)."""
-    named = False
+    second factor and no family name, e.g. one whose rows the reader prebuilt; ``hash_format``:
+    the import's ``--hash-format``, which names the family of the file's ambiguous shapes)."""
+    named = hash_format is not None
     totp: list[TotpFactor] = []
     migration = None
     if rec is not None:
-        named = family_named(rec.get("password"))
+        named = named or family_named(rec.get("password"))
         migration = rec.get("password_migration")
         for entry in (rec.get("mfa") or {}).get("totp") or ():
             raw, algorithm, digits, period = totp_secret_bytes(entry)
@@ -70,7 +75,7 @@ def judge_record(
 
 def needs_record(stored_password: passwords.StoredPassword | None) -> bool:
     """Whether judging needs the record itself, beyond its parsed password (see ``judge_record``)."""
-    return stored_password is None or stored_password.format in AMBIGUOUS_FAMILIES
+    return stored_password is None or bool(registry.by_name(stored_password.format).ambiguous_with(stored_password.value))
 
 
 def _row(user_id: uuid.UUID, s: Stored, now: datetime) -> dict[str, Any]:
@@ -103,7 +108,9 @@ async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsCo
     )).all():
         totp.setdefault(uid, []).append(TotpFactor(algorithm, digits, period, len(ctx.totp_box.decrypt(secret))))
     out = {}
-    for row in (await conn.execute(q)).all():
+    rows = (await conn.execute(q)).all()
+    await _known_configs(conn, ctx, [r.value for r in rows if r.format in NEEDS_HASH_CONFIG])
+    for row in rows:
         stored = passwords.StoredPassword(row.format, row.value) if row.format is not None else None
         named = fresh.get(row.id, bool(row.family_named))
         keep = row.id not in fresh
@@ -118,6 +125,23 @@ async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsCo
 
 
 _KEEP = object()
+
+
+async def _known_configs(conn: AsyncConnection, ctx: AccountsContext, values: Sequence[str]) -> None:
+    """Make the hash configs these stored passwords name known to ``ctx``, from the database where
+    import keeps them (``accounts.hash_config_store``; sign-in finds them there the same way)."""
+    names = set()
+    for value in values:
+        try:
+            reference = json.loads(value).get("hash_config")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(reference, str) and reference not in ctx.hash_configs:
+            names.add(reference)
+    if names and ctx.hash_config_box is not None:
+        from authshift.accounts.hash_config_store import load_hash_configs
+
+        ctx.hash_configs.update(await load_hash_configs(conn, ctx.hash_config_box, sorted(names)))
 
 
 async def refresh(

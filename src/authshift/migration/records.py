@@ -391,8 +391,14 @@ class HashPassword(_PasswordFlags):
     def _dump_hash(self, value: SecretStr) -> str:
         return value.get_secret_value()
 
+    # The format or family that wrote the hash, where its shape alone is ambiguous
+    # (``sha1$salt$hex``: "django" or "werkzeug"; 32 hex digits: "md5" or "nt"). See hash-formats.md.
+    format: str | None = Field(default=None, min_length=1, max_length=64)
+
     def passwords_object(self) -> dict[str, Any]:
         """What ``authshift.passwords.parse`` takes."""
+        if self.format is not None:
+            return {"hash": self.hash.get_secret_value(), "format": self.format}
         return {"hash": self.hash.get_secret_value()}
 
 
@@ -660,7 +666,7 @@ _RECORD_SERIALIZER = UserRecord.__pydantic_serializer__
 
 # Inside a structured password object, these keys hold parameters, not secrets.
 _PASSWORD_PUBLIC_KEYS = frozenset({
-    "algorithm", "must_change", "expire_at", "hash_config", "iterations", "rounds", "cost",
+    "algorithm", "format", "must_change", "expire_at", "hash_config", "iterations", "rounds", "cost",
     "hash_encoding", "salt_encoding", "key_encoding", "password_encoding", "salt_position",
     "encoding", "digest", "memory_cost", "mem_cost", "time_cost", "parallelism", "n", "r", "p",
     "ln", "block_size", "dk_len", "key_length", "version", "variant",

@@ -35,6 +35,24 @@ In an import record the password is one of:
 
 Extra keys in the object (`must_change`, `expire_at`, ...) are handled by the record layer.
 A hash starting with `$` is always read as a self-describing string.
+
+## Shapes that several systems wrote: name the format
+
+Some strings do not say which system wrote them:
+
+| shape | read as (a guess) | or, when named |
+|---|---|---|
+| 32 hex digits | `django_unsalted_md5` (MD5) | `nt_hash` (`"format": "nt"`) |
+| `sha1$<salt>$<hex>` | `django_sha1` | `werkzeug_sha1` (`"format": "werkzeug"`) |
+| `md5$<salt>$<hex>` | `django_md5` | `werkzeug_md5` (`"format": "werkzeug"`) |
+
+Name the family in the password object, `{"hash": "sha1$...", "format": "werkzeug"}` (a format
+name from this page, or a family: `django`, `werkzeug`, `nt`, `md5`), or for a whole file with
+`authshift import --hash-format werkzeug` (the admin API's `hash_format` option), which applies
+where it fits the hash and leaves other hashes to their own prefix. A record's own `"format"`
+must fit its hash, or the record fails with the reason. A hash whose family was only guessed from
+its shape is imported with a warning in the report and readiness `unverified` until its user
+signs in. A named format is kept with the hash, and an export writes it back as `"format"`.
 Structured objects are stored as canonical compact JSON with every default filled in.
 
 Check a whole export before importing it:

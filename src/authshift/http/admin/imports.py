@@ -19,15 +19,16 @@ from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.accounts.hash_config_store import check_hash_config_names
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_undo_service import preview_undo, undo_job
 from authshift.migration.readiness_report import lazy_warning
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
 PREFIX = "/api/admin/v1/imports"
-OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config")
-FILE_FIELDS = {"file", "auth0_password_hashes"}
+OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash_config_name", "hash_format")
+FILE_FIELDS = {"file", "auth0_password_hashes", "hash_config_file"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
 UPLOAD_DOC = {
@@ -44,7 +45,10 @@ UPLOAD_DOC = {
                         "identifier": {"type": "string", "default": "email"},
                         "mode": {"type": "string", "default": "insert"},
                         "dry_run": {"type": "boolean", "default": False},
-                        "hash_config": {"type": "string", "default": "default"},
+                        "hash_config": {"type": "string", "default": "default", "description": "same as hash_config_name"},
+                        "hash_config_name": {"type": "string", "default": "default"},
+                        "hash_config_file": {"type": "string", "format": "binary"},
+                        "hash_format": {"type": "string"},
                     },
                 }
             },
@@ -54,7 +58,7 @@ UPLOAD_DOC = {
 }
 
 
-def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptions:
+def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: ReceivedFile | None = None) -> ImportOptions:
     unknown = sorted(set(fields) - set(OPTION_FIELDS))
     if unknown:
         raise InvalidInput("unknown import options", errors=[FieldError(name, "unknown option") for name in unknown])
@@ -66,7 +70,9 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None) -> ImportOptio
         identifier=fields.get("identifier") or "email",
         mode=fields.get("mode") or "insert",
         dry_run=dry in _TRUE,
-        hash_config=fields.get("hash_config") or "default",
+        hash_config=fields.get("hash_config_name") or fields.get("hash_config") or "default",
+        hash_config_file=str(hash_config.path) if hash_config else None,
+        hash_format=fields.get("hash_format") or None,
         auth0_password_hashes=str(hashes.path) if hashes else None,
     )
 
@@ -88,7 +94,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
             main = upload.files.get("file")
             if main is None:
                 raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-            options = _options(upload.fields, upload.files.get("auth0_password_hashes"))
+            options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
         else:
             params = dict(request.query_params)
             filename = params.pop("filename", None) or "upload"
@@ -97,6 +103,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
         if main.size == 0:
             raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
         check_options(options, state.accounts.hash_configs)
+        await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
         async with state.engine.begin() as conn:
             await jobs.create_job(
                 conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),

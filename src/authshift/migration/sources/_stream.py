@@ -204,8 +204,13 @@ def _has_surrogates(values: list[str]) -> bool:
 
 
 def iter_csv(stream: BinaryIO, convert: Callable[[dict[str, str]], tuple[dict[str, Any], list[FieldIssue]]],
-             *, header: list[str] | None = None) -> Iterator[SourceItem]:
+             *, header: list[str] | None = None,
+             header_for: Callable[[list[str]], list[str]] | None = None) -> Iterator[SourceItem]:
     """CSV with a header row (or the given ``header`` when the file has none).
+
+    ``header_for`` picks the columns of a headerless row from the row itself (a format whose
+    layout changed over time, told apart by the number of cells); its ``ValueError`` is the
+    row's failure.
 
     Empty cells are left out of the row given to ``convert``; ``convert`` turns the cells into
     the object (and reports cells it could not read). ``line`` is the first line of the row.
@@ -213,7 +218,7 @@ def iter_csv(stream: BinaryIO, convert: Callable[[dict[str, str]], tuple[dict[st
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text, strict=False)
-    if header is None:
+    if header is None and header_for is None:
         try:
             header = next(reader)
         except StopIteration:
@@ -245,6 +250,13 @@ def iter_csv(stream: BinaryIO, convert: Callable[[dict[str, str]], tuple[dict[st
         if _has_surrogates(row):
             yield SourceItem(start, index, errors=_issue("the row is not valid UTF-8"))
             continue
+        if header_for is not None:
+            try:
+                header = header_for(row)
+            except ValueError as exc:
+                yield SourceItem(start, index, errors=_issue(str(exc)))
+                continue
+        assert header is not None
         extra = row[len(header):]
         if any(cell.strip() for cell in extra):
             yield SourceItem(start, index, errors=_issue(
