@@ -37,6 +37,11 @@ async def test_every_ready_user_signs_in_and_every_reset_user_fails(settings_env
     assert {"bcrypt@mixed.example", "md5crypt@mixed.example", "ssha@mixed.example"} <= ready
     assert {"reset@mixed.example", "nothing@mixed.example"} <= reset
     assert len(ready) + len(reset) >= 6
+    # a cell's users a page at a time
+    first = readiness_json(settings_env, "--readiness", "reset", "--limit", "1")
+    second = readiness_json(settings_env, "--readiness", "reset", "--limit", "1", "--after", first["next"])
+    assert {first["users"][0]["id"], second["users"][0]["id"]} <= {u for u, e in email_of.items() if e in reset}
+    assert first["users"] != second["users"]
 
     client_id = new_public_client(settings_env)
     server = LiveServer({**settings_env, "AUTHSHIFT_THROTTLE__IP_MAX_ATTEMPTS": "1000"}, tmp_path)

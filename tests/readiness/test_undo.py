@@ -40,6 +40,10 @@ async def test_undo_removes_inserted_users_restores_updated_ones_and_keeps_who_s
     done = run_cli(["import", str(second), "--mode", "upsert", "--report", str(tmp_path / "r2.ndjson")], settings_env)
     assert done.returncode == 0, done.stderr
     job_id = job_id_of(done.stdout)
+    view = (await client.get(f"/api/admin/v1/imports/{job_id}", headers=admin_headers)).json()
+    assert view["readiness"] == {"by_readiness": {"ready": 3, "lazy": 0, "reset": 0, "unverified": 0},
+                                 "by_hash_family": {"bcrypt": 3}}
+    assert view["warnings"] == []
     assert (await user_by_email(state, "kept@undo.example"))["given_name"] == "After"  # type: ignore[index]
 
     # new2 signs in after the import: it must survive the undo

@@ -48,6 +48,7 @@ class ImportExtras:
     max_failed: tuple[str, float] | None = None
     answers: list[KnownAnswer] | None = None
     legacy_verify: bool = False
+    file_configs: dict[str, Any] = field(default_factory=dict)  # the --hash-config file's (a dry run checks with them)
     counts: dict[str, dict[str, int]] | None = None
     known: list[dict[str, Any]] = field(default_factory=list)
     _pairs: list[tuple[str | None, str | None]] = field(default_factory=list)
@@ -85,7 +86,7 @@ class ImportExtras:
 
         self.counts = counts_of(self._pairs)
         if self.answers and self._index is not None:
-            self.known = await check_prepared(state, self.answers, self._index)
+            self.known = await check_prepared(state, self.answers, self._index, self.file_configs)
 
     async def after_job(self, state: AppState, job_id: uuid.UUID) -> None:
         from authshift.migration import import_jobs as jobs

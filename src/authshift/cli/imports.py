@@ -229,6 +229,7 @@ def import_(
     try:  # bad options are reported before anything is touched, the database schema included
         check_options(options, hash_configs_from_settings(cfg))
         extra = ImportExtras.from_options(max_failed, check_credentials, cfg)
+        extra.file_configs = file_hash_configs(options)
     except InvalidInput as exc:
         fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
     if not dry_run:

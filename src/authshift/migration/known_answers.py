@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from authshift import passwords
+from authshift.accounts.hash_config_store import hash_configs_for
 from authshift.accounts.login_ids import candidates
 from authshift.errors import FieldError, InvalidInput
 from authshift.migration.import_plan import Decision
@@ -76,10 +77,14 @@ def _result(answer: KnownAnswer, result: str, **more: Any) -> dict[str, Any]:
     return {"line": answer.line, "login_id": answer.login_id, "result": result, **more}
 
 
-async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: AppState) -> tuple[str, str | None]:
+async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: AppState,
+                  extra_configs: Mapping[str, passwords.HashConfig] | None = None) -> tuple[str, str | None]:
+    """Verify as sign-in does: the instance's ceilings, the hash configs sign-in finds (and, in a
+    dry run, those of the import's --hash-config file, which the real run would store)."""
     ctx = state.accounts
     try:
-        ok = (await passwords.verify_async(answer.password, stored, limits=ctx.limits, hash_configs=ctx.hash_configs)).ok
+        configs = {**await hash_configs_for(state.engine, ctx, stored), **(extra_configs or {})}
+        ok = (await passwords.verify_async(answer.password, stored, limits=ctx.limits, hash_configs=configs)).ok
     except passwords.PasswordFormatError as exc:
         return "cannot_verify", f"the stored hash cannot be verified here: {exc}"
     return (PASSED, None) if ok else ("wrong_password", "the stored hash does not accept this password")
@@ -139,7 +144,8 @@ class PreparedIndex:
                     self.found[answer.line] = d
 
 
-async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index: PreparedIndex) -> list[dict[str, Any]]:
+async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index: PreparedIndex,
+                         file_configs: Mapping[str, passwords.HashConfig] | None = None) -> list[dict[str, Any]]:
     """Check each account against the record a dry run would write, or, for an account no record
     inserts or updates, against the user as stored (what sign-in would meet)."""
     out = []
@@ -154,6 +160,6 @@ async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index:
             out.append(_result(answer, "lazy" if d.readiness == "lazy" else "no_password", **more))
             continue
         more["hash_family"] = stored.format
-        result, reason = await _verify(answer, stored, state)
+        result, reason = await _verify(answer, stored, state, file_configs)
         out.append(_result(answer, result, **more, **({"reason": reason} if reason else {})))
     return out

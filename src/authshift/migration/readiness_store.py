@@ -28,7 +28,7 @@ from authshift.migration.readiness import Credentials, Judgement, TotpFactor, ju
 from authshift.passwords import registry
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.migration.readiness_tables import shadow_checks, user_readiness
-from authshift.storage.bulk import in_values
+from authshift.storage.bulk import bulk_insert, in_values
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import totp_factors, users
 from authshift.storage.types import utcnow
@@ -87,9 +87,7 @@ def _row(user_id: uuid.UUID, s: Stored, now: datetime) -> dict[str, Any]:
 async def write_new(conn: AsyncConnection, judged: Iterable[tuple[uuid.UUID, Stored]]) -> None:
     """Store the readiness of users just created (no row yet)."""
     now = utcnow()
-    rows = [_row(uid, s, now) for uid, s in judged]
-    if rows:
-        await conn.execute(user_readiness.insert(), rows)
+    await bulk_insert(conn, user_readiness, [_row(uid, s, now) for uid, s in judged])  # COPY on PostgreSQL
 
 
 async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsContext,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from authshift import passwords
+from authshift.accounts.hash_config_store import hash_configs_for
 from authshift.accounts.migration_state import mark_migrated
 from authshift.logs import get_logger
 from authshift.migration.readiness_store import record_shadow
@@ -63,7 +64,8 @@ async def shadow_verify(lazy: LazyMigration, user_id: uuid.UUID, login_id: str, 
     stored = passwords.StoredPassword(row.format, row.value)
     ctx = state.accounts
     try:
-        matched = (await passwords.verify_async(password, stored, limits=ctx.limits, hash_configs=ctx.hash_configs)).ok
+        configs = await hash_configs_for(state.engine, ctx, stored)
+        matched = (await passwords.verify_async(password, stored, limits=ctx.limits, hash_configs=configs)).ok
     except passwords.PasswordFormatError:
         matched = False
     native = await passwords.hash_password_async(password) if matched else None
