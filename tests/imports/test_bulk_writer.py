@@ -17,7 +17,7 @@ from tests.imports.helpers import app_state
 def user(uid: uuid.UUID, now: datetime, **extra: object) -> dict[str, object]:
     row: dict[str, object] = {c.name: None for c in users.c}
     row.update(id=uid, created_at=now, updated_at=now, disabled=False, custom_attributes={}, roles=[], groups=[],
-               migration_state="imported")
+               migration_state="imported", source="import")
     row.update(extra)
     return row
 
@@ -34,7 +34,7 @@ async def test_bulk_rows_are_stored_like_sqlalchemy_rows(settings: Settings) -> 
         bulk_ids, core_ids = [uuid.uuid4(), uuid.uuid4()], [uuid.uuid4(), uuid.uuid4()]
         async with state.engine.begin() as conn:
             await bulk_insert(conn, users, [user(i, now, **v) for i, v in zip(bulk_ids, variants)])
-            # external_id is unique: the SQLAlchemy copy gets a prefixed one, removed before comparing
+            # external_id is unique per source: the SQLAlchemy copy gets a prefixed one, removed before comparing
             await conn.execute(users.insert(), [
                 user(i, now, **{**v, "external_id": "x" + str(v["external_id"]) if v.get("external_id") else None})
                 for i, v in zip(core_ids, variants)

@@ -9,7 +9,6 @@ Records here are plain dicts in the JSON shape of ``authshift.migration.records`
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import json
 import uuid
@@ -17,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.totp_secrets import parameters_of
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.errors import ErrorList
 from authshift.ids import uuid7
@@ -92,30 +91,10 @@ def identity_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime,
 
 
 def totp_secret_bytes(entry: Mapping[str, Any]) -> tuple[bytes, str, int, int]:
-    """Decode one TOTP entry (``secret`` + ``encoding`` or an ``otpauth://`` ``uri``)."""
-    algorithm, digits, period = entry.get("algorithm") or "SHA1", entry.get("digits") or 6, entry.get("period") or 30
-    secret, encoding = entry.get("secret"), entry.get("encoding") or "base32"
-    if entry.get("uri"):
-        query = parse_qs(urlparse(entry["uri"]).query)
-        secret, encoding = query["secret"][0], "base32"
-        algorithm = query.get("algorithm", [algorithm])[0]
-        digits = int(query.get("digits", [digits])[0])
-        period = int(query.get("period", [period])[0])
-    if not secret:
-        raise ValueError("a TOTP factor needs a secret or an otpauth:// uri")
-    try:
-        if encoding == "base32":
-            text = "".join(str(secret).split()).upper()
-            raw = base64.b32decode(text + "=" * (-len(text) % 8))
-        elif encoding == "base64":
-            raw = base64.b64decode(secret, validate=True)
-        elif encoding == "hex":
-            raw = bytes.fromhex(secret)
-        else:
-            raise ValueError(f"unknown TOTP secret encoding {encoding!r}")
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"the TOTP secret is not valid {encoding}") from exc
-    return raw, str(algorithm).upper(), int(digits), int(period)
+    """Decode one TOTP entry (``secret`` + ``encoding`` or an ``otpauth://`` ``uri``) with the one
+    decoder validation also uses (``accounts.totp_secrets``); raises ``ValueError``."""
+    params = parameters_of(entry)
+    return params.secret, params.algorithm, params.digits, params.period
 
 
 def federated_rows(rec: Mapping[str, Any], user_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:

@@ -10,8 +10,6 @@ code works once. Attempts are throttled per user with the account limits.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import time
 import uuid
@@ -22,6 +20,7 @@ import pyotp
 import sqlalchemy as sa
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.totp_secrets import generator
 from authshift.logs import get_logger
 from authshift.security import throttle
 from authshift.storage.tables import recovery_codes, totp_factors
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
     from authshift.state import AppState
 
-DIGESTS = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
 DRIFT_STEPS = 1
 MAX_CODE_LENGTH = 64
 
@@ -46,10 +44,8 @@ class SecondFactorOutcome(StrEnum):
 
 
 def _totp(raw_secret: bytes, algorithm: str, digits: int, period: int) -> pyotp.TOTP:
-    digest = DIGESTS.get(algorithm.upper())
-    if digest is None:
-        raise ValueError(f"unsupported TOTP algorithm {algorithm!r}")
-    return pyotp.TOTP(base64.b32encode(raw_secret).decode(), digits=digits, digest=digest, interval=period)
+    # The rule import checked the factor with: any secret of totp_secrets.MIN_SECRET_BITS or more.
+    return generator(raw_secret, algorithm, digits, period)
 
 
 def matching_step(totp: pyotp.TOTP, code: str, *, now: float | None = None) -> int | None:

@@ -23,7 +23,8 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import (
     CLAIM_COLUMNS, LOGIN_ID_FIELDS, federated_rows, identity_rows, mfa_rows, parse_time, password_row,
 )
-from authshift.accounts.unique_keys import Key
+from authshift.accounts.unique_keys import Key, external_id_key
+from authshift.errors import FieldError, InvalidInput
 from authshift.passwords import StoredPassword
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
@@ -48,6 +49,8 @@ IMPORT_UPDATABLE_FIELDS = (
     *PATCHABLE_USER_FIELDS, "created_at", "last_login_at", "migration_state", "password_migration",
 )
 _TIME_FIELDS = frozenset({"created_at", "last_login_at"})
+KEPT_PASSWORD = ('ignored: the user has a password here, which a record without one does not replace; '
+                 'to replace it, give "password": null with password_migration')
 
 
 @dataclass
@@ -58,6 +61,8 @@ class CurrentUser:
     identities: list[Mapping[str, Any]] = field(default_factory=list)
     external_id: str | None = None
     federated: list[tuple[str, str]] = field(default_factory=list)
+    source: str | None = None
+    has_password: bool = False
 
 
 @dataclass
@@ -74,6 +79,7 @@ class UpdatePlan:
     mfa: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
     claimed: list[Key] = field(default_factory=list)  # unique keys the user holds after the change
     released: list[Key] = field(default_factory=list)  # unique keys the user gives up
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (field, why): what the patch said, not done
 
 
 def _column_value(key: str, value: Any) -> Any:
@@ -131,15 +137,24 @@ def plan_user_update(
     values = {key: _column_value(key, patch[key]) for key in fields if key in patch}
     values["updated_at"] = now
     plan = UpdatePlan(uid, values, changed=sorted(k for k in patch if k != "password"))
-    if "external_id" in values and values["external_id"] != current.external_id:
-        if values["external_id"] is not None:
-            plan.claimed.append(("external_id", values["external_id"]))
+    # An external id is unique per source: changing either one moves the user's key.
+    new_source, new_external = values.get("source", current.source), values.get("external_id", current.external_id)
+    if (new_source, new_external) != (current.source, current.external_id):
+        if "source" in values and new_source is None:
+            raise InvalidInput("a user always has a source", errors=[FieldError("source", "cannot be removed")])
+        if new_external is not None:
+            plan.claimed.append(external_id_key(new_source, new_external))
         if current.external_id is not None:
-            plan.released.append(("external_id", current.external_id))
+            plan.released.append(external_id_key(current.source, current.external_id))
     by_kind = {row["kind"]: row for row in current.identities}
     for kind, flag in LOGIN_ID_FIELDS.items():
         if kind in patch or (flag and flag in patch):
             _plan_login_id(plan, by_kind.get(kind), kind, patch, now)
+    if values.get("password_migration") and "password" not in patch and current.has_password:
+        # A record without a password (a hash-less export) never contradicts a working one: the
+        # user would hold a hash and "verify me elsewhere" at once. "password": null says "remove it".
+        del values["password_migration"]
+        plan.ignored.append(("password_migration", KEPT_PASSWORD))
     if "password" in patch:
         plan.password_changed = True
         if patch["password"] is not None:
@@ -158,14 +173,14 @@ def plan_user_update(
 
 
 async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CurrentUser]:
-    """``CurrentUser`` of each existing user among ``user_ids`` (three queries whatever their number)."""
+    """``CurrentUser`` of each existing user among ``user_ids`` (four queries whatever their number)."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
     found = {
-        uid: CurrentUser(uid, external_id=ext)
-        for uid, ext in (await conn.execute(
-            sa.select(users.c.id, users.c.external_id).where(in_values(conn.dialect, users.c.id, ids))
+        uid: CurrentUser(uid, external_id=ext, source=source)
+        for uid, ext, source in (await conn.execute(
+            sa.select(users.c.id, users.c.external_id, users.c.source).where(in_values(conn.dialect, users.c.id, ids))
         )).all()
     }
     for row in (await conn.execute(
@@ -179,6 +194,10 @@ async def load_current(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> 
         )
     ).all():
         found[uid].federated.append((provider, subject))
+    for (uid,) in (await conn.execute(
+        sa.select(passwords_table.c.user_id).where(in_values(conn.dialect, passwords_table.c.user_id, ids))
+    )).all():
+        found[uid].has_password = True
     return found
 
 

@@ -195,6 +195,11 @@ def import_(
     auth0_password_hashes: Path | None = typer.Option(
         None, "--auth0-password-hashes", help="The password-hash export Auth0 support provides (NDJSON)."
     ),
+    source: str | None = typer.Option(
+        None, "--source",
+        help="The system these users come from: their source, within which external_id is unique "
+             "(default: the record's own, else the format's name, or 'import' for native files).",
+    ),
     resume: str | None = typer.Option(None, "--resume", help="Resume this job id (the same file)."),
     max_failed: str | None = typer.Option(
         None, "--max-failed", help="Exit with status 3 when more records fail than this: a number, or a percentage like 5%.",
@@ -224,6 +229,7 @@ def import_(
         hash_config=hash_config_name, hash_config_file=str(hash_config.resolve()) if hash_config else None,
         hash_format=hash_format,
         auth0_password_hashes=str(auth0_password_hashes.resolve()) if auth0_password_hashes else None,
+        source=source,
     )
     path = file.resolve()
     try:  # bad options are reported before anything is touched, the database schema included

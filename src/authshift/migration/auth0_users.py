@@ -3,7 +3,8 @@
 Mapping (docs/export.md has the table): email, email_verified, phone_number, phone_verified,
 username (from preferred_username), given_name, family_name, name, nickname, picture, blocked
 (from disabled), user_id (the authshift id; Auth0 prefixes it with "auth0|"), password_hash or
-custom_password_hash, mfa_factors (totp, email, phone). custom_attributes become app_metadata keys,
+custom_password_hash, mfa_factors (totp, email, phone). custom_attributes become app_metadata keys (those the Auth0 reader kept as
+``custom_attributes.app_metadata`` / ``.user_metadata`` go back to app_metadata / user_metadata),
 roles and groups ``app_metadata.roles`` / ``app_metadata.groups``, and what Auth0 has no field for
 but should not be lost (ids, timestamps, migration state, other OIDC claims) goes under
 ``app_metadata.authshift`` and ``user_metadata``. Anything else is reported, per user, as an
@@ -71,10 +72,22 @@ def to_auth0_user(rec: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[U
         user["username"] = rec["preferred_username"]
     user["blocked"] = bool(rec.get("disabled"))
 
+    attributes = dict(rec.get("custom_attributes") or {})
+    # The Auth0 reader keeps a user's app_metadata and user_metadata as these two attributes:
+    # they go back where they came from, not one level down (app_metadata.app_metadata).
+    imported_app, imported_user = (attributes.pop(name) if isinstance(attributes.get(name), dict) else {}
+                                   for name in ("app_metadata", "user_metadata"))
     app_metadata: dict[str, Any] = {}
-    for key, value in (rec.get("custom_attributes") or {}).items():
+    for key, value in attributes.items():
         if key in AUTH0_RESERVED_APP_METADATA or key in _OWN_APP_METADATA:
             issues.append(Unmapped(f"custom_attributes.{key}", "the name is reserved in Auth0's app_metadata"))
+        else:
+            app_metadata[key] = value
+    ours = {key for key in ("roles", "groups") if rec.get(key)} | {"authshift"}
+    for key, value in imported_app.items():
+        if key in AUTH0_RESERVED_APP_METADATA or key in ours or key in app_metadata:
+            issues.append(Unmapped(f"custom_attributes.app_metadata.{key}",
+                                   "the name is reserved in Auth0's app_metadata or taken by authshift's own value"))
         else:
             app_metadata[key] = value
     for key in ("roles", "groups"):
@@ -82,7 +95,12 @@ def to_auth0_user(rec: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[U
             app_metadata[key] = list(rec[key])
     app_metadata["authshift"] = {k: rec[k] for k in _AUTHSHIFT_KEYS if rec.get(k) is not None}
     user["app_metadata"] = app_metadata
-    user_metadata = {k: rec[k] for k in _USER_METADATA_CLAIMS if rec.get(k) is not None}
+    user_metadata = dict(imported_user)
+    for key in _USER_METADATA_CLAIMS:
+        if rec.get(key) is not None:
+            if key in user_metadata and user_metadata[key] != rec[key]:
+                issues.append(Unmapped(f"custom_attributes.user_metadata.{key}", f"replaced by the user's {key} claim"))
+            user_metadata[key] = rec[key]
     if user_metadata:
         user["user_metadata"] = user_metadata
 

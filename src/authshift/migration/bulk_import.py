@@ -172,10 +172,12 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
                     stored_password=d.cand.stored_password, user_id=d.user_id, normalized=d.cand.login_ids(),
                 ))
             else:
-                batch.plans[d.user_id] = plan_user_update(
+                plan = batch.plans[d.user_id] = plan_user_update(
                     current[d.user_id], d.cand.rec, ctx=accounts, now=now, stored_password=d.cand.stored_password,
                     fields=IMPORT_UPDATABLE_FIELDS,
                 )
+                for path, why in plan.ignored:  # replaces what the record alone suggested ("imported without...")
+                    d.cand.warnings = [w for w in d.cand.warnings if w["path"] != path] + [{"path": path, "message": why}]
         except AuthshiftError as exc:
             d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
         except ValueError as exc:

@@ -26,8 +26,8 @@ _CHUNK = 900  # stays under SQLite's smallest limit on bound parameters
 
 def _text(key: Key) -> str:
     kind, value = key
-    if kind == "identity":
-        return f"identity\x1f{value[0]}\x1f{value[1]}"
+    if kind in ("identity", "external_id"):  # (provider, subject), (source, external_id)
+        return f"{kind}\x1f{value[0]}\x1f{value[1]}"
     return f"{kind}\x1f{value}"
 
 

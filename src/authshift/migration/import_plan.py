@@ -21,7 +21,8 @@ from authshift import passwords
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import password_spec
-from authshift.accounts.unique_keys import Key, conflict_error
+from authshift.accounts.sources import IMPORT_SOURCE
+from authshift.accounts.unique_keys import Key, conflict_error, external_id_key
 from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
@@ -115,6 +116,24 @@ class Candidate:
         return f"Candidate(seq={self.seq}, line={self.line}, keys={self.keys!r}, errors={self.errors!r})"
 
 
+def _set_source(rec: dict[str, Any], source: str | None, own_sources: bool) -> dict[str, str] | None:
+    """Give the record its source (the namespace of its external_id); an issue if it contradicts ``source``.
+
+    ``source`` is the import's ``--source``; ``own_sources``: the records name their source
+    themselves (the native format), otherwise the reader wrote its format's name, which
+    ``--source`` replaces.
+    """
+    given = rec.get("source")
+    if source is not None:
+        if own_sources and given is not None and given != source:
+            return _issue("source", f"the record says {given!r} but this import names the source {source!r} "
+                                    "(--source): remove one of them")
+        rec["source"] = source
+    elif not given:
+        rec["source"] = IMPORT_SOURCE
+    return None
+
+
 def prepare(
     item: SourceItem,
     *,
@@ -122,11 +141,14 @@ def prepare(
     limits: passwords.Limits,
     hash_configs: Mapping[str, passwords.HashConfig] | None,
     hash_format: str | None = None,
+    source: str | None = None,
+    own_sources: bool = True,
 ) -> Candidate:
     """Validate one record read from a file (never raises for a bad record: it carries its errors).
 
     ``hash_format`` (``--hash-format``) names the family of the file's hashes where a hash's
-    shape is ambiguous; a family only guessed from the shape is a warning on the record."""
+    shape is ambiguous; a family only guessed from the shape is a warning on the record.
+    ``source``/``own_sources``: see ``_set_source``."""
     cand = Candidate(item.index, item.line, item.obj)
     try:
         parsed = item.parse()
@@ -139,6 +161,9 @@ def prepare(
     rec = record_to_json(parsed.record, keep_nulls=True)
     cand.rec = rec
     get = rec.get
+    contradiction = _set_source(rec, source, own_sources)
+    if contradiction is not None:
+        cand.errors.append(contradiction)
     password = get("password")
     if password is not None:
         try:
@@ -163,7 +188,7 @@ def prepare(
             except InvalidLoginId as exc:
                 cand.errors.append(_issue(kind, str(exc)))
     if get("external_id") is not None:
-        keys.append(("external_id", rec["external_id"]))
+        keys.append(external_id_key(rec["source"], rec["external_id"]))
     if get("id") is not None:
         keys.append(("id", uuid.UUID(rec["id"])))
     for ident in get("identities") or ():
@@ -172,10 +197,8 @@ def prepare(
         if key[0] == identifier:
             cand.match = key
             break
-    if cand.match is None and not cand.errors:
-        others = ", ".join(i for i in IDENTIFIERS if i != identifier)
-        cand.errors.append(_issue(identifier, f"missing: this import matches users by {identifier} "
-                                              f"(import such records in a run with another --identifier: {others})"))
+    # Without the identifier the record is decided by ``classify``: skipped when its other keys
+    # find the user (imported by an earlier run with another --identifier), failed otherwise.
     if not cand.errors:
         cand.raw = None  # a valid record is echoed from its validated form, if it fails later
     return cand
@@ -237,6 +260,22 @@ def _where(line: int | None) -> str:
     return f" (line {line} of this file)" if line is not None else ""
 
 
+def _without_identifier(decision: Decision, identifier: str, owners: Mapping[Key, uuid.UUID | None]) -> None:
+    """A record without the run's identifier: skipped, with the reason, when its other keys all
+    belong to one existing user (the same file imported earlier with another ``--identifier``,
+    as docs/export.md's move to another authshift does); failed as missing otherwise."""
+    found = [(kind, owner) for kind, value in decision.cand.keys if (owner := owners.get((kind, value))) is not None]
+    if found and len({owner for _, owner in found}) == 1:
+        kind, owner = found[0]
+        decision.outcome, decision.user_id = "skipped", owner
+        decision.reason = (f"the user exists already (found by {kind.replace('_', ' ')}); this run matches users by "
+                           f"{identifier.replace('_', ' ')}, which the record does not have")
+        return
+    others = ", ".join(i for i in IDENTIFIERS if i != identifier)
+    decision.errors = [_issue(identifier, f"missing: this import matches users by {identifier} "
+                                          f"(import such records in a run with another --identifier: {others})")]
+
+
 def classify(
     candidates: Sequence[Candidate],
     *,
@@ -258,8 +297,11 @@ def classify(
     for cand in candidates:
         decision = Decision(cand, "failed")
         decisions.append(decision)
-        if cand.errors or cand.match is None:
+        if cand.errors:
             decision.errors = list(cand.errors)
+            continue
+        if cand.match is None:
+            _without_identifier(decision, identifier, owners)
             continue
         claimed = claims.get(cand.match)
         if claimed is not None:

@@ -24,6 +24,7 @@ from authshift.passwords.hash_config import DEFAULT_NAME as DEFAULT_HASH_CONFIG
 from authshift.passwords.registry import format_names
 
 __all__ = [
+    "MAX_SOURCE_LENGTH",
     "ByteCounter",
     "ImportOptions",
     "check_options",
@@ -31,6 +32,9 @@ __all__ = [
     "job_hash_configs",
     "read_batches",
 ]
+
+
+MAX_SOURCE_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class ImportOptions:
     hash_config_file: str | None = None  # a file of hash configs (CLI --hash-config)
     hash_format: str | None = None  # the family of the file's hashes where a shape is ambiguous (--hash-format)
     auth0_password_hashes: str | None = None  # Auth0's password-hash export (CLI/API)
+    source: str | None = None  # names the system the records come from (CLI --source); accounts.sources
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +101,10 @@ def check_options(options: ImportOptions, configured: Mapping[str, passwords.Has
         if algorithm_key(options.hash_format) not in format_names():
             errors.append(FieldError("hash_format", f"unknown hash format {options.hash_format!r}: give a format name "
                                                     "from docs/hash-formats.md or a family (django, werkzeug, nt, md5)"))
+    if options.source is not None and not (0 < len(options.source) <= MAX_SOURCE_LENGTH
+                                           and options.source == options.source.strip()):
+        errors.append(FieldError("source", f"must be a name of 1 to {MAX_SOURCE_LENGTH} characters, "
+                                           "without leading or trailing spaces"))
     if options.auth0_password_hashes:
         if options.format != "auth0":
             errors.append(FieldError("auth0_password_hashes", "only used with the auth0 format"))
@@ -171,7 +180,8 @@ def read_batches(
             if item.index <= skip_through:
                 continue
             batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
-                                 hash_format=options.hash_format))
+                                 hash_format=options.hash_format, source=options.source,
+                                 own_sources=options.format == "native"))
             if len(batch) >= batch_size:
                 if prebuild is not None:
                     prebuild(batch)

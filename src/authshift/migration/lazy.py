@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from authshift import passwords
 from authshift.accounts.login_ids import candidates
 from authshift.accounts.migration_state import announce_migrated
+from authshift.accounts.sources import LEGACY_SOURCE
 from authshift.accounts.users import create_user, find_user_id, set_password
 from authshift.errors import Conflict, FieldError, InvalidInput, Unavailable
 from authshift.logs import get_logger
@@ -53,7 +54,6 @@ __all__ = ["LazyMigration", "MAX_LOGIN_ID_LENGTH", "attach_legacy", "route"]
 log = get_logger("authshift.migration.lazy")
 
 MAX_LOGIN_ID_LENGTH = 320
-LEGACY_SOURCE = "legacy"
 TRY_AGAIN = "signing in is briefly unavailable: the previous sign-in system is not answering; try again shortly"
 System = Literal["authshift", "legacy"]
 

@@ -20,8 +20,6 @@ upsert reads as "remove this value".
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import re
 import uuid
@@ -30,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -53,6 +51,7 @@ from authshift.accounts.normalize import (
     normalize_phone,
     normalize_username,
 )
+from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
 from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
 
 __all__ = [
@@ -206,25 +205,6 @@ LocaleText = Annotated[str, AfterValidator(_check_locale)]
 UuidText = Annotated[str, AfterValidator(_canonical_uuid)]
 
 
-def _decode_secret(secret: str, encoding: str) -> bytes:
-    """Decode a TOTP secret; the error never repeats it."""
-    text = secret.strip()
-    try:
-        if encoding == "base32":
-            compact = text.replace(" ", "").upper()
-            decoded = base64.b32decode(compact + "=" * (-len(compact) % 8))
-        elif encoding == "base64":
-            compact = text.replace("-", "+").replace("_", "/")
-            decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-        else:
-            decoded = bytes.fromhex(text)
-    except (binascii.Error, ValueError):
-        raise ValueError(f"the secret is not valid {encoding}") from None
-    if not decoded:
-        raise ValueError("the secret is empty")
-    return decoded
-
-
 # --------------------------------------------------------------------------- models
 
 class _Model(BaseModel):
@@ -257,22 +237,6 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-@dataclass(frozen=True, slots=True)
-class TotpParameters:
-    """What a TOTP authenticator needs, whichever way the record gave it."""
-
-    secret: bytes
-    algorithm: str
-    digits: int
-    period: int
-    issuer: str | None = None
-    label: str | None = None
-
-    def __repr__(self) -> str:  # never print the secret
-        return (f"TotpParameters(secret=<{len(self.secret)} bytes>, algorithm={self.algorithm!r}, "
-                f"digits={self.digits}, period={self.period})")
-
-
 class TotpSecret(_Model):
     """A TOTP factor given by its secret and parameters (RFC 6238)."""
 
@@ -284,7 +248,7 @@ class TotpSecret(_Model):
 
     @model_validator(mode="after")
     def _secret_decodes(self) -> TotpSecret:
-        _decode_secret(self.secret.get_secret_value(), self.encoding)
+        decode_secret(self.secret.get_secret_value(), self.encoding)
         return self
 
     @field_serializer("secret", when_used="always")
@@ -292,7 +256,7 @@ class TotpSecret(_Model):
         return value.get_secret_value()
 
     def parameters(self) -> TotpParameters:
-        return TotpParameters(_decode_secret(self.secret.get_secret_value(), self.encoding),
+        return TotpParameters(decode_secret(self.secret.get_secret_value(), self.encoding),
                               self.algorithm, self.digits, self.period)
 
 
@@ -303,7 +267,7 @@ class TotpUri(_Model):
 
     @model_validator(mode="after")
     def _uri_parses(self) -> TotpUri:
-        _parse_otpauth(self.uri.get_secret_value())
+        parse_otpauth(self.uri.get_secret_value())
         return self
 
     @field_serializer("uri", when_used="always")
@@ -311,35 +275,7 @@ class TotpUri(_Model):
         return value.get_secret_value()
 
     def parameters(self) -> TotpParameters:
-        return _parse_otpauth(self.uri.get_secret_value())
-
-
-def _parse_otpauth(uri: str) -> TotpParameters:
-    parts = urlsplit(uri.strip())
-    if parts.scheme.lower() != "otpauth":
-        raise ValueError("expected an otpauth:// URI")
-    if parts.netloc.lower() != "totp":
-        raise ValueError("only otpauth://totp/ URIs are supported (not HOTP)")
-    query = parse_qs(parts.query, keep_blank_values=True)
-
-    def single(name: str) -> str | None:
-        values = query.get(name)
-        return values[-1] if values else None
-
-    secret = single("secret")
-    if not secret:
-        raise ValueError("the otpauth URI has no secret")
-    raw = _decode_secret(secret, "base32")
-    algorithm = (single("algorithm") or "SHA1").upper()
-    if algorithm not in ("SHA1", "SHA256", "SHA512"):
-        raise ValueError("the otpauth URI algorithm must be SHA1, SHA256 or SHA512")
-    digits_text, period_text = single("digits") or "6", single("period") or "30"
-    if digits_text not in ("6", "8"):
-        raise ValueError("the otpauth URI digits must be 6 or 8")
-    if not period_text.isdigit() or not 1 <= int(period_text) <= 3600:
-        raise ValueError("the otpauth URI period must be a number of seconds between 1 and 3600")
-    label = unquote(parts.path.lstrip("/")) or None
-    return TotpParameters(raw, algorithm, int(digits_text), int(period_text), single("issuer"), label)
+        return parse_otpauth(self.uri.get_secret_value())
 
 
 def _totp_kind(value: Any) -> str | None:

@@ -48,14 +48,17 @@ users = sa.Table(
     sa.Column("custom_attributes", JSONType, nullable=False),
     sa.Column("roles", JSONType, nullable=False),
     sa.Column("groups", JSONType, nullable=False),
-    sa.Column("external_id", sa.Text, unique=True),
-    sa.Column("source", sa.Text),
+    # Where the user came from (a legacy system's name, "import", "legacy", "authshift": see
+    # accounts/sources.py); ``external_id`` is the user's id in that source, unique per source.
+    sa.Column("external_id", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
     sa.Column("migration_state", sa.Text, nullable=False),
     # "lazy": the password stayed in the legacy system (verify it there on first sign-in);
     # "reset": the user must set a new password. Cleared once a password is set here.
     sa.Column("password_migration", sa.Text),
     sa.CheckConstraint(f"migration_state IN {MIGRATION_STATES!r}", name="migration_state"),
     sa.CheckConstraint("password_migration IN ('lazy', 'reset')", name="password_migration"),
+    sa.UniqueConstraint("source", "external_id"),
     sa.Index(None, "created_at"),
     sa.Index(None, "updated_at"),
     sa.Index(None, "migration_state"),

@@ -27,7 +27,7 @@ from authshift.migration.readiness_report import lazy_warning
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
 PREFIX = "/api/admin/v1/imports"
-OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash_config_name", "hash_format")
+OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash_config_name", "hash_format", "source")
 FILE_FIELDS = {"file", "auth0_password_hashes", "hash_config_file"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
@@ -49,6 +49,8 @@ UPLOAD_DOC = {
                         "hash_config_name": {"type": "string", "default": "default"},
                         "hash_config_file": {"type": "string", "format": "binary"},
                         "hash_format": {"type": "string"},
+                        "source": {"type": "string", "description": "the system the users come from "
+                                   "(external_id is unique per source); see docs/import-format.md"},
                     },
                 }
             },
@@ -74,6 +76,7 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: R
         hash_config_file=str(hash_config.path) if hash_config else None,
         hash_format=fields.get("hash_format") or None,
         auth0_password_hashes=str(hashes.path) if hashes else None,
+        source=fields.get("source") or None,
     )
 
 
@@ -112,7 +115,7 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
             await record_audit(
                 conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
                 details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
-                         "identifier": options.identifier, "dry_run": options.dry_run},
+                         "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
             )
             view = jobs.job_view(await jobs.get_job(conn, job_id))
     except BaseException:

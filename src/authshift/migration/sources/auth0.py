@@ -223,6 +223,25 @@ def _map_identities(raw: Any, b: RecordBuilder) -> None:
                        profile.get("email") if isinstance(profile, dict) else None)
 
 
+def _map_primary_identity(external_id: str | None, email: Any, options: SourceOptions, b: RecordBuilder) -> None:
+    """The identity a social or enterprise user signs in with, from ``user_id`` itself
+    (``google-oauth2|1098...``: provider, then subject).
+
+    Auth0 writes it into ``identities`` too, but a user export asked for without that column
+    (the export job's ``fields``) has only ``user_id``: the user would lose the only way they
+    sign in. Database users (``auth0|...``, or ``auth0_strategy``) have none; an identity the
+    ``identities`` column gave already is not added twice.
+    """
+    if external_id is None:
+        return
+    provider, _, subject = external_id.partition("|")
+    if not subject or provider in ("auth0", options.auth0_strategy):
+        return
+    if any(i.get("provider") == provider and i.get("subject") == subject for i in b.obj.get("identities", ())):
+        return
+    b.identity("user_id", provider, subject, email)
+
+
 def _map_mfa_factors(raw: Any, b: RecordBuilder) -> None:
     if not isinstance(raw, list):
         b.warn("mfa_factors", "expected a list; ignored")
@@ -273,6 +292,7 @@ def _mapper(options: SourceOptions, hashes: PasswordHashIndex | None):  # type: 
             if dot and head in ("app_metadata", "user_metadata") and rest:
                 b.obj.setdefault("custom_attributes", {}).setdefault(head, {})[rest] = value
         _map_identities(raw.get("identities"), b)
+        _map_primary_identity(external_id, raw.get("email"), options, b)
         if raw.get("mfa_factors") is not None:
             _map_mfa_factors(raw["mfa_factors"], b)
         if raw.get("multifactor"):

@@ -33,7 +33,7 @@ from authshift.config import TokenExchangeIssuerSettings
 from authshift.errors import Conflict, InvalidInput
 from authshift.migration.records import RecordError, parse_record, record_to_json
 from authshift.migration.token_exchange.claims import claim_string, claim_true
-from authshift.migration.token_exchange.errors import invalid_grant
+from authshift.migration.token_exchange.errors import ExchangeRefused, invalid_grant
 from authshift.migration.token_exchange.verified import VerifiedToken
 from authshift.storage.tables import identities, users
 
@@ -79,7 +79,7 @@ _LOOKUP = (
     )
     .outerjoin(identities, identities.c.user_id == users.c.id)
     .where(users.c.external_id == sa.bindparam("external_id", type_=users.c.external_id.type))
-    .order_by(identities.c.id)
+    .order_by(users.c.id, identities.c.id)
 )
 _LOOKUP_LOCKED = _LOOKUP.with_for_update(of=users, key_share=True)
 _USER_COLUMNS = tuple(users.columns.keys())
@@ -92,10 +92,20 @@ class _Found:
     federated_or_otp: bool
 
 
-async def _lookup(conn: AsyncConnection, external_id: str, *, lock: bool = True) -> _Found | None:
+async def _lookup(conn: AsyncConnection, cfg: TokenExchangeIssuerSettings, external_id: str, *,
+                  lock: bool = True) -> _Found | None:
+    """The user with this external_id. An external_id is unique per source: when users of several
+    sources have it, the one whose source is the issuer's name is the token's user; without
+    one, the exchange is refused rather than guessed (give the issuer an ``external_id_prefix``)."""
     rows = (await conn.execute(_LOOKUP_LOCKED if lock else _LOOKUP, {"external_id": external_id})).mappings().all()
     if not rows:
         return None
+    if len({r["id"] for r in rows}) > 1:
+        rows = [r for r in rows if r["source"] == cfg.name]
+        if not rows:
+            raise invalid_grant("the legacy user cannot be told apart from another source's user",
+                                f"users of several sources have external_id {external_id!r} and none has "
+                                f"source {cfg.name!r}")
     user = {c: rows[0][c] for c in _USER_COLUMNS}
     idents = [{c: r[f"identity_{c}"] for c in _IDENTITY_COLUMNS} for r in rows if r["identity_kind"] is not None]
     return _Found(user, idents, rows[0]["federated_or_otp"] is not False)
@@ -113,7 +123,7 @@ async def resolve_user(
     if token.record is not None and token.record.get("disabled"):
         raise invalid_grant("the user is disabled", "the hook's record says the user is disabled")
     external_id = external_id_for(cfg, token.subject)
-    found = await _lookup(conn, external_id)
+    found = await _lookup(conn, cfg, external_id)
     how: Literal["external_id", "email", "created"] = "external_id"
     if found is None:
         owner = await _verified_email_owner(conn, token, cfg)
@@ -133,14 +143,14 @@ async def resolve_user(
                 await _create(conn, token, cfg, external_id, ctx=ctx, userinfo=userinfo)
             except Conflict as exc:
                 # a concurrent exchange for the same new user may have created it first
-                if await _lookup(conn, external_id) is None:
+                if await _lookup(conn, cfg, external_id) is None:
                     fields = sorted({e.path for e in exc.errors}) or ["a unique field"]
                     raise invalid_grant(
                         "the legacy user's email or phone number belongs to another account",
                         f"cannot create the user: {', '.join(fields)} already taken (not linked: unverified or linked elsewhere)",
                     ) from None
                 how = "external_id"
-        found = await _lookup(conn, external_id)
+        found = await _lookup(conn, cfg, external_id)
         assert found is not None
     user = found.user
     if user["disabled"]:
@@ -153,7 +163,10 @@ async def find_known_user(conn: AsyncConnection, token: VerifiedToken, cfg: Toke
     in every other case (unknown, disabled, a hook's record): ``resolve_user`` decides those."""
     if token.record is not None:
         return None
-    found = await _lookup(conn, external_id_for(cfg, token.subject), lock=False)
+    try:
+        found = await _lookup(conn, cfg, external_id_for(cfg, token.subject), lock=False)
+    except ExchangeRefused:
+        return None  # ambiguous: resolve_user refuses it
     if found is None or found.user["disabled"]:
         return None
     return ResolvedUser(found.user["id"], "external_id", found.user, found.identities, found.federated_or_otp)
