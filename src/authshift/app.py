@@ -16,6 +16,7 @@ from authshift.http.admin import clients as admin_clients, users as admin_users
 from authshift.http.admin import deliveries as admin_deliveries
 from authshift.http.admin import exports as admin_exports
 from authshift.http.admin import imports as admin_imports
+from authshift.http.admin import readiness as admin_readiness
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
 from authshift.http.openapi import install_openapi
@@ -37,7 +38,7 @@ from authshift.storage.migrate import upgrade_async
 ROUTERS: list[APIRouter] = [
     admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, pages_account.router,
     admin_webhooks.router, admin_deliveries.router, migration_api.router, admin_exports.router, admin_sessions.router,
-    admin_imports.router,
+    admin_imports.router, admin_readiness.router,
 ]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and

@@ -91,6 +91,10 @@ class LegacySettings(_Section):
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
     allow_http: bool = False  # plain http to a host other than loopback (a private network)
     writeback_events: list[str] = Field(default_factory=lambda: list(DEFAULT_WRITEBACK_EVENTS))
+    # Shadow verification: for users bulk-imported with a hash who have not signed in here yet, the
+    # legacy system decides each sign-in and authshift checks the imported hash against the same
+    # password, recording match or mismatch per hash family and source (docs/rolling-migration.md).
+    shadow_verification: bool = False
 
     @property
     def configured(self) -> bool:

@@ -28,3 +28,9 @@ class LegacyFallback(Protocol):
         another person's login ID and no duplicate is made. ``None`` when the legacy system does not
         know it. Raises ``Unavailable`` when the legacy system cannot answer."""
         ...
+
+    async def shadow(self, user_id: uuid.UUID, login_id: str, password: str) -> bool | None:
+        """Shadow verification, for a local user with a password: ``None`` when it does not apply
+        (the local hash decides). Otherwise the legacy system decided (True: signed in) and the
+        imported hash was checked against the same password, the match or mismatch recorded."""
+        ...

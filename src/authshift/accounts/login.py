@@ -36,6 +36,7 @@ from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
 from authshift.errors import ErrorList, Unavailable
+from authshift.migration.readiness_store import signed_in
 from authshift.logs import get_logger
 from authshift.security import signin_throttle
 from authshift.security.failure_time import failure_clock
@@ -154,7 +155,8 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
             return FAILED
         via = "legacy"
     else:
-        if not await _verify_and_upgrade(state, account, password):
+        decided = await state.legacy.shadow(account.user_id, login_id, password) if state.legacy is not None else None
+        if not decided and (decided is False or not await _verify_and_upgrade(state, account, password)):
             return FAILED
         user_id, via = account.user_id, "password"
 
@@ -164,6 +166,7 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
             return FAILED
         if admission is not None:
             await signin_throttle.succeeded(conn, admission)
+        await signed_in(conn, user_id, state.accounts)
         if await has_totp(conn, user_id):
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",), migrate_via=via)
         await _complete_migration(conn, user_id, via)

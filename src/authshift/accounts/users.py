@@ -28,6 +28,7 @@ from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
 from authshift.accounts.updates import apply_user_updates, load_current, plan_user_update
 from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
 from authshift.events.outbox import emit
+from authshift.migration import readiness_store
 from authshift.storage.tables import (
     federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
 )
@@ -93,6 +94,7 @@ async def create_user(
     except IntegrityError:
         raise Conflict("the user conflicts with an existing user") from None
     user_id: uuid.UUID = rows.user["id"]
+    await readiness_store.refresh(conn, [user_id], ctx, fresh={user_id: readiness_store.family_named(rec.get("password"))})
     await emit(conn, "user.created", {"user": await get_user(conn, user_id)}, subject=str(user_id))
     return user_id
 
@@ -388,6 +390,8 @@ async def update_user(
     if conflicts:
         raise Conflict("the user conflicts with an existing user", errors=conflicts)
     await apply_user_updates(conn, [plan])
+    fresh = {user_id: readiness_store.family_named(patch["password"])} if plan.password_changed else None
+    await readiness_store.refresh(conn, [user_id], ctx, fresh=fresh)
     user = await get_user(conn, user_id)
     await emit(conn, "user.updated", {"user": user, "changed": plan.changed}, subject=str(user_id))
     if plan.password_changed:
@@ -406,6 +410,7 @@ async def set_password(
         await conn.execute(passwords_table.insert(), [password_row(user_id, stored, password, utcnow(), must_change=must_change)])
     if stored is not None:
         await conn.execute(users.update().where(users.c.id == user_id).values(password_migration=None))
+    await readiness_store.refresh(conn, [user_id], ctx, fresh={user_id: readiness_store.family_named(password)})
     if emit_event:
         await emit(conn, "password.changed", {"user_id": str(user_id), "user": await get_user(conn, user_id)}, subject=str(user_id))
 

@@ -144,7 +144,9 @@ class ProgressBar:
         self.progress.update(self.task, completed=done.bytes_read, counts=f"{c.read:,} read, {c.failed:,} failed")
 
 
-def summary_text(summary: ImportSummary, report: Path, tally: Tally) -> str:
+def summary_text(summary: ImportSummary, report: Path, tally: Tally, extra: Sequence[str] = ()) -> str:
+    """What the command prints at the end: counts, warnings and failures by reason, ``extra``
+    (readiness and known answers), and where the report is."""
     c = summary.counts.as_dict()
     title = "dry run (nothing written)" if summary.dry_run else f"import job {summary.job_id}"
     lines = [f"{title}: {summary.state}" + (f": {summary.error}" if summary.error else "")]
@@ -152,5 +154,6 @@ def summary_text(summary: ImportSummary, report: Path, tally: Tally) -> str:
         shown = DRY_RUN_OUTCOMES.get(name, name) if summary.dry_run else name
         lines.append(f"  {shown:<13}{value:>10}")
     lines.extend(tally.lines())
+    lines.extend(extra)
     lines.append(f"report: {report}")
     return "\n".join(lines)

@@ -2,9 +2,11 @@
 
 Exit status: 0 when the job ran to completion, even when some records failed (they are in the
 report); 1 when the job could not run (no records, unreadable file, another process runs it, no
-instance here, a schema that is not this authshift's); 2 for bad options; 130 when interrupted
-(run the same command again to resume). The report goes to ``--report`` or, by default, to
-``<data_dir>/reports/`` of the instance (never the working directory).
+instance here, a schema that is not this authshift's); 2 for bad options; 3 when more records
+failed than ``--max-failed`` allows (the job ran: what it wrote stays, undo it with
+``authshift imports undo JOB_ID``); 4 when a ``--check-credentials`` account cannot sign in; 130
+when interrupted (run the same command again to resume). The report goes to ``--report`` or, by
+default, to ``<data_dir>/reports/`` of the instance (never the working directory).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from authshift.accounts.context import hash_configs_from_settings
 from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.cli.context import EXIT_USAGE, fail, open_state, require_instance, settings
 from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
+from authshift.cli.import_extras import ImportExtras
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
@@ -32,6 +35,8 @@ from authshift.state import AppState
 from authshift.storage.migrate import SchemaMismatch
 
 EXIT_FAILED = 1
+EXIT_TOO_MANY_FAILED = 3
+EXIT_KNOWN_ANSWER_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -44,12 +49,15 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path, tally: Tally) -> ImportSummary:
+async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path, tally: Tally,
+                   extra: ImportExtras) -> ImportSummary:
     with open_report(report) as fh, ProgressBar(path.stat().st_size, f"dry run {path.name}", dry_run=True) as bar:
-        return await dry_run_to_report(
+        summary = await dry_run_to_report(
             state.engine, state.accounts, path, options, config=state.settings.imports,
-            on_outcomes=report_writer(fh, tally, dry_run=True), on_progress=bar.update,
+            on_outcomes=extra.watching(report_writer(fh, tally, dry_run=True)), on_progress=bar.update,
         )
+    await extra.after_dry_run(state)
+    return summary
 
 
 async def _find_or_create_job(state: AppState, path: Path, options: ImportOptions, resume: uuid.UUID | None) -> tuple[uuid.UUID, bool]:
@@ -71,7 +79,7 @@ async def _find_or_create_job(state: AppState, path: Path, options: ImportOption
 
 
 async def _real_run(state: AppState, path: Path, options: ImportOptions, report: Path | None,
-                    resume: uuid.UUID | None, tally: Tally) -> tuple[ImportSummary, Path]:
+                    resume: uuid.UUID | None, tally: Tally, extra: ImportExtras) -> tuple[ImportSummary, Path]:
     job_id, explicit = await _find_or_create_job(state, path, options, resume)
     async with state.engine.connect() as conn:
         row = await jobs.get_job(conn, job_id)
@@ -90,6 +98,7 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
                 state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
                 on_progress=bar.update, on_outcomes=report_writer(fh, tally, dry_run=False), allow_failed=explicit,
             )
+    await extra.after_job(state, job_id)
     return summary, report
 
 
@@ -125,6 +134,13 @@ def import_(
              "(default: the record's own, else the format's name, or 'import' for native files).",
     ),
     resume: str | None = typer.Option(None, "--resume", help="Resume this job id (the same file)."),
+    max_failed: str | None = typer.Option(
+        None, "--max-failed", help="Exit with status 3 when more records fail than this: a number, or a percentage like 5%.",
+    ),
+    check_credentials: Path | None = typer.Option(
+        None, "--check-credentials",
+        help="A CSV of login_id,password of test accounts: check each signs in with what was imported.",
+    ),
 ) -> None:
     """Import users from a file, reporting every record's outcome (inserted, updated, skipped, failed)."""
     cfg = settings()
@@ -151,6 +167,8 @@ def import_(
     path = file.resolve()
     try:  # bad options are reported before anything is touched, the database schema included
         check_options(options, hash_configs_from_settings(cfg))
+        extra = ImportExtras.from_options(max_failed, check_credentials, cfg)
+        extra.file_configs = file_hash_configs(options)
     except InvalidInput as exc:
         fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
     require_instance(cfg)  # never creates one, nor changes its schema
@@ -161,9 +179,9 @@ def import_(
         try:
             if dry_run:
                 target = report or default_report(cfg.data_dir, f"import-dry-run-{path.name}.report.ndjson")
-                return await _dry_run(state, path, options, target, tally), target
+                return await _dry_run(state, path, options, target, tally, extra), target
             await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
-            return await _real_run(state, path, options, report, resume_id, tally)
+            return await _real_run(state, path, options, report, resume_id, tally, extra)
         finally:
             await state.close()
 
@@ -187,6 +205,13 @@ def import_(
         fail(f"the import stopped unexpectedly ({crash_summary(exc)}); the batch in progress was rolled back. Run the "
              f"same command again to resume: after {cfg.imports.max_attempts} such stops in a row the job ends failed",
              EXIT_FAILED)
-    typer.echo(summary_text(summary, written, tally))
+    typer.echo(summary_text(summary, written, tally, extra.lines()))
     if summary.state != "completed":
         raise typer.Exit(EXIT_FAILED)
+    if extra.too_many_failed(summary.counts):
+        typer.echo(f"error: {summary.counts.failed} of {summary.counts.read} records failed, more than "
+                   f"--max-failed {max_failed} allows", err=True)
+        raise typer.Exit(EXIT_TOO_MANY_FAILED)
+    if extra.known_answer_failed():
+        typer.echo("error: a --check-credentials account cannot sign in with what was imported", err=True)
+        raise typer.Exit(EXIT_KNOWN_ANSWER_FAILED)

@@ -166,6 +166,8 @@ def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "counts": {"read": row["records_read"], "inserted": row["inserted"], "updated": row["updated"],
                    "skipped": row["skipped"], "failed": row["failed"]},
         "last_line": row["last_line"],
+        "readiness": row["readiness_counts"],  # by readiness and by hash family, once finished
+        "undone_at": iso(row["undone_at"]),
         "error": row["error"],
         "origin": row["origin"],
         "created_at": iso(row["created_at"]),
@@ -343,9 +345,12 @@ async def finish_job(
     )
     if result.rowcount != 1:
         raise JobLost(f"import job {job_id} was cancelled or taken over by another process")
+    from authshift.migration.readiness_report import job_counts
+
+    await conn.execute(import_jobs.update().where(c.id == job_id).values(readiness_counts=await job_counts(conn, job_id)))
     row = await get_job(conn, job_id)
     view = job_view(row)
-    data = {k: view[k] for k in ("id", "state", "dry_run", "options", "file", "counts", "error")}
+    data = {k: view[k] for k in ("id", "state", "dry_run", "options", "file", "counts", "readiness", "error")}
     await emit(conn, "import.completed" if state == "completed" else "import.failed", data, subject=view["id"])
     return row
 
@@ -383,6 +388,8 @@ def result_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
     if row["reason"]:
         out["reason"] = row["reason"]
+    if row["readiness"] is not None:
+        out["readiness"], out["hash_family"] = row["readiness"], row["hash_family"]
     if row["record"] is not None:
         out["record"] = row["record"]
     return out
@@ -392,8 +399,10 @@ def result_line(row: Mapping[str, Any]) -> str:
     """One outcome as an NDJSON line (without the newline); the common case is formatted directly."""
     if row["errors"] is None and row["warnings"] is None and row["reason"] is None and row["record"] is None:
         user = f'"{row["user_id"]}"' if row["user_id"] else "null"
+        ready = "" if row["readiness"] is None else \
+            f',"readiness":"{row["readiness"]}","hash_family":{json.dumps(row["hash_family"])}'
         return (f'{{"line":{row["line"]},"index":{row["seq"]},"outcome":"{row["outcome"]}",'
-                f'"user_id":{user},"errors":[],"warnings":[]}}')
+                f'"user_id":{user},"errors":[],"warnings":[]{ready}}}')
     return json.dumps(result_json(row), ensure_ascii=False, separators=(",", ":"))
 
 

@@ -214,9 +214,12 @@ class Decision:
     action: Literal["insert", "update"] | None = None
     reason: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
+    readiness: str | None = None  # the user's sign-in readiness after this record (migration/readiness.py)
+    hash_family: str | None = None
 
     def fail(self, errors: list[dict[str, str]]) -> None:
         self.outcome, self.action, self.user_id, self.errors = "failed", None, None, errors
+        self.readiness = self.hash_family = None
 
     def as_json(self) -> dict[str, Any]:
         """The outcome as reports and the results API show it (secrets redacted)."""
@@ -227,6 +230,8 @@ class Decision:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.readiness is not None:
+            out["readiness"], out["hash_family"] = self.readiness, self.hash_family
         if self.outcome == "failed":
             echo = self.cand.raw if self.cand.raw is not None else self.cand.rec
             if echo is not None:
@@ -238,8 +243,10 @@ class Decision:
         """``as_json`` as one NDJSON line (without the newline); the common case is formatted directly."""
         if not self.errors and not self.cand.warnings and self.reason is None and self.outcome != "failed":
             user = f'"{self.user_id}"' if self.user_id else "null"
+            ready = "" if self.readiness is None else \
+                f',"readiness":"{self.readiness}","hash_family":{json.dumps(self.hash_family)}'
             return (f'{{"line":{self.cand.line},"index":{self.cand.seq},"outcome":"{self.outcome}",'
-                    f'"user_id":{user},"errors":[],"warnings":[]}}')
+                    f'"user_id":{user},"errors":[],"warnings":[]{ready}}}')
         return json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"))
 
 

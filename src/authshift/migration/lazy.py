@@ -166,6 +166,11 @@ class LazyMigration:
         log.info("imported user completed by the legacy system", user_id=str(local.id))
         return local.id
 
+    async def shadow(self, user_id: uuid.UUID, login_id: str, password: str) -> bool | None:
+        from authshift.migration.shadow import shadow_verify  # shadow.py builds on this module
+
+        return await shadow_verify(self, user_id, login_id, password)
+
     async def claim(self, login_id: str) -> uuid.UUID | None:
         text = _usable(login_id)
         if text is None:

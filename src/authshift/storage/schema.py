@@ -16,6 +16,7 @@ from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables
 from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.migration import export_tables  # noqa: F401  (registers the export jobs table)
 from authshift.migration import import_tables  # noqa: F401  (registers the import job tables)
+from authshift.migration import readiness_tables  # noqa: F401  (sign-in readiness, shadow checks, undo)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 

@@ -25,6 +25,8 @@ from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_uploads import receiving
 from authshift.migration.sources import FORMATS
+from authshift.migration.import_undo_service import preview_undo, undo_job
+from authshift.migration.readiness_report import lazy_warning
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -147,7 +149,24 @@ async def list_imports(_: Admin, state: State, limit: int = Query(50, ge=1, le=5
 @router.get("/{job_id}", summary="An import job: state and live counts")
 async def get_import(_: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
     async with state.engine.connect() as conn:
-        return jobs.job_view(await jobs.get_job(conn, job_id))
+        view = jobs.job_view(await jobs.get_job(conn, job_id))
+    view["warnings"] = [w for w in [lazy_warning(view["readiness"], state.settings.migration.legacy.verify_url is not None)] if w]
+    return view
+
+
+@router.get("/{job_id}/undo", summary="Preview undoing a job: who would be removed, restored, or kept")
+async def preview_import_undo(_: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
+    async with state.engine.connect() as conn:
+        return await preview_undo(conn, job_id)
+
+
+@router.post("/{job_id}/undo", summary="Undo a job: remove the users it inserted, restore those it updated")
+async def undo_import(key: Admin, state: State, job_id: uuid.UUID, dry_run: bool = False) -> dict[str, Any]:
+    """Users who signed in or changed since the job are listed and kept. ``dry_run=true``: the preview."""
+    async with state.engine.begin() as conn:
+        if dry_run:
+            return await preview_undo(conn, job_id)
+        return await undo_job(conn, job_id, actor=f"admin_key:{key.id}", ctx=state.accounts)
 
 
 @router.get(
