@@ -28,6 +28,7 @@ __all__ = ["discard_upload", "start_import_runner", "upload_dir", "wake_runner"]
 
 log = get_logger("authshift.import.runner")
 SWEEP_EVERY_SECONDS = 30.0
+CRASH_PAUSE_POLLS = 10  # after a job's run crashed, wait this many poll intervals before claiming again
 _wakeups: dict[int, asyncio.Event] = {}
 
 
@@ -106,7 +107,10 @@ async def start_import_runner(state: AppState) -> Callable[[], Awaitable[None]]:
                 ran = await _run_one(state, owner, stopping)
             except Exception as exc:  # noqa: BLE001 - keep serving; the job is retried, up to [imports] max_attempts
                 log.error("import runner error", error_type=type(exc).__name__)
-                ran = False
+                # A pause before the retry, so that a short database outage does not use up the attempts.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=cfg.poll_seconds * CRASH_PAUSE_POLLS)
+                continue
             if ran:
                 continue
             if time.monotonic() - swept > SWEEP_EVERY_SECONDS:  # idle: jobs given up or cancelled meanwhile

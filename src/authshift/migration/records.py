@@ -30,7 +30,6 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 from urllib.parse import urlsplit
 
-import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -39,7 +38,6 @@ from pydantic import (
     Discriminator,
     Field,
     SecretStr,
-    StringConstraints,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -54,6 +52,21 @@ from authshift.accounts.normalize import (
     normalize_username,
 )
 from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
+from authshift.migration.record_limits import (
+    MAX_EMAIL,
+    MAX_LABEL,
+    MAX_LIST,
+    MAX_PHONE,
+    MAX_SHORT,
+    MAX_TEXT,
+    MAX_URL,
+    MAX_USERNAME,
+    CustomAttributes,
+    Label,
+    ShortText,
+    Text,
+    text_limit,
+)
 from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
 from authshift.security.redaction import REDACTED, redact as redact_secrets
 
@@ -197,47 +210,14 @@ def _canonical_uuid(value: str) -> str:
         raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
 
 
-# Length limits, in characters (docs/import-format.md, "Limits"): a 50 MB name was stored once.
-# Checked by pydantic-core before any other rule (no cost per record worth measuring).
-MAX_TEXT = 1024  # names, external_id, address parts, disabled_reason, identity subjects...
-MAX_EMAIL = 320
-MAX_PHONE = 64
-MAX_USERNAME = 256
-MAX_URL = 2048
-MAX_SHORT = 64  # birthdate, zoneinfo, locale, source
-MAX_LABEL = 256  # roles, groups, identity providers
-MAX_LIST = 1000  # roles, groups, identities
-MAX_CUSTOM_ATTRIBUTES_BYTES = 64 * 1024  # custom_attributes as compact JSON
-
-
-def _text(limit: int) -> StringConstraints:
-    return StringConstraints(max_length=limit)
-
-
-EmailText = Annotated[str, _text(MAX_EMAIL), AfterValidator(_check_email)]
-PhoneText = Annotated[str, _text(MAX_PHONE), AfterValidator(normalize_phone)]  # stored in E.164
-UsernameText = Annotated[str, _text(MAX_USERNAME), AfterValidator(_check_username)]
-UrlText = Annotated[str, _text(MAX_URL), AfterValidator(_check_url)]
-BirthdateText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_birthdate)]
-ZoneText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_zoneinfo)]
-LocaleText = Annotated[str, _text(MAX_SHORT), AfterValidator(_check_locale)]
-UuidText = Annotated[str, _text(MAX_SHORT), AfterValidator(_canonical_uuid)]
-Text = Annotated[str, _text(MAX_TEXT)]
-ShortText = Annotated[str, _text(MAX_SHORT)]
-Label = Annotated[str, _text(MAX_LABEL)]
-
-
-def _custom_attributes_size(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        size = len(orjson.dumps(value))
-    except (orjson.JSONEncodeError, TypeError):
-        return value  # values orjson cannot write are refused by the readers (sources._values)
-    if size > MAX_CUSTOM_ATTRIBUTES_BYTES:
-        raise ValueError(f"is {size} bytes as JSON; at most {MAX_CUSTOM_ATTRIBUTES_BYTES} are kept")
-    return value
-
-
-CustomAttributes = Annotated[dict[str, Any], AfterValidator(_custom_attributes_size)]
+EmailText = Annotated[str, text_limit(MAX_EMAIL), AfterValidator(_check_email)]
+PhoneText = Annotated[str, text_limit(MAX_PHONE), AfterValidator(normalize_phone)]  # stored in E.164
+UsernameText = Annotated[str, text_limit(MAX_USERNAME), AfterValidator(_check_username)]
+UrlText = Annotated[str, text_limit(MAX_URL), AfterValidator(_check_url)]
+BirthdateText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_birthdate)]
+ZoneText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_zoneinfo)]
+LocaleText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_locale)]
+UuidText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_canonical_uuid)]
 
 
 # --------------------------------------------------------------------------- models

@@ -141,6 +141,8 @@ def read_layouts(stream: BinaryIO, readers: dict[Layout, LayoutReader], refusal:
     if opened.layout == "empty":
         return iter(())
     reader = readers.get(opened.layout)
+    if reader is None and opened.layout == "ndjson":
+        reader = readers.get("json_object")  # one line holding a whole document ({"users": [...]}, minified)
     if reader is None:
         raise SourceFormatError(refusal)
     return reader(opened)
