@@ -129,7 +129,7 @@ async def admit(
 async def give_back(conn: AsyncConnection, admission: Admission) -> None:
     """The attempt could not be judged (the legacy system did not answer): it does not count."""
     for key in admission.counted:
-        await throttle.forgive(conn, key)
+        await throttle.take_back(conn, key)
 
 
 async def succeeded(conn: AsyncConnection, admission: Admission) -> None:
