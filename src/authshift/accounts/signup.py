@@ -19,7 +19,7 @@ from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.accounts.password_policy import PasswordPolicy
 from authshift.accounts.users import create_user, find_user_id
 from authshift.audit import record_audit
-from authshift.errors import Conflict, ErrorList, Forbidden, TooManyRequests
+from authshift.errors import Conflict, ErrorList, Forbidden, TooManyRequests, Unavailable
 from authshift.mail import queue_email
 from authshift.security import throttle
 from authshift.state import AppState
@@ -63,14 +63,30 @@ class TooManySignups(TooManyRequests):
         self.retry_after = retry_after
 
 
-async def _count_signup(state: AppState, ip: str | None) -> None:
+async def _count_signup(state: AppState, ip: str | None) -> str | None:
+    """Count a sign-up attempt from ``ip`` (before anything tells whether the email is taken);
+    returns the counter's key, or None when throttling is off."""
     cfg = state.settings.signup
     if not state.settings.throttle.enabled:
-        return
+        return None
     limit = throttle.Limit(throttle.counter_key("signup-ip", ip or "unknown"), cfg.ip_max_attempts, cfg.ip_window_seconds)
     async with state.engine.begin() as conn:
         if await throttle.hit(conn, limit) > limit.max_attempts:
             raise TooManySignups(limit.window_seconds)
+    return limit.key
+
+
+async def _claim(state: AppState, normalized: str, counted: str | None) -> uuid.UUID | None:
+    """The legacy system's user with this email, claimed here; when it cannot answer ("try
+    again shortly") the attempt is taken back: it was not judged."""
+    assert state.legacy is not None
+    try:
+        return await state.legacy.claim(normalized)
+    except Unavailable:
+        if counted is not None:
+            async with state.engine.begin() as conn:
+                await throttle.take_back(conn, counted)
+        raise
 
 
 async def sign_up(state: AppState, *, email: str, password: str, password_confirm: str,
@@ -82,7 +98,7 @@ async def sign_up(state: AppState, *, email: str, password: str, password_confir
     is written)."""
     if state.settings.migration.new_signups == "legacy":
         raise SignUpsClosed("new accounts are created in the existing system")
-    await _count_signup(state, ip)
+    counted = await _count_signup(state, ip)
     errors = ErrorList()
     email = email.strip()
     normalized = ""
@@ -101,7 +117,7 @@ async def sign_up(state: AppState, *, email: str, password: str, password_confir
     async with state.engine.connect() as conn:
         existing = await find_user_id(await conn.execution_options(readonly=True), normalized)
     if existing is None and state.legacy is not None:
-        existing = await state.legacy.claim(normalized)
+        existing = await _claim(state, normalized, counted)
     if existing is not None:
         return await _existing_account(state, email, password)
 

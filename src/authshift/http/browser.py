@@ -4,8 +4,8 @@
   of ``sessions``; HttpOnly, SameSite=Lax, Secure when the issuer is https.
 - Login-step cookie (``authshift_login``): after the password, a signed, short-lived note of who
   is half-way through (waiting for a TOTP code or a new password) and with which methods so far.
-- Device cookie (``authshift_device``): a signed random id of this browser and the users who
-  completed a sign-in on it (at most ``MAX_DEVICE_USERS``), for ``throttle.known_device_days``.
+- Device cookie (``authshift_device``): a signed random id of this browser and (digests of) the
+  users who completed a sign-in on it (at most ``MAX_DEVICE_USERS``), for ``throttle.known_device_days``.
   The sign-in throttle lets such a known device wait rather than be locked out
   (``security/signin_throttle.py``).
 - The client IP is the TCP peer's; ``authshift serve`` replaces it with ``X-Forwarded-For`` only
@@ -23,7 +23,7 @@ from starlette.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.oidc.sessions import Session, cookie_value, get_active_session, session_id_from_cookie
-from authshift.security.signin_throttle import KnownDevice
+from authshift.security.signin_throttle import KnownDevice, device_user_tag
 from authshift.security.signing import BadSignature, Signer
 from authshift.state import AppState
 
@@ -100,10 +100,10 @@ def known_device(request: Request) -> KnownDevice | None:
         return None
     try:
         data = Signer(app_state(request).secrets.secret_key, DEVICE_PURPOSE).unsign(value)
-        device_id, user_ids = data["d"], data["u"]
-        if not isinstance(device_id, str) or not isinstance(user_ids, list):
+        device_id, tags = data["d"], data["u"]
+        if not isinstance(device_id, str) or not isinstance(tags, list):
             return None
-        return KnownDevice(device_id, frozenset(str(u) for u in user_ids))
+        return KnownDevice(device_id, frozenset(str(t) for t in tags))
     except (BadSignature, KeyError, ValueError, TypeError):
         return None
 
@@ -113,8 +113,9 @@ def remember_device(response: Response, request: Request, user_id: uuid.UUID) ->
     state = app_state(request)
     device = known_device(request)
     device_id = device.id if device is not None else secrets.token_urlsafe(16)
-    others = [u for u in (device.user_ids if device is not None else ()) if u != str(user_id)]
-    user_ids = [str(user_id), *sorted(others)][:MAX_DEVICE_USERS]
+    tag = device_user_tag(user_id)
+    others = [t for t in (device.user_tags if device is not None else ()) if t != tag]
+    tags = [tag, *sorted(others)][:MAX_DEVICE_USERS]
     ttl = state.settings.throttle.known_device_days * 86400
-    value = Signer(state.secrets.secret_key, DEVICE_PURPOSE).sign({"d": device_id, "u": user_ids}, ttl_seconds=ttl)
+    value = Signer(state.secrets.secret_key, DEVICE_PURPOSE).sign({"d": device_id, "u": tags}, ttl_seconds=ttl)
     response.set_cookie(DEVICE_COOKIE, value, max_age=ttl, httponly=True, samesite="lax", secure=_secure(state), path="/")

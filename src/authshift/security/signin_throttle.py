@@ -35,6 +35,7 @@ from authshift.config import ThrottleSettings
 from authshift.events.outbox import emit
 from authshift.logs import get_logger
 from authshift.security import throttle
+from authshift.security.digests import secret_digest
 from authshift.security.throttle import Limit, account_key, counter_key, hit, ip_key
 from authshift.storage.types import utcnow
 
@@ -43,16 +44,22 @@ ACCOUNT_THROTTLED = "account.throttled"
 log = get_logger("authshift.throttle")
 
 
+def device_user_tag(user_id: uuid.UUID) -> str:
+    """How a device cookie names a user: a digest, so the cookie does not show whose it is."""
+    return secret_digest(f"device-user|{user_id}")[:32]
+
+
 @dataclass(frozen=True)
 class KnownDevice:
-    """A browser that has signed in before: its random id and the users it signed in as (read
-    from the signed ``authshift_device`` cookie; it cannot be forged without the secret key)."""
+    """A browser that has signed in before: its random id and the users it signed in as
+    (``device_user_tag``s, read from the signed ``authshift_device`` cookie; it cannot be forged
+    without the secret key)."""
 
     id: str
-    user_ids: frozenset[str]
+    user_tags: frozenset[str]
 
     def knows(self, user_id: uuid.UUID) -> bool:
-        return str(user_id) in self.user_ids
+        return device_user_tag(user_id) in self.user_tags
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ async def admit(
 async def give_back(conn: AsyncConnection, admission: Admission) -> None:
     """The attempt could not be judged (the legacy system did not answer): it does not count."""
     for key in admission.counted:
-        await throttle.forgive(conn, key)
+        await throttle.take_back(conn, key)
 
 
 async def succeeded(conn: AsyncConnection, admission: Admission) -> None:

@@ -187,6 +187,13 @@ async def forgive(conn: AsyncConnection, key: str) -> None:
     )
 
 
+async def take_back(conn: AsyncConnection, key: str) -> None:
+    """Undo one attempt that was not judged after all: as if it had never been counted (a
+    counter back at zero is removed)."""
+    await forgive(conn, key)
+    await conn.execute(throttle.delete().where(throttle.c.key == key, throttle.c.count <= 0))
+
+
 async def prune(conn: AsyncConnection, *, older_than: timedelta) -> int:
     result = await conn.execute(throttle.delete().where(throttle.c.window_start < utcnow() - older_than))
     return int(result.rowcount or 0)
