@@ -125,6 +125,13 @@ def test_structured_hashes_keep_their_parameters_visible() -> None:
     assert (config["rounds"], config["mem_cost"], config["algorithm"]) == (8, 14, "SCRYPT")
 
 
+def test_identifiers_stay_visible_and_session_ids_do_not() -> None:
+    masked = report_redact({"key_id": "k1", "refresh_token_id": "r1", "kid": "k2", "admin_key_id": "a1",
+                            "session_id": "S3CRET-sid", "include_secrets": True, "client_secret": "S3CRET-cs"})
+    assert masked == {"key_id": "k1", "refresh_token_id": "r1", "kid": "k2", "admin_key_id": "a1",
+                      "session_id": "[redacted]", "include_secrets": True, "client_secret": "[redacted]"}
+
+
 def test_the_old_rules_are_gone() -> None:
     import authshift.logs as logs
     import authshift.migration.records as records

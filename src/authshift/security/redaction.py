@@ -14,6 +14,9 @@ The rule, on key names compared without case, ``_`` or ``-`` (``passwordHash`` i
   becomes ``"[redacted]"``; when that value is an object (a structured password hash, Auth0's
   ``custom_password_hash``, a Keycloak credential) its cost parameters and flags
   (``PUBLIC_PARAMETERS``) stay visible, so a report can still say what was wrong with it;
+- except that a name ending with ``id`` or ``ids`` names an identifier (``key_id``,
+  ``refresh_token_id``, ``kid``), which is no secret, unless it is in ``SECRET_NAMES``
+  (``session_id``: a session's id is its bearer credential);
 - a string that is an ``otpauth:`` URI is a TOTP secret wherever it is;
 - ``None``, ``""`` and booleans are never secrets (``"has_password": true`` tells nothing).
 
@@ -34,7 +37,7 @@ REDACTED = "[redacted]"
 # Normalised names (lower case, letters and digits only) that are secrets whatever their value.
 SECRET_NAMES = frozenset({
     "plaintext", "uri", "credentials", "secretdata", "recoverycodes", "totp", "otp", "code",
-    "authorization", "cookie", "setcookie", "apikey", "signerkey",
+    "authorization", "cookie", "setcookie", "apikey", "signerkey", "sessionid",
 })
 # Words that make any name a secret's: encrypted_password, client_secret, webhook_secret,
 # access_token, email_change_token_new...
@@ -61,7 +64,11 @@ def _normal(key: object) -> str:
 def is_secret_key(key: object) -> bool:
     """True when a value under this key is a secret (see the module docstring)."""
     name = _normal(key)
-    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES) or any(word in name for word in SECRET_WORDS)
+    if name in SECRET_NAMES:
+        return True
+    if name.endswith(("id", "ids")):
+        return False
+    return name.endswith(SECRET_SUFFIXES) or any(word in name for word in SECRET_WORDS)
 
 
 def _harmless(value: Any) -> bool:

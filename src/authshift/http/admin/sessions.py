@@ -60,7 +60,7 @@ async def mint_session(key: Admin, conn: Conn, state: State, user_id: uuid.UUID,
         raise NotFound(f"no user with id {user_id}")
     if row.disabled:
         raise Forbidden("the user is disabled; no session can be minted")
-    await record_sign_in(conn, user_id, row.migration_state, via="admin_session", details={"admin_key": key.id})
+    await record_sign_in(conn, user_id, row.migration_state, via="admin_session", details={"admin_key_id": key.id})
     tokens = await issue_tokens(state, conn, client=client, user_id=user_id, scope=scope)
     await record_audit(
         conn, actor=f"admin_key:{key.id}", action="session.minted", target=str(user_id),
