@@ -57,7 +57,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         zygote = cli_zygote.socket_path()
         with self.log_path.open("ab") as log:
             if zygote is not None:  # a fork of the process that imported authshift once
