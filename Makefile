@@ -40,7 +40,10 @@ test-deps: $(VENV)/.installed-test
 test: test-deps
 	$(ACTIVATE_HINT)
 	@echo "make: running the test suite: $(BIN)/python -m pytest $(PYTEST_ARGS)"
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# pytest exits 5 when it collected no test: a run that checked nothing is not a pass
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make: pytest collected no tests (exit 5): nothing was checked" >&2; fi; \
+	  exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -57,6 +57,7 @@ Structured objects are stored as canonical compact JSON with every default fille
 
 Check a whole export before importing it:
 
+<!-- not run: the hashes are elided ('...'); docs/bulk-migration.md runs these commands on real hashes -->
 ```sh
 authshift hashes identify hashes.txt          # one hash (or JSON object) per line
 printf '%s\\n' 'the password' | authshift hashes verify --hash '$2b$12$...'
