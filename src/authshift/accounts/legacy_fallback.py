@@ -30,7 +30,8 @@ class LegacyFallback(Protocol):
         ...
 
     async def shadow(self, user_id: uuid.UUID, login_id: str, password: str) -> bool | None:
-        """Shadow verification, for a local user with a password: ``None`` when it does not apply
-        (the local hash decides). Otherwise the legacy system decided (True: signed in) and the
-        imported hash was checked against the same password, the match or mismatch recorded."""
+        """Shadow verification, for a local user with a password: the legacy system decides and the
+        imported hash is checked against the same password (match or mismatch recorded). ``None``:
+        the local hash decides (not applicable, or a match); ``False``: refused by the legacy
+        system; ``True``: accepted by the legacy system although the imported hash refuses it."""
         ...

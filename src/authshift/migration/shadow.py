@@ -6,8 +6,9 @@ decided by the legacy system. When it accepts the password, the imported hash is
 against the same password and the outcome is recorded per hash family and source
 (``shadow_checks``; never the password):
 
-- match: the hash is proved; the user moves here as a local sign-in would (native hash,
-  ``migrated``, readiness ``ready``);
+- match: the hash is proved; the sign-in goes on as any local one (``shadow_verify`` answers
+  None: the login path verifies the hash again, re-hashes it natively and migrates the user
+  once the whole sign-in has succeeded: one rule, in accounts/login.py);
 - mismatch: the user is signed in (the legacy system said yes) but keeps the imported hash and
   stays ``imported``, with readiness ``unverified``: at cutover this user could not sign in, and the
   readiness table shows the mismatch rate of the family, while the legacy system still decides.
@@ -24,13 +25,11 @@ import sqlalchemy as sa
 
 from authshift import passwords
 from authshift.accounts.hash_config_store import hash_configs_for
-from authshift.accounts.migration_state import mark_migrated
 from authshift.logs import get_logger
 from authshift.migration.readiness_store import record_shadow
 from authshift.storage.db import reading
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import users
-from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
     from authshift.migration.lazy import LazyMigration
@@ -39,7 +38,9 @@ log = get_logger("authshift.migration.shadow")
 
 
 async def shadow_verify(lazy: LazyMigration, user_id: uuid.UUID, login_id: str, password: str) -> bool | None:
-    """See the module docstring; ``None`` when shadow verification does not apply to this user."""
+    """See the module docstring. ``None``: the local hash decides (shadow verification does not
+    apply, or it just proved the hash); ``False``: the legacy system refused the password; ``True``:
+    the legacy system accepted a password the imported hash refuses (a mismatch, recorded)."""
     from authshift.migration.lazy import _ask_legacy, _usable
 
     settings = lazy.client.settings
@@ -68,17 +69,10 @@ async def shadow_verify(lazy: LazyMigration, user_id: uuid.UUID, login_id: str, 
         matched = (await passwords.verify_async(password, stored, limits=ctx.limits, hash_configs=configs)).ok
     except passwords.PasswordFormatError:
         matched = False
-    native = await passwords.hash_password_async(password) if matched else None
     async with state.engine.begin() as conn:
         await record_shadow(conn, user_id, family=row.format, source=row.source, matched=matched, ctx=ctx)
-        if native is not None:
-            await conn.execute(
-                passwords_table.update()
-                .where(passwords_table.c.user_id == user_id, passwords_table.c.value == row.value)
-                .values(format=native.format, value=native.value, updated_at=utcnow())
-            )
-            await mark_migrated(conn, user_id, via="password")
-    if not matched:
-        log.warning("shadow verification: the imported hash refused a password the legacy system accepted",
-                    user_id=str(user_id), family=row.format, source=row.source)
+    if matched:
+        return None  # proved: the local path signs the user in and moves them here
+    log.warning("shadow verification: the imported hash refused a password the legacy system accepted",
+                user_id=str(user_id), family=row.format, source=row.source)
     return True
