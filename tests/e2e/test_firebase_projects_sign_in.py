@@ -78,7 +78,7 @@ async def test_users_of_two_firebase_projects_each_sign_in_with_their_own_parame
     # The same name cannot be given other parameters: its users would stop verifying.
     clash = run_cli(["import", str(SAMPLES / "firebase-users.json"), "--format", "firebase", "--hash-config",
                      str(B_CONFIG), "--hash-config-name", "project-a", "--mode", "upsert",
-                     "--identifier", "external_id"], settings_env)
+                     "--identifier", "external_id"], settings_env, cwd=tmp_path)
     assert clash.returncode != 0 and "project-a" in clash.stderr and "--hash-config-name" in clash.stderr, clash.stderr
     outputs.append(clash.stdout + clash.stderr)
 

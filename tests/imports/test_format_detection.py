@@ -41,8 +41,9 @@ def test_the_foreign_readers_still_read_their_own_files_and_native_files_are_not
     assert len(_read_native(native)) == 1
 
 
-def test_importing_a_firebase_file_without_format_says_which_format_to_use(settings_env: dict[str, str]) -> None:
-    result = run_cli(["import", str(SAMPLES / "firebase-users.json"), "--dry-run"], settings_env)
+def test_importing_a_firebase_file_without_format_says_which_format_to_use(settings_env: dict[str, str],
+                                                                          tmp_path: Path) -> None:
+    result = run_cli(["import", str(SAMPLES / "firebase-users.json"), "--dry-run"], settings_env, cwd=tmp_path)
     assert result.returncode != 0
     assert "--format firebase" in result.stderr and "--hash-config" in result.stderr, result.stderr
     assert "JSON" not in result.stderr.split("--format")[0]  # the reason is the format, not a JSON error
