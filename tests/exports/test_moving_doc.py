@@ -76,7 +76,7 @@ async def test_moving_users_by_the_guide_skips_what_earlier_runs_moved(
             moved = await svc.load_records(conn, [uuid.UUID(r["id"]) for r in records])
         assert {(r["id"], r["source"], r.get("external_id")) for r in moved} == \
             {(r["id"], r["source"], r.get("external_id")) for r in records}
-        assert {r["source"] for r in moved} == {"shop", "forum", "authshift"}
+        assert {r["source"] for r in moved} == {"shop", "forum", "default"}
         for login_id in ("ann@shop.example", "bob", "cat@forum.example", "dan", "eve@here.example"):
             password = BCRYPT_PASSWORD
             result = await login.login(new, login_id, password)
