@@ -16,9 +16,13 @@ from authshift.http.admin import clients as admin_clients, users as admin_users
 from authshift.http.admin import deliveries as admin_deliveries
 from authshift.http.admin import exports as admin_exports
 from authshift.http.admin import imports as admin_imports
+from authshift.http.admin import readiness as admin_readiness
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
+from authshift.http.openapi import install_openapi
+from authshift.http.overload import ShedLoad
 from authshift.http.problems import install_problem_handlers
+from authshift.http.security_headers import StrictTransportSecurity
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
 from authshift.migration.export_jobs import start_export_worker
@@ -34,7 +38,7 @@ from authshift.storage.migrate import upgrade_async
 ROUTERS: list[APIRouter] = [
     admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, pages_account.router,
     admin_webhooks.router, admin_deliveries.router, migration_api.router, admin_exports.router, admin_sessions.router,
-    admin_imports.router,
+    admin_imports.router, admin_readiness.router,
 ]
 
 # Background work started with the app (outbox delivery, job runners): each gets the state and
@@ -74,6 +78,10 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    if settings.public_issuer.startswith("https://"):
+        app.add_middleware(StrictTransportSecurity)
+    app.add_middleware(ShedLoad, limit=settings.max_queue_depth)
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

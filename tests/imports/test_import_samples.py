@@ -19,7 +19,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "migration" / "samples"
 RUNS = [
     ("auth0-users.ndjson", ["--format", "auth0", "--auth0-password-hashes", str(SAMPLES / "auth0-password-hashes.ndjson")],
      {"read": 4, "inserted": 4, "failed": 0}),
-    ("auth0-bulk-import.json", ["--format", "auth0"], {"read": 6, "inserted": 5, "failed": 1}),  # judy: md4
+    ("auth0-bulk-import.json", ["--format", "auth0"], {"read": 6, "inserted": 6, "failed": 0}),
     ("firebase-users.json", ["--format", "firebase", "--identifier", "external_id",
                              "--hash-config", str(SAMPLES / "firebase-hash-config.json")], {"read": 3, "inserted": 3, "failed": 0}),
     ("firebase-users.csv", ["--format", "firebase", "--identifier", "external_id", "--dry-run",
@@ -35,7 +35,7 @@ RUNS = [
 PASSWORDS = {
     "alice@example.com": "Alice-auth0-1!", "carol@example.com": "Carol-auth0-3!", "erin@example.org": "Erin-bcrypt-5",
     "frank@example.org": "Frank-sha256-6", "grace@example.org": "Grace-hmac-7", "heidi@example.org": "Heidi-pbkdf2-8",
-    "ivan@example.org": "Ivan-argon2-9", "ken@example.net": "Ken-firebase-11", "lena@example.net": "Léna-firebase-12",
+    "ivan@example.org": "Ivan-argon2-9", "judy@example.org": "Judy-md4-10", "ken@example.net": "Ken-firebase-11", "lena@example.net": "Léna-firebase-12",
     "mallory": "Mallory-pbkdf2-13", "niaj": "Niaj-argon2-14", "olivia": "Olivia-bcrypt-15", "peggy": "Peggy-md5-16",
     "quentin": "Quentin-kc-17", "rupert": "Rupert-kc-18", "sybil": "Sybil-kc-19", "trent@example.dev": "Trent-supabase-20",
     "uma@example.dev": "Uma-supabase-21",

@@ -8,6 +8,7 @@ parameter fails here, before any login exists.
 from __future__ import annotations
 
 import base64
+import csv
 import gzip
 import hashlib
 import hmac
@@ -21,6 +22,7 @@ import argon2
 import bcrypt
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from passlib.crypto._md4 import md4 as passlib_md4
 from django.contrib.auth.hashers import (
     Argon2PasswordHasher,
     BCryptSHA256PasswordHasher,
@@ -40,7 +42,8 @@ from authshift.migration.sources import FORMATS, SourceFormatError, SourceItem, 
 SAMPLES = Path(__file__).parent / "samples"
 PASSWORDS = {
     "alice": "Alice-auth0-1!", "carol": "Carol-auth0-3!", "erin": "Erin-bcrypt-5", "frank": "Frank-sha256-6",
-    "grace": "Grace-hmac-7", "heidi": "Heidi-pbkdf2-8", "ivan": "Ivan-argon2-9", "ken": "Ken-firebase-11",
+    "grace": "Grace-hmac-7", "heidi": "Heidi-pbkdf2-8", "ivan": "Ivan-argon2-9", "judy": "Judy-md4-10",
+    "ken": "Ken-firebase-11",
     "lena": "Léna-firebase-12", "mallory": "Mallory-pbkdf2-13", "niaj": "Niaj-argon2-14",
     "olivia": "Olivia-bcrypt-15", "peggy": "Peggy-md5-16", "quentin": "Quentin-kc-17", "rupert": "Rupert-kc-18",
     "sybil": "Sybil-kc-19", "trent": "Trent-supabase-20", "uma": "Uma-supabase-21",
@@ -177,11 +180,9 @@ def test_auth0_bulk_import_schema_with_custom_password_hashes_and_mfa() -> None:
     ivan = hash_of(by_email["ivan@example.org"].parse().record)
     assert argon2.PasswordHasher().verify(ivan, PASSWORDS["ivan"])
 
-    judy = by_email["judy@example.org"]
-    assert not judy.ok and judy.errors[0].path == "custom_password_hash"
-    assert "md4" in judy.errors[0].message
-    with pytest.raises(RecordError):
-        judy.parse()
+    judy = structured(by_email["judy@example.org"].parse().record)  # Auth0's md4: MD4 of the password
+    assert judy["algorithm"] == "md4"
+    assert judy["hash"] == passlib_md4(PASSWORDS["judy"].encode()).hexdigest()
 
 
 @pytest.mark.parametrize(
@@ -263,6 +264,44 @@ def test_firebase_auth_export(sample: str) -> None:
     assert [(i.provider, i.subject, i.email) for i in lena.identities] == [("google.com", "118234567890123456789", "lena.dupont@gmail.com")]
     assert (phone_user.phone_number, phone_user.phone_number_verified, phone_user.disabled) == ("+447700900123", True, True)
     assert phone_user.password is None and phone_user.email is None
+
+
+def _firebase_rows_in_layout(layout: tuple[str, ...]) -> bytes:
+    """The sample CSV (firebase-tools' 29-field rows) rewritten in an older or newer layout by
+    column name, as that firebase-tools version would have written the same users."""
+    from authshift.migration.sources.firebase import CSV_LAYOUTS
+
+    current = CSV_LAYOUTS["29 fields"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO((SAMPLES / "firebase-users.csv").read_text(encoding="utf-8"))):
+        cells = dict(zip(current, row, strict=True))
+        writer.writerow([cells.get(name, "") for name in layout])
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize("layout", ["28 fields (2017-2018)", "28 fields (2020)", "53 fields"])
+def test_firebase_csv_layouts_of_other_firebase_tools_versions_read_the_same_users(layout: str) -> None:
+    from authshift.migration.sources.firebase import CSV_LAYOUTS
+
+    columns = CSV_LAYOUTS[layout]
+    data = _firebase_rows_in_layout(columns)
+    assert {len(row) for row in csv.reader(io.StringIO(data.decode()))} == {len(columns)}
+    got = [item.parse().record for item in read_items("firebase", data, hash_config_name="prod")]
+    expected = records("firebase", "firebase-users.csv", hash_config_name="prod")
+    if "customAttributes" not in columns:  # older firebase-tools did not export custom claims
+        expected = [r.model_copy(update={"custom_attributes": None}) for r in expected]
+    assert [r.model_dump() for r in got] == [r.model_dump() for r in expected]
+    ken = got[0]
+    assert ken.created_at == utc(2021, 9, 7, 7, 33, 20, 456000) and ken.last_login_at == utc(2024, 2, 11, 8, 26, 40, 123000)
+    assert (got[2].phone_number, got[2].disabled) == ("+447700900123", True)
+
+
+def test_a_firebase_csv_row_of_another_field_count_fails_with_the_reason() -> None:
+    good = (SAMPLES / "firebase-users.csv").read_bytes().splitlines()[0]
+    items = read_items("firebase", good + b"\n" + good.rstrip(b",") + b",extra,\n" + good + b"\n")
+    assert [item.ok for item in items] == [True, False, True]
+    assert items[1].line == 2 and "30 fields" in items[1].errors[0].message and "28" in items[1].errors[0].message
 
 
 def test_firebase_custom_claims_that_are_not_json_are_kept_with_a_warning() -> None:

@@ -10,7 +10,8 @@ from authshift.passwords import Limits, PasswordFormatError, formats
 from authshift.passwords.formats.base import Context
 from authshift.passwords.registry import by_name, recognise
 
-EXAMPLES = [info.example for info in formats() if not info.structured]
+# A format chosen only by name shows its example as {"hash": ..., "format": ...}.
+EXAMPLES = [info.example if isinstance(info.example, str) else info.example["hash"] for info in formats() if not info.structured]
 ODD = [
     "$2b$3$" + "a" * 54, "$2x$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "$2b$03$" + "a" * 53,
     "$2b$15$" + "a" * 53, "$2y$31$" + "a" * 53, "$2a$32$" + "a" * 53, "$2b$10$" + "a" * 52, "$2b$10$" + "a" * 52 + "!",

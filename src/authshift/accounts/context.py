@@ -21,6 +21,8 @@ class AccountsContext:
     hash_configs: dict[str, HashConfig]
     totp_box: SecretBox = field(repr=False)
     recovery_pepper: bytes = field(repr=False)
+    # encrypts the signer keys of stored hash configs (accounts.hash_config_store)
+    hash_config_box: SecretBox | None = field(default=None, repr=False)
 
     def recovery_code_digest(self, code: str) -> str:
         normalised = "".join(code.split()).replace("-", "").lower()
@@ -52,4 +54,5 @@ def build_accounts_context(settings: Settings, secrets: InstanceSecrets) -> Acco
         hash_configs=hash_configs_from_settings(settings),
         totp_box=SecretBox(secrets.encryption_key, "totp"),
         recovery_pepper=hmac.new(secrets.secret_key, b"recovery-codes", hashlib.sha256).digest(),
+        hash_config_box=SecretBox(secrets.encryption_key, "hash-config"),
     )

@@ -28,3 +28,10 @@ class LegacyFallback(Protocol):
         another person's login ID and no duplicate is made. ``None`` when the legacy system does not
         know it. Raises ``Unavailable`` when the legacy system cannot answer."""
         ...
+
+    async def shadow(self, user_id: uuid.UUID, login_id: str, password: str) -> bool | None:
+        """Shadow verification, for a local user with a password: the legacy system decides and the
+        imported hash is checked against the same password (match or mismatch recorded). ``None``:
+        the local hash decides (not applicable, or a match); ``False``: refused by the legacy
+        system; ``True``: accepted by the legacy system although the imported hash refuses it."""
+        ...

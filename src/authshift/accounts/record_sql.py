@@ -38,7 +38,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.rows import CLAIM_COLUMNS, LOGIN_ID_FIELDS, structured_password_formats, totp_as_record
+from authshift.accounts.rows import (
+    CLAIM_COLUMNS,
+    LOGIN_ID_FIELDS,
+    named_password_formats,
+    structured_password_formats,
+    totp_as_record,
+)
 from authshift.storage.tables import federated_identities, identities, otp_factors, passwords, totp_factors, users
 
 __all__ = ["TOTP_MARK", "finish_marked_line", "record_lines_query", "render"]
@@ -131,10 +137,13 @@ class _Dialect:
             f"{_key('expire_at')} || {self.time(expire_at)}",
         ])
         structured = ", ".join(_literal(name) for name in sorted(structured_password_formats())) or "NULL"
+        named = ", ".join(_literal(name) for name in sorted(named_password_formats())) or "NULL"
         return (
             f"CASE WHEN {prefix}format IN ({structured}) "
             f"THEN {self.password_structured(prefix + 'value', must_change, expire_at)} "
-            f"ELSE {_key('hash', first=True)} || {self.text(prefix + 'value')} || {meta} || '}}' END"
+            f"ELSE {_key('hash', first=True)} || {self.text(prefix + 'value')} || "
+            f"CASE WHEN {prefix}format IN ({named}) THEN {_key('format')} || {self.text(prefix + 'format')} ELSE '' END"
+            f" || {meta} || '}}' END"
         )
 
     def record(self, *, logins: str, federated: str, mfa: str, password: str | None) -> str:

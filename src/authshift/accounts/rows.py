@@ -196,12 +196,23 @@ def structured_password_formats() -> frozenset[str]:
     return frozenset(f.name for f in formats() if f.structured)
 
 
+@functools.cache
+def named_password_formats() -> frozenset[str]:
+    """Names of the formats whose hash strings have another format's shape (``nt_hash``,
+    ``werkzeug_sha1``...): their export says ``"format"``, or a re-import would read them as the other."""
+    from authshift.passwords import formats
+
+    return frozenset(f.name for f in formats() if f.named_only)
+
+
 def stored_password_as_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored password back in the record's password shape."""
     value: str = row["value"]
     out: dict[str, Any]
     if row["format"] in structured_password_formats():  # stored as the canonical JSON of the object given
         out = dict(json.loads(value))
+    elif row["format"] in named_password_formats():
+        out = {"hash": value, "format": row["format"]}
     else:
         out = {"hash": value}
     if row.get("must_change"):

@@ -25,7 +25,7 @@ import gc
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -47,13 +48,16 @@ from authshift.config import ImportSettings
 from authshift.errors import AuthshiftError
 from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
+from authshift.migration.import_faults import crash_summary, refused_data
 from authshift.migration.import_jobs import Counts, JobLost
 from authshift.migration.import_ledger import ScratchLedger
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
 from authshift.migration.import_plan import Candidate, Decision, Effects, classify
 from authshift.migration.import_prebuild import PrebuiltRows
-from authshift.migration.import_source import ImportOptions, check_options
+from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_tables import import_results
+from authshift.migration.import_undo import save_previous
+from authshift.migration.readiness_store import Stored, judge_record, needs_record, refresh, write_new
 from authshift.migration.sources import SourceFormatError
 from authshift.storage.bulk import bulk_insert, bulk_insert_values, row_encoder
 from authshift.storage.tables import (
@@ -114,6 +118,8 @@ class _Batch:
     prebuilt: list[PrebuiltRows] = field(default_factory=list)  # new users' rows the reader built
     plans: dict[uuid.UUID, UpdatePlan] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
+    judged: dict[uuid.UUID, Stored] = field(default_factory=dict)  # readiness of new users
+    fresh: dict[uuid.UUID, bool] = field(default_factory=dict)  # updated users -> password replaced, family named
 
     def effects(self) -> Effects:
         return Effects.of(self.decisions, self.plans)
@@ -177,9 +183,33 @@ async def _decide(engine: AsyncEngine, cands: list[Candidate], options: ImportOp
             d.fail([{"path": e.path, "message": e.message} for e in exc.errors] or [{"path": "", "message": exc.detail}])
         except ValueError as exc:
             d.fail([{"path": "", "message": str(exc)}])
+    _judge(batch, accounts, options.hash_format)
     for d in batch.decisions:
         batch.counts.add(d.outcome)
     return batch
+
+
+def _judge(batch: _Batch, accounts: AccountsContext, hash_format: str | None) -> None:
+    """Each written user's sign-in readiness, by the rule sign-in keeps (``migration.readiness``).
+
+    An update is judged from its record here (what a dry run reports); a real run judges updated
+    users again from the stored result (``_JobRecorder.commit``), which the record may not describe
+    whole (an upsert without a password keeps the stored one)."""
+    for d in batch.decisions:
+        if d.action is None or d.user_id is None:
+            continue
+        cand = d.cand
+        stored = cand.stored_password
+        rec = cand.rec if d.action == "update" or cand.prebuilt is None or needs_record(stored) else None
+        try:
+            judged = judge_record(stored, rec, accounts, hash_format=hash_format)
+        except ValueError:
+            continue  # an unreadable second factor: building the user reported it
+        if d.action == "insert":
+            batch.judged[d.user_id] = judged
+        elif rec is not None and "password" in rec:
+            batch.fresh[d.user_id] = judged.family_named
+        d.readiness, d.hash_family = str(judged.judgement.readiness), judged.judgement.family
 
 
 async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
@@ -213,8 +243,9 @@ class _JobRecorder:
     """A job's users, outcomes (``import_results``) and progress (``import_jobs``): one transaction per batch."""
 
     def __init__(self, job_id: uuid.UUID, owner: str, lease_seconds: float, dry_run: bool,
-                 checkpoint_pages: int = 0) -> None:
+                 checkpoint_pages: int = 0, accounts: AccountsContext | None = None) -> None:
         self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
+        self.accounts = accounts
         self.checkpoint_pages = checkpoint_pages
         self.ledger = ScratchLedger() if dry_run else None
 
@@ -232,7 +263,9 @@ class _JobRecorder:
         last = batch.cands[-1]
         async with _batch_write(engine, self.checkpoint_pages) as conn:
             if self.ledger is None:
+                await save_previous(conn, self.job_id, list(batch.plans.values()))
                 await _write_users(conn, batch)
+                await _store_readiness(conn, batch, self.accounts)
             await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
             await jobs.commit_progress(conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts,
                                        last_index=last.seq, last_line=last.line)
@@ -263,11 +296,24 @@ class _LedgerRecorder:
         self.ledger.close()
 
 
+async def _store_readiness(conn: AsyncConnection, batch: _Batch, accounts: AccountsContext | None) -> None:
+    """New users' readiness as judged; updated users' judged again from what is now stored."""
+    await write_new(conn, batch.judged.items())
+    if accounts is None or not batch.plans:
+        return
+    judged = await refresh(conn, list(batch.plans), accounts, fresh=batch.fresh)
+    for d in batch.decisions:
+        if d.action == "update" and d.user_id in judged:
+            j = judged[d.user_id].judgement
+            d.readiness, d.hash_family = str(j.readiness), j.family
+
+
 def _result_row(job_id: uuid.UUID, d: Decision) -> dict[str, Any]:
     return {
         "job_id": job_id, "seq": d.cand.seq, "line": d.cand.line, "outcome": d.outcome, "user_id": d.user_id,
         "reason": d.reason, "errors": d.errors or None, "warnings": d.cand.warnings or None,
         "record": d.as_json().get("record") if d.outcome == "failed" else None,
+        "readiness": d.readiness, "hash_family": d.hash_family,
     }
 
 
@@ -358,6 +404,8 @@ class _Loop:
 
     async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
         """Write a batch; returns the batch written and whether it is the one given (not redone)."""
+        if not self.options.dry_run:
+            await keep_inline_hash_configs(self.engine, self.accounts, batch.cands)
         for attempt in range(1, _RETRIES + 1):
             try:
                 await self.recorder.commit(self.engine, batch)
@@ -368,7 +416,39 @@ class _Loop:
                     raise
                 log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
                 batch = await self.decide(batch.cands)
+            except Exception as exc:
+                if isinstance(exc, IntegrityError) or not refused_data(exc):
+                    raise
+                log.warning("the database refused a batch's data; writing its records one at a time",
+                            error=crash_summary(exc))
+                return await self._one_at_a_time(batch), False
         raise AssertionError("unreachable")
+
+
+    async def _one_at_a_time(self, batch: _Batch) -> _Batch:
+        """Write each record of a refused batch alone: the records the database refuses fail
+        alone (with their line), the others are written. A record the readers let through but the
+        database cannot store (``sources._values`` keeps most of them out) never stalls a job."""
+        merged = _Batch(batch.cands, [])
+        for cand in batch.cands:
+            single = await self.decide([cand])
+            try:
+                await self.recorder.commit(self.engine, single)
+            except Exception as exc:
+                if isinstance(exc, IntegrityError) or not refused_data(exc):
+                    raise
+                cand.raw, cand.rec = None, None  # not echoed either: the report row is stored too
+                for d in single.decisions:
+                    d.fail([{"path": "", "message": f"the database refused this record ({crash_summary(exc)}); "
+                                                    "check its values (see Limits in docs/import-format.md)"}])
+                single = _Batch([cand], single.decisions)
+                for d in single.decisions:
+                    single.counts.add(d.outcome)
+                await self.recorder.commit(self.engine, single)
+            merged.decisions.extend(single.decisions)
+            merged.plans.update(single.plans)
+            merged.counts.merge(single.counts)
+        return merged
 
 
 async def _run_batches(
@@ -416,6 +496,12 @@ def _prefetch(request: ReadRequest, config: ImportSettings) -> Prefetch:
     return prefetch_batches(request, use_process=size >= config.reader_process_min_bytes)
 
 
+def _judging(accounts: AccountsContext, hash_configs: Mapping[str, Any]) -> AccountsContext:
+    """The context a job's records are built and judged with: the hash configs it resolved (the
+    settings', the stored ones and its file's, which a real run stores for sign-in to find)."""
+    return replace(accounts, hash_configs=dict(hash_configs))
+
+
 def _counts_of(row: Mapping[str, Any]) -> Counts:
     return Counts(row["records_read"], row["inserted"], row["updated"], row["skipped"], row["failed"])
 
@@ -444,11 +530,15 @@ async def run_job(
         if claimed:
             row = await jobs.held_job(conn, job_id, owner)
         else:
-            row = await jobs.claim_job(conn, job_id, owner, config.lease_seconds, allow_failed=allow_failed)
-    jobs.ACTIVE_OWNERS.add(owner)
+            row = await jobs.claim_job(conn, job_id, owner, config.lease_seconds, allow_failed=allow_failed,
+                                       max_attempts=config.max_attempts)
     options = ImportOptions.from_json(row["options"])
     counts = _counts_of(row)
-    recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages)
+    if row["state"] == "failed":  # given up by claim_job: it crashed [imports] max_attempts runs in a row
+        return ImportSummary(job_id, "failed", counts, options.dry_run, row["error"])
+    jobs.ACTIVE_OWNERS.add(owner)
+    recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages,
+                            accounts)
     path = Path(row["file_path"])
     reading: Prefetch | None = None
 
@@ -462,13 +552,15 @@ async def run_job(
     error: str | None = None
     try:
         try:
-            hash_configs = check_options(options, accounts.hash_configs)
+            hash_configs = await job_hash_configs_kept(engine, accounts, file_hash_configs(options),
+                                                       check_options(options, accounts.hash_configs),
+                                                       keep=not options.dry_run)
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
                                             skip_through=row["last_index"],
                                             prebuild_for=None if options.dry_run else engine.url.drivername), config)
             finished = await _run_batches(
-                engine, reading, options=options, accounts=accounts, recorder=recorder, on_batch=progressed,
-                should_stop=should_stop,
+                engine, reading, options=options, accounts=_judging(accounts, hash_configs), recorder=recorder,
+                on_batch=progressed, should_stop=should_stop,
             )
         except JobLost:
             async with engine.connect() as conn:
@@ -482,6 +574,12 @@ async def run_job(
             error = f"the file cannot be read as {options.format}: {exc}"
         except OSError as exc:
             error = f"the file cannot be read: {exc.strerror or exc}"
+        except Exception as exc:
+            # Unexpected: give the lease back with what went wrong (no data in it). The job is run
+            # again, and ends failed after [imports] max_attempts such runs in a row (claim_job).
+            async with engine.begin() as conn:
+                await jobs.release_lease(conn, job_id, owner, crashed=crash_summary(exc))
+            raise
         else:
             if not finished:
                 async with engine.begin() as conn:
@@ -514,7 +612,8 @@ async def dry_run_to_report(
     Raises ``InvalidInput`` (bad options), ``SourceFormatError`` or ``OSError`` when the file
     cannot be read; a file without records gives a summary with state ``failed``.
     """
-    hash_configs = check_options(options, accounts.hash_configs)
+    hash_configs = await job_hash_configs_kept(engine, accounts, {}, check_options(options, accounts.hash_configs),
+                                               keep=False)
     counts = Counts()
     size = path.stat().st_size
     reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)
@@ -527,8 +626,8 @@ async def dry_run_to_report(
 
     recorder = _LedgerRecorder()
     try:
-        await _run_batches(engine, reading, options=options, accounts=accounts, recorder=recorder,
-                           on_batch=progressed, should_stop=lambda: False)
+        await _run_batches(engine, reading, options=options, accounts=_judging(accounts, hash_configs),
+                           recorder=recorder, on_batch=progressed, should_stop=lambda: False)
     finally:
         recorder.close()
     if counts.read == 0:

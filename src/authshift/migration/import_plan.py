@@ -27,6 +27,7 @@ from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
 from authshift.migration.sources import SourceItem
+from authshift.passwords.formats.firebase import externalize_hash_config
 
 __all__ = [
     "Candidate",
@@ -140,11 +141,14 @@ def prepare(
     identifier: str,
     limits: passwords.Limits,
     hash_configs: Mapping[str, passwords.HashConfig] | None,
+    hash_format: str | None = None,
     source: str | None = None,
     own_sources: bool = True,
 ) -> Candidate:
     """Validate one record read from a file (never raises for a bad record: it carries its errors).
 
+    ``hash_format`` (``--hash-format``) names the family of the file's hashes where a hash's
+    shape is ambiguous; a family only guessed from the shape is a warning on the record.
     ``source``/``own_sources``: see ``_set_source``."""
     cand = Candidate(item.index, item.line, item.obj)
     try:
@@ -164,9 +168,16 @@ def prepare(
     password = get("password")
     if password is not None:
         try:
-            cand.stored_password = passwords.parse(password_spec(password), limits=limits, hash_configs=hash_configs)
+            stored, named = passwords.parse_detail(
+                password_spec(password), limits=limits, hash_configs=hash_configs, default_format=hash_format)
+            # Firebase parameters given inline are kept apart, encrypted (the writer stores them)
+            cand.stored_password = externalize_hash_config(stored)[0]
         except passwords.PasswordFormatError as exc:
             cand.errors.append(_issue("password", f"the password hash cannot be used: {exc}"))
+        else:
+            guess = None if named else passwords.guess_warning(cand.stored_password)
+            if guess:
+                cand.warnings.append(_issue("password", guess))
     elif get("password_migration"):
         how = "verify it against the old system at the next sign-in" if rec["password_migration"] == "lazy" else \
             "make the user choose a new password"
@@ -206,9 +217,12 @@ class Decision:
     action: Literal["insert", "update"] | None = None
     reason: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
+    readiness: str | None = None  # the user's sign-in readiness after this record (migration/readiness.py)
+    hash_family: str | None = None
 
     def fail(self, errors: list[dict[str, str]]) -> None:
         self.outcome, self.action, self.user_id, self.errors = "failed", None, None, errors
+        self.readiness = self.hash_family = None
 
     def as_json(self) -> dict[str, Any]:
         """The outcome as reports and the results API show it (secrets redacted)."""
@@ -219,6 +233,8 @@ class Decision:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.readiness is not None:
+            out["readiness"], out["hash_family"] = self.readiness, self.hash_family
         if self.outcome == "failed":
             echo = self.cand.raw if self.cand.raw is not None else self.cand.rec
             if echo is not None:
@@ -230,8 +246,10 @@ class Decision:
         """``as_json`` as one NDJSON line (without the newline); the common case is formatted directly."""
         if not self.errors and not self.cand.warnings and self.reason is None and self.outcome != "failed":
             user = f'"{self.user_id}"' if self.user_id else "null"
+            ready = "" if self.readiness is None else \
+                f',"readiness":"{self.readiness}","hash_family":{json.dumps(self.hash_family)}'
             return (f'{{"line":{self.cand.line},"index":{self.cand.seq},"outcome":"{self.outcome}",'
-                    f'"user_id":{user},"errors":[],"warnings":[]}}')
+                    f'"user_id":{user},"errors":[],"warnings":[]{ready}}}')
         return json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"))
 
 

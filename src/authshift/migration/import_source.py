@@ -19,12 +19,16 @@ from authshift import passwords
 from authshift.errors import FieldError, InvalidInput
 from authshift.migration.import_plan import IDENTIFIERS, MODES, Candidate, prepare
 from authshift.migration.sources import FORMATS, SourceOptions, get_reader
+from authshift.passwords.formats.base import algorithm_key
+from authshift.passwords.hash_config import DEFAULT_NAME as DEFAULT_HASH_CONFIG
+from authshift.passwords.registry import format_names
 
 __all__ = [
     "MAX_SOURCE_LENGTH",
     "ByteCounter",
     "ImportOptions",
     "check_options",
+    "file_hash_configs",
     "job_hash_configs",
     "read_batches",
 ]
@@ -41,8 +45,9 @@ class ImportOptions:
     identifier: str = "email"
     mode: str = "insert"
     dry_run: bool = False
-    hash_config: str = "default"  # the hash config name the records refer to (Firebase)
+    hash_config: str = "default"  # the hash config name the records refer to (Firebase; --hash-config-name)
     hash_config_file: str | None = None  # a file of hash configs (CLI --hash-config)
+    hash_format: str | None = None  # the family of the file's hashes where a shape is ambiguous (--hash-format)
     auth0_password_hashes: str | None = None  # Auth0's password-hash export (CLI/API)
     source: str | None = None  # names the system the records come from (CLI --source); accounts.sources
 
@@ -55,12 +60,20 @@ class ImportOptions:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def file_hash_configs(options: ImportOptions) -> dict[str, passwords.HashConfig]:
+    """The configs of ``--hash-config FILE``: a file of one project's parameters (the console's
+    block) gives them the name the records use (``--hash-config-name``, default "default")."""
+    if not options.hash_config_file:
+        return {}
+    configs = passwords.load_hash_configs(options.hash_config_file)
+    if list(configs) == [DEFAULT_HASH_CONFIG]:
+        return {options.hash_config: configs[DEFAULT_HASH_CONFIG]}
+    return configs
+
+
 def job_hash_configs(options: ImportOptions, configured: Mapping[str, passwords.HashConfig]) -> dict[str, passwords.HashConfig]:
     """The configured hash configs, plus (overriding) those of ``--hash-config FILE``."""
-    merged = dict(configured)
-    if options.hash_config_file:
-        merged.update(passwords.load_hash_configs(options.hash_config_file))
-    return merged
+    return {**configured, **file_hash_configs(options)}
 
 
 def _readable(path: str, name: str, errors: list[FieldError]) -> None:
@@ -84,6 +97,10 @@ def check_options(options: ImportOptions, configured: Mapping[str, passwords.Has
         errors.append(FieldError("identifier", f"must be one of {', '.join(IDENTIFIERS)}"))
     if options.mode not in MODES:
         errors.append(FieldError("mode", f"must be one of {', '.join(MODES)}"))
+    if options.hash_format is not None:
+        if algorithm_key(options.hash_format) not in format_names():
+            errors.append(FieldError("hash_format", f"unknown hash format {options.hash_format!r}: give a format name "
+                                                    "from docs/hash-formats.md or a family (django, werkzeug, nt, md5)"))
     if options.source is not None and not (0 < len(options.source) <= MAX_SOURCE_LENGTH
                                            and options.source == options.source.strip()):
         errors.append(FieldError("source", f"must be a name of 1 to {MAX_SOURCE_LENGTH} characters, "
@@ -162,8 +179,14 @@ def read_batches(
         for item in reader(stream, options=source_options):
             if item.index <= skip_through:
                 continue
-            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
-                                 source=options.source, own_sources=options.format == "native"))
+            try:
+                cand = prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
+                               hash_format=options.hash_format, source=options.source,
+                               own_sources=options.format == "native")
+            except Exception as exc:  # noqa: BLE001 - one record never stops the reader
+                cand = Candidate(item.index, item.line, None)  # not echoed: it could not be handled
+                cand.errors = [{"path": "", "message": f"the record cannot be processed ({type(exc).__name__})"}]
+            batch.append(cand)
             if len(batch) >= batch_size:
                 if prebuild is not None:
                     prebuild(batch)

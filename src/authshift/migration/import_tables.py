@@ -44,6 +44,13 @@ import_jobs = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_expires_at", UtcDateTime),
+    # Runs in a row that ended without committing a batch (a crash): past [imports] max_attempts
+    # the job ends failed instead of being claimed, and crashing, again (import_jobs.claim_job).
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
+    # Counts by sign-in readiness and by hash family, stored when the job finishes
+    # (migration/readiness_report.py); when it was undone (``authshift imports undo``).
+    sa.Column("readiness_counts", JSONType),
+    sa.Column("undone_at", UtcDateTime),
     sa.CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),
     sa.CheckConstraint(f"origin IN {ORIGINS!r}", name="origin"),
     sa.Index(None, "state", "origin"),
@@ -66,6 +73,9 @@ import_results = sa.Table(
     sa.Column("errors", JSONType),
     sa.Column("warnings", JSONType),
     sa.Column("record", JSONType),
+    # The sign-in readiness and hash family of an inserted or updated user, as the import judged them.
+    sa.Column("readiness", sa.Text),
+    sa.Column("hash_family", sa.Text),
     sa.CheckConstraint(f"outcome IN {OUTCOMES!r}", name="outcome"),
     sa.Index(None, "job_id", "user_id"),
 )

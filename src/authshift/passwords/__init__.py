@@ -5,6 +5,7 @@ ceilings), ``verify`` answers (ok, needs_rehash), ``hash_password`` writes nativ
 ``dummy_verify`` makes unknown users cost the same as known ones. See docs/hash-formats.md.
 """
 
+from authshift.passwords.assess import Assessment, assess, guess_warning
 from authshift.passwords.errors import CeilingExceeded, PasswordFormatError
 from authshift.passwords.hash_config import load_hash_configs, parse_hash_configs
 from authshift.passwords.model import FormatInfo, HashConfig, Limits, StoredPassword, VerifyResult
@@ -17,11 +18,15 @@ from authshift.passwords.service import (
     hash_password_async,
     identify,
     parse,
+    parse_detail,
     verify,
     verify_async,
 )
 
 __all__ = [
+    "Assessment",
+    "assess",
+    "guess_warning",
     "NATIVE_FORMAT",
     "CeilingExceeded",
     "FormatInfo",
@@ -38,6 +43,7 @@ __all__ = [
     "identify",
     "load_hash_configs",
     "parse",
+    "parse_detail",
     "parse_hash_configs",
     "verify",
     "verify_async",

@@ -141,7 +141,7 @@ def at_least(value: int, minimum: int, fmt: str, what: str) -> None:
 
 def ceiling(value: int, maximum: int, fmt: str, what: str, setting: str) -> None:
     if value > maximum:
-        raise CeilingExceeded(f"{what} {value} is over the ceiling {maximum} (Limits.{setting})", fmt)
+        raise CeilingExceeded(f"{what} {value} is over the ceiling {maximum} ([passwords] {setting})", fmt)
 
 
 PASSWORD_ENCODINGS = ("utf8", "utf16le", "latin1")

@@ -35,10 +35,29 @@ In an import record the password is one of:
 
 Extra keys in the object (`must_change`, `expire_at`, ...) are handled by the record layer.
 A hash starting with `$` is always read as a self-describing string.
+
+## Shapes that several systems wrote: name the format
+
+Some strings do not say which system wrote them:
+
+| shape | read as (a guess) | or, when named |
+|---|---|---|
+| 32 hex digits | `django_unsalted_md5` (MD5) | `nt_hash` (`"format": "nt"`) |
+| `sha1$<salt>$<hex>` | `django_sha1` | `werkzeug_sha1` (`"format": "werkzeug"`) |
+| `md5$<salt>$<hex>` | `django_md5` | `werkzeug_md5` (`"format": "werkzeug"`) |
+
+Name the family in the password object, `{"hash": "sha1$...", "format": "werkzeug"}` (a format
+name from this page, or a family: `django`, `werkzeug`, `nt`, `md5`), or for a whole file with
+`authshift import --hash-format werkzeug` (the admin API's `hash_format` option), which applies
+where it fits the hash and leaves other hashes to their own prefix. A record's own `"format"`
+must fit its hash, or the record fails with the reason. A hash whose family was only guessed from
+its shape is imported with a warning in the report and readiness `unverified` until its user
+signs in. A named format is kept with the hash, and an export writes it back as `"format"`.
 Structured objects are stored as canonical compact JSON with every default filled in.
 
 Check a whole export before importing it:
 
+<!-- not run: the hashes are elided ('...'); docs/bulk-migration.md runs these commands on real hashes -->
 ```sh
 authshift hashes identify hashes.txt          # one hash (or JSON object) per line
 printf '%s\\n' 'the password' | authshift hashes verify --hash '$2b$12$...'
@@ -82,7 +101,14 @@ hash_config {
 ```
 
 or JSON / TOML with the keys `base64_signer_key`, `base64_salt_separator`, `rounds`, `mem_cost`
-(that config is named `default`), or a mapping of names to such objects for several projects.
+(that config is named `default`, or what `authshift import --hash-config-name NAME` says), or
+a mapping of names to such objects for several projects.
+
+An import keeps the parameters in the database under their name, the signer key encrypted with
+the instance's encryption key, and sign-in finds them there; parameters given inline in a
+record (as in the example above) are kept the same way, under a name derived from them, so a
+signer key never sits in a password row. Users of several Firebase projects each verify with
+their own project's parameters.
 """
 
 

@@ -22,11 +22,13 @@ from authshift.passwords.formats import (
     firebase,
     keycloak,
     ldap,
+    nt,
     pbkdf2,
     phpass,
     scrypt,
     werkzeug,
     wordpress,
+    yescrypt,
 )
 from authshift.passwords.formats.base import HashFormat, StructuredFormat, algorithm_key
 from authshift.passwords.model import FormatInfo
@@ -42,6 +44,9 @@ FORMATS: tuple[HashFormat, ...] = (
     pbkdf2.Pbkdf2Sha1(),
     pbkdf2.Pbkdf2Sha256(),
     pbkdf2.Pbkdf2Sha512(),
+    pbkdf2.Pbkdf2Sha224(),
+    pbkdf2.Pbkdf2Sha384(),
+    pbkdf2.Pbkdf2Md4(),
     pbkdf2.AtlassianPbkdf2(),
     django.DjangoPbkdf2Sha256(),
     django.DjangoPbkdf2Sha1(),
@@ -55,10 +60,14 @@ FORMATS: tuple[HashFormat, ...] = (
     django.DjangoUnsaltedMd5(),
     werkzeug.WerkzeugScrypt(),
     werkzeug.WerkzeugPbkdf2(),
+    # after Django's md5$ / sha1$ hashers, whose shape the Werkzeug < 2.3 md5 / sha1 forms share
+    *(cls() for cls in werkzeug.WERKZEUG_LEGACY_FORMATS),
+    nt.NtHash(),  # bare 32 hex digits only when named (an unsalted MD5 comes first)
     crypt.Md5Crypt(),
     crypt.AprMd5Crypt(),
     crypt.Sha256Crypt(),
     crypt.Sha512Crypt(),
+    yescrypt.Yescrypt(),
     phpass.Phpass(),
     drupal.Drupal7(),
     drupal.Drupal7Upgraded(),
@@ -109,6 +118,29 @@ def recognise(value: str) -> HashFormat:
     raise PasswordFormatError("unrecognised (no known format prefix or shape)")
 
 
+def format_names() -> frozenset[str]:
+    """Every name "format" / --hash-format may give: format names and families (compared as
+    ``algorithm_key`` compares them)."""
+    return frozenset(algorithm_key(n) for fmt in _STRING_FORMATS for n in fmt.family_names())
+
+
+def resolve_named(value: str, named: str) -> HashFormat:
+    """The format ``named`` (a format name or a family such as "werkzeug", "django", "nt") chooses
+    for the self-describing ``value``: one of the formats whose shape ``value`` has.
+
+    This is how an import resolves an ambiguous shape (``sha1$salt$hex``: Django or Werkzeug?).
+    """
+    key = algorithm_key(named)
+    fitting = [fmt for fmt in _STRING_FORMATS if fmt.recognises(value)]
+    for fmt in fitting:
+        if key in {algorithm_key(n) for n in fmt.family_names()}:
+            return fmt
+    if not fitting:
+        raise PasswordFormatError(f"unrecognised (no known format prefix or shape), and not a '{named}' hash")
+    shapes = ", ".join(fmt.name for fmt in fitting)
+    raise PasswordFormatError(f"the hash is not written in format '{named}' (its shape fits: {shapes})")
+
+
 def structured_format_for(obj: Mapping[str, Any]) -> StructuredFormat | None:
     """The structured format an import record's password object selects, if any."""
     if keycloak.KeycloakCredential.claims(obj):
@@ -128,6 +160,7 @@ def format_infos() -> list[FormatInfo]:
             example_password=fmt.example_password,
             example=fmt.example,
             structured=fmt.structured,
+            named_only=fmt.named_only,
         )
         for fmt in FORMATS
     ]

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from authshift.passwords import registry
 from authshift.passwords.errors import PasswordFormatError
 from authshift.passwords.formats.argon2 import NATIVE_HASHER
-from authshift.passwords.formats.base import Context, StructuredFormat
+from authshift.passwords.formats.base import Context, StructuredFormat, algorithm_key
 from authshift.passwords.model import FormatInfo, HashConfig, Limits, StoredPassword, VerifyResult
 
 DEFAULT_LIMITS = Limits()
@@ -26,12 +26,26 @@ def _context(limits: Limits, hash_configs: Mapping[str, HashConfig] | None) -> C
     return Context(limits=limits, hash_configs=hash_configs)
 
 
-def _parse_string(spec: str, ctx: Context) -> StoredPassword:
-    """A self-describing hash string, validated."""
+def _parse_string(spec: str, ctx: Context, named: str | None = None, default: str | None = None) -> tuple[StoredPassword, bool]:
+    """A self-describing hash string, validated; and whether a name (not its shape) chose the format.
+
+    ``named`` (the record's "format") must fit the hash; ``default`` (--hash-format, for a whole
+    file) chooses among the formats the hash's shape fits and is passed over where none fits.
+    """
     value = spec.strip()
-    fmt = registry.recognise(value)
+    fmt = None
+    if named is not None:
+        fmt = registry.resolve_named(value, named)
+    elif default is not None:
+        try:
+            fmt = registry.resolve_named(value, default)
+        except PasswordFormatError:
+            fmt = None
+    chosen = fmt is not None
+    if fmt is None:
+        fmt = registry.recognise(value)
     fmt.validate(value, ctx)
-    return StoredPassword(format=fmt.name, value=value)
+    return StoredPassword(format=fmt.name, value=value), chosen
 
 
 def identify(value: str) -> str:
@@ -49,33 +63,54 @@ def parse(
     *,
     limits: Limits = DEFAULT_LIMITS,
     hash_configs: Mapping[str, HashConfig] | None = None,
+    default_format: str | None = None,
 ) -> StoredPassword:
     """Validate an imported hash (syntax and ceilings) and return what to store.
 
     ``spec`` is a self-describing hash string, or the import record's password object:
-    ``{"hash": "<self-describing>"}`` or a structured object selected by its "algorithm"
-    (or a Keycloak credential). Keys the password layer does not know are ignored.
+    ``{"hash": "<self-describing>"}`` (optionally with ``"format"``: the format or family that
+    wrote it, where the shape alone is ambiguous) or a structured object selected by its
+    "algorithm" (or a Keycloak credential). Keys the password layer does not know are ignored.
+    ``default_format`` is the family for a whole file (``--hash-format``), used where it fits.
     """
+    return parse_detail(spec, limits=limits, hash_configs=hash_configs, default_format=default_format)[0]
+
+
+def parse_detail(
+    spec: str | Mapping[str, Any],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    hash_configs: Mapping[str, HashConfig] | None = None,
+    default_format: str | None = None,
+) -> tuple[StoredPassword, bool]:
+    """``parse``, and whether a name ("format", ``default_format``) chose the format rather than the shape."""
     ctx = _context(limits, hash_configs)
     if isinstance(spec, str):
-        return _parse_string(spec, ctx)
+        return _parse_string(spec, ctx, None, default_format)
     if not isinstance(spec, (dict, Mapping)):  # dict first: no abstract-class check for the usual case
         raise PasswordFormatError("the password must be a hash string or an object")
     hash_value = spec.get("hash")
     if len(spec) == 1 and isinstance(hash_value, str):
         # {"hash": "<self-describing>"}, what almost every import record holds: no structured
         # format can claim an object without "algorithm" or a Keycloak marker.
-        return _parse_string(hash_value, ctx)
+        return _parse_string(hash_value, ctx, None, default_format)
+    named = spec.get("format")
+    if named is not None:
+        if not isinstance(named, str) or not named:
+            raise PasswordFormatError("'format' must be the name of a hash format or family")
+        spec = {k: v for k, v in spec.items() if k != "format"}
     structured = registry.structured_format_for(spec)
     # A hash starting with "$" is a modular-crypt / PHC string: it describes itself.
     if structured is not None and not (isinstance(hash_value, str) and hash_value.startswith("$")):
-        return StoredPassword(format=structured.name, value=structured.canonical_value(spec, ctx))
+        if named is not None and algorithm_key(named) not in {algorithm_key(n) for n in (structured.name, *structured.algorithms)}:
+            raise PasswordFormatError(f"'format' is '{named}' but the object's algorithm selects {structured.name}")
+        return StoredPassword(format=structured.name, value=structured.canonical_value(spec, ctx)), True
     algorithm = spec.get("algorithm")
     if isinstance(hash_value, str):
         try:
-            return _parse_string(hash_value, ctx)
+            return _parse_string(hash_value, ctx, named, default_format)
         except PasswordFormatError as exc:
-            if exc.format is None and isinstance(algorithm, str):
+            if exc.format is None and isinstance(algorithm, str) and named is None:
                 raise PasswordFormatError(f"unknown algorithm '{algorithm}', and the hash is not self-describing") from None
             raise
     if isinstance(algorithm, str):

@@ -6,6 +6,7 @@ imported here, so Alembic and the test harness see the whole schema.
 
 from __future__ import annotations
 
+from authshift.accounts import hash_config_store  # noqa: F401  (password_hash_configs)
 from authshift.accounts import reset_tables  # noqa: F401  (password_reset_tokens)
 from authshift.events import outbox  # noqa: F401  (registers the events table)
 from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
@@ -15,6 +16,7 @@ from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables
 from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.migration import export_tables  # noqa: F401  (registers the export jobs table)
 from authshift.migration import import_tables  # noqa: F401  (registers the import job tables)
+from authshift.migration import readiness_tables  # noqa: F401  (sign-in readiness, shadow checks, undo)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 

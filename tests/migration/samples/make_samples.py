@@ -24,6 +24,7 @@ from pathlib import Path
 import bcrypt
 from argon2.low_level import Type, hash_secret, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from passlib.crypto._md4 import md4 as passlib_md4  # an MD4 independent of authshift's
 
 HERE = Path(__file__).resolve().parent
 
@@ -148,7 +149,7 @@ def auth0_files() -> None:
          "custom_password_hash": {"algorithm": "argon2", "hash": {"value": ivan_phc, "encoding": "utf8"}}},
         {"email": "judy@example.org", "email_verified": True,
          "custom_password_hash": {"algorithm": "md4",
-                                  "hash": {"value": "8a9d093f14f8701df17732b2bb182c74", "encoding": "hex"}}},
+                                  "hash": {"value": passlib_md4(PASSWORDS["auth0-bulk:judy"].encode()).hexdigest(), "encoding": "hex"}}},
     ]
     (HERE / "auth0-bulk-import.json").write_text(json.dumps(bulk, indent=2) + "\n")
 

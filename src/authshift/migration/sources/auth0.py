@@ -34,8 +34,8 @@ _KNOWN = {
 }
 # Auth0 algorithm names of self-describing hash strings (bcrypt, PHC argon2/pbkdf2, RFC 2307).
 _SELF_DESCRIBING = {"bcrypt", "argon2", "pbkdf2", "ldap"}
-_PLAIN_DIGESTS = {"md5", "sha1", "sha256", "sha512"}
-_HMAC_DIGESTS = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
+_PLAIN_DIGESTS = {"md4", "md5", "sha1", "sha256", "sha512"}
+_HMAC_DIGESTS = {"md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
 # Node.js Buffer encodings Auth0 accepts for the password, as authshift names them.
 _PASSWORD_ENCODINGS = {"utf8": "utf8", "utf-8": "utf8", "ascii": "latin1", "latin1": "latin1",
                        "binary": "latin1", "utf16le": "utf16le", "ucs2": "utf16le", "ucs-2": "utf16le"}
@@ -118,8 +118,6 @@ def custom_password_hash_to_password(chp: Any) -> dict[str, Any]:
             if not isinstance(number, int) or isinstance(number, bool):
                 raise _Unusable(f"scrypt parameter {name} must be an integer")
         return {"algorithm": "scrypt", **result, **params}
-    if algorithm == "md4":
-        raise _Unusable("md4 hashes are not supported by authshift (no maintained implementation)")
     raise _Unusable(f"the custom_password_hash algorithm {algorithm!r} is not supported")
 
 

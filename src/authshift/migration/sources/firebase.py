@@ -6,8 +6,9 @@ JSON: ``{"users": [ {...}, ... ]}`` with ``localId``, ``email``, ``emailVerified
 milliseconds as strings), ``customAttributes`` (the custom claims as a JSON *string*) and
 ``providerUserInfo`` (``providerId``, ``rawId``, ``email``, ``displayName``, ``photoUrl``).
 
-CSV (``auth:export users.csv``): no header, the same data by column position (see
-``CSV_COLUMNS``), with a trailing comma on every row.
+CSV (``auth:export users.csv``): no header, the same data by column position, with a trailing
+comma on every row; firebase-tools changed the columns over the years (``CSV_LAYOUTS``), so each
+row's layout is chosen by its number of fields, and any other number fails that row.
 """
 
 from __future__ import annotations
@@ -20,17 +21,54 @@ from authshift.migration.sources._mapping import RecordBuilder, json_value, map_
 from authshift.migration.sources._stream import iter_csv, iter_json_array, iter_json_member, read_layouts
 from authshift.migration.sources.base import SourceItem, SourceOptions
 
-__all__ = ["CSV_COLUMNS", "FORMAT", "read"]
+__all__ = ["CSV_COLUMNS", "CSV_LAYOUTS", "FORMAT", "csv_layout", "read"]
 
 FORMAT = "firebase"
 
 _PROVIDERS = ("google.com", "facebook.com", "twitter.com", "github.com")
-CSV_COLUMNS: tuple[str, ...] = (
-    "localId", "email", "emailVerified", "passwordHash", "salt", "displayName", "photoUrl",
-    *(f"{provider}:{part}" for provider in _PROVIDERS for part in ("rawId", "email", "displayName", "photoUrl")),
-    "createdAt", "lastSignedInAt", "phoneNumber", "disabled", "customAttributes",
-    "",  # every row ends with a comma
-)
+# firebase-tools 14.x (2026) added these, after customAttributes
+_MORE_PROVIDERS = ("apple.com", "microsoft.com", "gc.apple.com", "playgames.google.com", "linkedin.com", "yahoo.com")
+
+
+def _provider_columns(providers: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{provider}:{part}" for provider in providers for part in ("rawId", "email", "displayName", "photoUrl"))
+
+
+_FIRST = ("localId", "email", "emailVerified", "passwordHash", "salt", "displayName", "photoUrl",
+          *_provider_columns(_PROVIDERS))
+# The layouts of firebase-tools' src/accountExporter (every row ends with a comma: the last,
+# empty column), by number of fields:
+#  28: 2017-09 .. 2018-08 wrote disabled, createdAt, lastLoginAt, phoneNumber; 2020-01 .. 2020-10
+#      wrote createdAt, lastLoginAt, phoneNumber, disabled. Told apart by the first of them:
+#      createdAt is always a number of milliseconds, disabled is true, false or empty.
+#  29: 2020-10 .. 2026-05: createdAt, lastLoginAt, phoneNumber, disabled, customAttributes.
+#  53: since 2026-05: the same, then six more providers (4 columns each).
+CSV_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "28 fields (2017-2018)": (*_FIRST, "disabled", "createdAt", "lastSignedInAt", "phoneNumber", ""),
+    "28 fields (2020)": (*_FIRST, "createdAt", "lastSignedInAt", "phoneNumber", "disabled", ""),
+    "29 fields": (*_FIRST, "createdAt", "lastSignedInAt", "phoneNumber", "disabled", "customAttributes", ""),
+    "53 fields": (*_FIRST, "createdAt", "lastSignedInAt", "phoneNumber", "disabled", "customAttributes",
+                  *_provider_columns(_MORE_PROVIDERS), ""),
+}
+CSV_COLUMNS = CSV_LAYOUTS["29 fields"]
+_CREATED_FIRST = len(_FIRST)  # the cell that is createdAt in the 2020 layouts, disabled in 2017's
+
+
+def csv_layout(row: list[str]) -> list[str]:
+    """The columns of an ``auth:export`` CSV row, chosen by its number of fields."""
+    count = len(row)
+    if count == 28:
+        first = row[_CREATED_FIRST].strip()
+        return list(CSV_LAYOUTS["28 fields (2020)" if first.isdigit() else "28 fields (2017-2018)"])
+    for layout in (CSV_LAYOUTS["29 fields"], CSV_LAYOUTS["53 fields"]):
+        if count == len(layout):
+            return list(layout)
+    raise ValueError(
+        f"the row has {count} fields; a firebase auth:export CSV row has 28 (firebase-tools before "
+        f"2020-10), 29 (until 2026-05) or 53 (since), each ending with a comma"
+    )
+
+
 _KNOWN = {
     "localId", "email", "emailVerified", "passwordHash", "salt", "displayName", "photoUrl", "lastSignedInAt",
     "lastLoginAt", "createdAt", "phoneNumber", "disabled", "customAttributes", "providerUserInfo", "mfaInfo",
@@ -132,6 +170,6 @@ def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Itera
         "json_object": lambda opened: iter_json_member(opened.stream, "users"),
         "ndjson": lambda opened: iter_json_member(opened.stream, "users"),  # {"users": [...]} on one line
         "json_array": lambda opened: iter_json_array(opened.stream),
-        "csv": lambda opened: iter_csv(opened.stream, _csv_row, header=list(CSV_COLUMNS)),
+        "csv": lambda opened: iter_csv(opened.stream, _csv_row, header_for=csv_layout),
     }, 'a Firebase export is {"users": [...]} JSON or the headerless CSV of auth:export')
     return map_items(raw_items, _map_user(options), FORMAT)

@@ -20,9 +20,11 @@ from authshift.migration.sources._stream import (
     iter_csv,
     iter_json_array,
     iter_ndjson,
+    open_source,
     read_layouts,
 )
-from authshift.migration.sources.base import SourceItem, SourceOptions
+from authshift.migration.sources.detect import SNIFF_BYTES, foreign_shape_message
+from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
 __all__ = [
     "CSV_BOOLEAN_FIELDS",
@@ -96,4 +98,10 @@ def iter_native(stream: BinaryIO) -> Iterator[SourceItem]:
 
 
 def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Iterator[SourceItem]:
-    return iter_native(stream)
+    """Records in authshift's format; another system's export is refused naming its ``--format``."""
+    opened = open_source(stream)
+    head = opened.stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(opened.stream, "peek") else b""
+    refusal = foreign_shape_message(head)
+    if refusal is not None:
+        raise SourceFormatError(refusal)
+    return iter_native(opened.stream)

@@ -40,10 +40,29 @@ class HashFormat(ABC):
     example: ClassVar[str | Mapping[str, Any]]
     structured: ClassVar[bool] = False
     prefixes: ClassVar[tuple[str, ...]] = ()
+    # Other names an import may give in "format" / --hash-format to choose this format (besides
+    # its own name and the part of its name before the first "_", e.g. "werkzeug").
+    families: ClassVar[tuple[str, ...]] = ()
+    # True for a format whose strings have the shape of an earlier format's: it is only ever chosen
+    # when the import names it, so its export names it too ("format"), or it would come back as
+    # the other one.
+    named_only: ClassVar[bool] = False
 
     def recognises(self, value: str) -> bool:
         """Whether ``value`` is written in this format (a cheap check of its prefix and shape)."""
         return bool(self.prefixes) and value.startswith(self.prefixes)
+
+    def ambiguous_with(self, value: str) -> tuple[str, ...]:
+        """Names of the other formats ``value`` (recognised as this one) could equally be written in.
+
+        A non-empty answer means the family was guessed from the shape: the import warns and the
+        user's readiness is ``unverified`` until a sign-in proves the guess.
+        """
+        return ()
+
+    def family_names(self) -> tuple[str, ...]:
+        """What "format" / --hash-format may say to choose this format."""
+        return (self.name, self.name.split("_", 1)[0], *self.families)
 
     @abstractmethod
     def check(self, value: str, ctx: Context) -> Checked:

@@ -174,6 +174,9 @@ class DjangoMd5(_DjangoDigest):
     salted = True
     description = "Django's MD5PasswordHasher: md5(salt + password), hex."
     recognised_by = "prefix `md5$` with a salt"
+
+    def ambiguous_with(self, value: str) -> tuple[str, ...]:
+        return ("werkzeug_md5",)  # Werkzeug < 2.3 wrote md5$<salt>$<hex> as HMAC-MD5 keyed by the salt
     # Django's test suite.
     example_password = LETMEIN
     example = "md5$seasalt$3f86d0d3d465b7b458c231bf3555c0e3"
@@ -185,6 +188,9 @@ class DjangoSha1(_DjangoDigest):
     salted = True
     description = "Django's SHA1PasswordHasher (removed in Django 5.1): sha1(salt + password), hex."
     recognised_by = "prefix `sha1$` with a salt"
+
+    def ambiguous_with(self, value: str) -> tuple[str, ...]:
+        return ("werkzeug_sha1",)  # Werkzeug < 2.3 wrote sha1$<salt>$<hex> as HMAC-SHA1 keyed by the salt
     # Django's test suite.
     example_password = LETMEIN
     example = "sha1$seasalt$cff36ea83f5706ce9aa7454e63e431fc726b2dc8"
@@ -214,8 +220,13 @@ class DjangoUnsaltedMd5(_DjangoDigest):
     example_password = LETMEIN
     example = "88a434c88cca4e900f7874cd98123f43"
 
+    families = ("md5", "unsalted_md5")
+
     def recognises(self, value: str) -> bool:
         return bool(_HEX32.match(value)) or value.startswith("md5$$")
+
+    def ambiguous_with(self, value: str) -> tuple[str, ...]:
+        return ("nt_hash",) if _HEX32.match(value) else ()  # bare 32 hex digits: MD5 or MD4 (NT)?
 
     def check(self, value: str, ctx: Context) -> Checked:
         if _HEX32.match(value):

@@ -1,7 +1,8 @@
 """PBKDF2 (RFC 8018) strings and raw objects, and the shared iteration checks.
 
 - passlib: ``$pbkdf2-sha256$<rounds>$<ab64 salt>$<ab64 hash>`` (``$pbkdf2$`` is SHA-1)
-- PHC: ``$pbkdf2-sha256$i=<rounds>,l=<length>$<b64 salt>$<b64 hash>``
+- PHC: ``$pbkdf2-sha256$i=<rounds>,l=<length>$<b64 salt>$<b64 hash>``; also with sha224, sha384
+  and md4 (Auth0's bulk import accepts PBKDF2 PHC strings over these digests)
 - Atlassian (Jira, Confluence, Crowd): ``{PKCS5S2}`` + base64(16-byte salt + 32-byte key), SHA-1, 10000 rounds
 - raw object ``{"algorithm": "pbkdf2-sha256", "hash", "salt", "iterations"}`` (Keycloak maps onto it)
 Django, Werkzeug and ASP.NET Identity strings are in their own modules.
@@ -9,7 +10,6 @@ Django, Werkzeug and ASP.NET Identity strings are in their own modules.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +25,7 @@ from authshift.passwords._codec import (
     str_field,
     utf8,
 )
+from authshift.passwords._md4 import new_hash, pbkdf2_hmac
 from authshift.passwords.errors import PasswordFormatError
 from authshift.passwords.formats.base import Checked, Context, HashFormat, StructuredFormat, algorithm_key
 
@@ -48,13 +49,13 @@ def pbkdf2_matcher(
         secret = encode(password)
         if secret is None:
             return False
-        return equal(hashlib.pbkdf2_hmac(digest_name, secret, salt, iterations, len(expected)), expected)
+        return equal(pbkdf2_hmac(digest_name, secret, salt, iterations, len(expected)), expected)
 
     return matches
 
 
 _PASSLIB = re.compile(r"^\$pbkdf2(?:-(?P<digest>sha256|sha512))?\$(?P<rounds>\d+)\$(?P<salt>[./A-Za-z0-9]*)\$(?P<hash>[./A-Za-z0-9]+)$")
-_PHC = re.compile(r"^\$pbkdf2(?:-(?P<digest>sha1|sha256|sha512))?\$(?P<params>[a-z]=[^$]*)\$(?P<salt>[A-Za-z0-9+/.]*)\$(?P<hash>[A-Za-z0-9+/.]+)$")
+_PHC = re.compile(r"^\$pbkdf2(?:-(?P<digest>sha1|sha224|sha256|sha384|sha512|md4))?\$(?P<params>[a-z]=[^$]*)\$(?P<salt>[A-Za-z0-9+/.]*)\$(?P<hash>[A-Za-z0-9+/.]+)$")
 
 
 class _Pbkdf2String(HashFormat):
@@ -67,7 +68,7 @@ class _Pbkdf2String(HashFormat):
             iterations = parse_uint(match["rounds"], self.name, "rounds")
             salt = b64decode(match["salt"], self.name, "salt", ab64=True)
             expected = b64decode(match["hash"], self.name, "hash", ab64=True)
-            length = hashlib.new(self.digest).digest_size
+            length = new_hash(self.digest).digest_size
         else:
             match = _PHC.match(value)
             if not match:
@@ -83,10 +84,13 @@ class _Pbkdf2String(HashFormat):
             iterations = params["i"]
             salt = b64decode(match["salt"], self.name, "salt", ab64=True)
             expected = b64decode(match["hash"], self.name, "hash", ab64=True)
-            length = params.get("l", hashlib.new(self.digest).digest_size)
+            length = params.get("l", new_hash(self.digest).digest_size)
         if len(expected) != length:
             raise self.fail(f"hash must be {length} bytes, not {len(expected)}")
         check_iterations(iterations, self.name, ctx)
+        if self.digest == "md4":
+            # pure-Python MD4 (OpenSSL 3 has none) is ~100x slower than OpenSSL's digests
+            ceiling(iterations, ctx.limits.pbkdf2_md4_max_iterations, self.name, "iterations", "pbkdf2_md4_max_iterations")
         return Checked(pbkdf2_matcher(self.digest, salt, iterations, expected))
 
 
@@ -126,6 +130,33 @@ class Pbkdf2Sha512(_Pbkdf2String):
     example = (
         "$pbkdf2-sha512$1212$RHY0Fr3IDMSVO/RSZyb5ow$eNLfBK.eVozomMr.1gYa17k9B7KIK25NOEshvhrSX.esqY3s.FvWZViXz4KoLlQI.BzY/YTNJOiKc5gBYFYGww"
     )
+
+
+def _phc_only(digest: str, example: str, source: str) -> type[_Pbkdf2String]:
+    ident = f"$pbkdf2-{digest}$"
+    return type(
+        f"Pbkdf2{digest.capitalize()}",
+        (_Pbkdf2String,),
+        {
+            "name": f"pbkdf2_{digest}",
+            "digest": digest,
+            "ident": ident,
+            "prefixes": (ident,),
+            "description": f"PBKDF2-HMAC-{digest.upper()} in the PHC form (`{ident}i=..,l=..$<b64 salt>$<b64 hash>`), as Auth0 accepts it.",
+            "recognised_by": f"prefix `{ident}`",
+            "example_password": "password",
+            "example": example,
+            "__doc__": source,
+        },
+    )
+
+
+# RFC 6070's inputs ("password" / "salt", 4096 iterations) over other digests; sha224/sha384 from
+# hashlib.pbkdf2_hmac (OpenSSL), md4 from passlib's pure-Python MD4 in RFC 8018's construction
+# (tests/passwords/test_known_answers.py recomputes each independently).
+Pbkdf2Sha224 = _phc_only("sha224", "$pbkdf2-sha224$i=4096,l=28$c2FsdA$IYxFO/kGNb0KIaddFycD/2EI72A/ZbuCGu2t4Q", "PBKDF2-HMAC-SHA224 (PHC).")
+Pbkdf2Sha384 = _phc_only("sha384", "$pbkdf2-sha384$i=4096,l=48$c2FsdA$VZcmvjjbElvIXteJX2489XTHoBwIDDRH2x6KdnZN6zwwe5SFP75CT2SIxfTxKJYm", "PBKDF2-HMAC-SHA384 (PHC).")
+Pbkdf2Md4 = _phc_only("md4", "$pbkdf2-md4$i=1000,l=16$c2FsdA$+wYYGEdExa48aF5cH1kq/w", "PBKDF2-HMAC-MD4 (PHC).")
 
 
 class AtlassianPbkdf2(HashFormat):

@@ -3,14 +3,21 @@
 ``scrypt:<N>:<r>:<p>$<salt>$<hex>`` (Werkzeug 3 default) and ``pbkdf2:<digest>:<iterations>$<salt>$<hex>``.
 The salt is text used as its UTF-8 bytes. Werkzeug's ancient ``pbkdf2:<digest>$...`` form without
 an iteration count depended on the Werkzeug version's default and is refused as ambiguous.
+
+Werkzeug before 2.3 also wrote ``<digest>$<salt>$<hex>`` for any hashlib digest: HMAC keyed by
+the salt (``_hash_internal``: ``hmac.new(salt, password, digest)``; an empty salt meant the bare
+digest). ``sha1$salt$hex`` and ``md5$salt$hex`` have the shape of Django's salted SHA-1 / MD5
+hashers, which come first; the Werkzeug reading is chosen only when the import names it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+from typing import ClassVar
 
-from authshift.passwords._codec import hexdecode, parse_uint
+from authshift.passwords._codec import equal, hexdecode, parse_uint, utf8
 from authshift.passwords.formats.base import Checked, Context, HashFormat
 from authshift.passwords.formats.pbkdf2 import check_iterations, pbkdf2_matcher
 from authshift.passwords.formats.scrypt import check_scrypt_params, scrypt_matcher
@@ -77,3 +84,63 @@ class WerkzeugPbkdf2(_Werkzeug):
         if len(expected) != size:
             raise self.fail(f"hash must be {size} bytes, not {len(expected)}")
         return Checked(pbkdf2_matcher(args[0], salt, iterations, expected))
+
+
+_LEGACY = re.compile(r"^(?P<digest>[a-z0-9]+)\$(?P<salt>[^$]*)\$(?P<hash>[0-9a-f]+)$")
+
+
+class _WerkzeugLegacy(HashFormat):
+    """``<digest>$<salt>$<hex>`` of Werkzeug < 2.3: HMAC-<digest>(key = salt, password)."""
+
+    digest: ClassVar[str]
+
+    def check(self, value: str, ctx: Context) -> Checked:
+        match = _LEGACY.match(value)
+        if not match or match["digest"] != self.digest:
+            raise self.fail(f"expected {self.digest}$<salt>$<lowercase hex hash>")
+        expected = hexdecode(match["hash"], self.name, "hash")
+        size = hashlib.new(self.digest).digest_size
+        if len(expected) != size:
+            raise self.fail(f"hash must be {size * 2} hex digits")
+        salt, digest = match["salt"].encode("utf-8"), self.digest
+
+        def matches(password: str) -> bool:
+            secret = utf8(password)
+            actual = hmac.new(salt, secret, digest).digest() if salt else hashlib.new(digest, secret).digest()
+            return equal(actual, expected)
+
+        return Checked(matches)
+
+
+def _legacy(digest: str, example: str, *, named_only: bool) -> type[_WerkzeugLegacy]:
+    shared = " (the shape of Django's salted " + digest.upper() + " hasher: give `\"format\": \"werkzeug\"`)" if named_only else ""
+    return type(
+        f"WerkzeugLegacy{digest.upper()}",
+        (_WerkzeugLegacy,),
+        {
+            "name": f"werkzeug_{digest}",
+            "digest": digest,
+            "prefixes": (f"{digest}$",),
+            "named_only": named_only,
+            "description": f"Werkzeug < 2.3's `{digest}$<salt>$<hex>`: HMAC-{digest.upper()} keyed by the salt{shared}.",
+            "recognised_by": f"prefix `{digest}$`" + (", when the import names the format" if named_only else ""),
+            # Generated with Werkzeug 2.2.3's generate_password_hash(password, method=digest)
+            # (tests/passwords/fixtures/werkzeug_2_2.json).
+            "example_password": "hunter2",
+            "example": {"hash": example, "format": f"werkzeug_{digest}"} if named_only else example,
+        },
+    )
+
+
+_LEGACY_EXAMPLES = {
+    "md5": "md5$KRQpe2RbzkpFiRYM$64051c2c1499cebd1a5dddb98ddddce2",
+    "sha1": "sha1$8VTGSwQeUHHJM75s$953f8b831d465af8d6f8547dc839da518d999c9a",
+    "sha224": "sha224$v7n4p2jocZsXVqeM$af383c7885e3ed3a283e0f78d1018273cfd5211a1411a2f5bf82dbb1",
+    "sha256": "sha256$OCrIsNcgmZqYGz5B$fc11b7c945d7868dcdc23e7abe7e04ff95568a0640b46e2a04a220f0643a475d",
+    "sha384": "sha384$AFXlPuiZiEVEvXL3$996349569473d4d2fc5b35d7e0e5d52bce77e1b708528c2241e18af81191b7d6522ea6dbdcf97bc9a48fe6dca9da28a1",
+    "sha512": "sha512$KhyC3LmmtvFeAA0I$009add54f3567ddde3ac27c8f8d56c323383fd365e4866a875f6fbc2777b00cfa9e57067ca90693cb30348ea2636cf913b86c1e084e964b4634e6088e55a444f"
+}
+WERKZEUG_LEGACY_FORMATS = [
+    _legacy(digest, _LEGACY_EXAMPLES[digest], named_only=digest in ("md5", "sha1"))
+    for digest in ("sha224", "sha256", "sha384", "sha512", "sha1", "md5")
+]

@@ -11,7 +11,7 @@ migration environment runs with foreign keys off, so that dropping the old table
 cascade into the users' identities, passwords and sessions (it checks them afterwards).
 
 Revision ID: 0008_records
-Revises: 0007_token_exchange
+Revises: 0008_hashes
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_records'
-down_revision = '0007_token_exchange'
+down_revision = '0008_hashes'
 branch_labels = None
 depends_on = None
 
