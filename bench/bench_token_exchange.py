@@ -119,7 +119,7 @@ async def populate(database_url: str, n: int) -> str:
                 user_rows, ident_rows = [], []
                 for i in range(start, min(n, start + 5000)):
                     rows = build_user_rows(
-                        {"external_id": f"legacy-{i}", "source": "import", "email": f"user{i}@example.com", "email_verified": True,
+                        {"external_id": f"legacy-{i}", "source": "default", "email": f"user{i}@example.com", "email_verified": True,
                          "given_name": f"Given{i}", "family_name": "Family"},
                         ctx=state.accounts, now=now, migration_state="imported", stored_password=None,
                     )

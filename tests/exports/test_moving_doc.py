@@ -44,14 +44,17 @@ async def test_moving_users_by_the_guide_skips_what_earlier_runs_moved(
     async with old.engine.begin() as conn:
         await svc.create_user(conn, {"email": "eve@here.example", "password": BCRYPT_PASSWORD}, ctx=old.accounts)
 
-    export, *imports = _moving_commands()
-    assert export[:1] == ["export"] and [args[:2] for args in imports] == [["import", "everyone.ndjson"]] * 3
+    export, create, *imports = _moving_commands()
+    assert export[:1] == ["export"] and create == ["db", "upgrade"]
+    assert [args[:2] for args in imports] == [["import", "everyone.ndjson"]] * 3
     exported = await cli(export, settings_env, cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     records = read_ndjson(tmp_path / "everyone.ndjson")
     assert len(records) == 6
 
     new_env = fresh_env(fresh_db_url, tmp_path)
+    created = await cli(create, new_env, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
     runs = []
     for n, args in enumerate(imports, 1):
         result = await cli([*args, "--report", f"run{n}.ndjson"], new_env, cwd=tmp_path)
@@ -76,7 +79,7 @@ async def test_moving_users_by_the_guide_skips_what_earlier_runs_moved(
             moved = await svc.load_records(conn, [uuid.UUID(r["id"]) for r in records])
         assert {(r["id"], r["source"], r.get("external_id")) for r in moved} == \
             {(r["id"], r["source"], r.get("external_id")) for r in records}
-        assert {r["source"] for r in moved} == {"shop", "forum", "authshift"}
+        assert {r["source"] for r in moved} == {"shop", "forum", "default"}
         for login_id in ("ann@shop.example", "bob", "cat@forum.example", "dan", "eve@here.example"):
             password = BCRYPT_PASSWORD
             result = await login.login(new, login_id, password)

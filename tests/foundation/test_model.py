@@ -49,7 +49,7 @@ async def test_database_refuses_a_second_owner_of_a_login_id(app) -> None:
             now = sa.func.now()
             await conn.execute(users.insert().values(
                 id=other, created_at=sa.func.current_timestamp(), updated_at=sa.func.current_timestamp(),
-                disabled=False, custom_attributes={}, roles=[], groups=[], migration_state="native", source="authshift"))
+                disabled=False, custom_attributes={}, roles=[], groups=[], migration_state="native", source="default"))
             await conn.execute(identities.insert().values(
                 id=uuid7(), user_id=other, kind="email", value="one@x.com", raw="one@x.com", verified=False,
                 created_at=sa.func.current_timestamp()))

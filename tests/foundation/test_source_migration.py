@@ -81,7 +81,7 @@ async def _exercise(url: str) -> None:
             await conn.run_sync(lambda sync: md.reflect(sync, only=["users", "identities", "passwords"]))
             users = md.tables["users"]
             found = dict((await conn.execute(sa.select(users.c.external_id, users.c.source))).all())
-            assert found == {"1": "import", "2": "legacy", None: "authshift", "3": "auth0"}
+            assert found == {"1": "default", "2": "default", None: "default", "3": "auth0"}
             # nothing that refers to a user was lost with the rebuilt table
             assert (await conn.execute(sa.select(sa.func.count()).select_from(md.tables["identities"]))).scalar() == 4
             assert (await conn.execute(sa.select(sa.func.count()).select_from(md.tables["passwords"]))).scalar() == 4
@@ -89,7 +89,7 @@ async def _exercise(url: str) -> None:
             await conn.execute(users.insert(), [_user("imported", "1", source="auth0")])
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
-                await conn.execute(users.insert(), [_user("imported", "1", source="import")])
+                await conn.execute(users.insert(), [_user("imported", "1", source="default")])
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
                 await conn.execute(users.insert(), [_user("imported", "9", source=None)])

@@ -17,7 +17,7 @@ from tests.imports.helpers import app_state
 def user(uid: uuid.UUID, now: datetime, **extra: object) -> dict[str, object]:
     row: dict[str, object] = {c.name: None for c in users.c}
     row.update(id=uid, created_at=now, updated_at=now, disabled=False, custom_attributes={}, roles=[], groups=[],
-               migration_state="imported", source="import")
+               migration_state="imported", source="default")
     row.update(extra)
     return row
 

@@ -271,7 +271,7 @@ async def test_a_batch_committed_between_the_lookups_of_a_classification_is_seen
 
         def other_job_commits_before_the_second_lookup(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
             nonlocal lookups
-            if statement.startswith(("SELECT identities.value, identities.user_id", "SELECT users.external_id, users.id")):
+            if statement.startswith(("SELECT identities.value, identities.user_id", "SELECT users.source, users.external_id, users.id")):
                 lookups += 1
                 if lookups == 2:  # the other job's own lookups count on from 3: it runs once
                     other.append(sa.util.await_only(run_import(state, second, identifier=identifier)))

@@ -23,7 +23,7 @@ def test_keys_are_normalised_like_sign_in() -> None:
     assert not c.errors
     assert ("email", "foo@x.com") in c.keys and c.match == ("email", "foo@x.com")
     assert ("phone_number", "+14155550100") in c.keys and ("preferred_username", "bob") in c.keys
-    assert ("external_id", ("import", "E1")) in c.keys and ("identity", ("google", "42")) in c.keys
+    assert ("external_id", ("default", "E1")) in c.keys and ("identity", ("google", "42")) in c.keys
 
 
 def test_record_without_the_identifier_fails_with_the_reason() -> None:
@@ -37,7 +37,7 @@ def test_record_without_the_identifier_whose_user_exists_is_skipped_with_the_rea
     """A second run by username over the same file: users the first run (by email) imported are
     skipped, saying how they were found; a record whose keys point at two users still fails."""
     ann, bob = uuid.uuid4(), uuid.uuid4()
-    owners = {("email", "ann@x.com"): ann, ("external_id", ("import", "7")): ann, ("email", "bob@x.com"): bob}
+    owners = {("email", "ann@x.com"): ann, ("external_id", ("default", "7")): ann, ("email", "bob@x.com"): bob}
     batch = cands({"email": "ann@x.com", "external_id": "7"}, {"email": "bob@x.com", "external_id": "7"},
                   {"email": "new@x.com"}, identifier="preferred_username")
     found, mixed, unknown = classify(batch, mode="upsert", identifier="preferred_username", owners=owners, touched={})
@@ -77,7 +77,7 @@ def test_second_record_for_the_same_user_is_reported_never_merged() -> None:
 
 def test_other_unique_keys_conflict_per_record() -> None:
     other = uuid.uuid4()
-    owners = {("external_id", ("import", "E1")): other, ("identity", ("google", "g1")): other}
+    owners = {("external_id", ("default", "E1")): other, ("identity", ("google", "g1")): other}
     batch = cands(
         {"email": "a@x.com", "external_id": "E1"},
         {"email": "b@x.com", "identities": [{"provider": "google", "subject": "g1"}]},
@@ -86,7 +86,7 @@ def test_other_unique_keys_conflict_per_record() -> None:
         {"email": "e@x.com"},
     )
     a, b, c, d, e = classify(batch, mode="insert", identifier="email", owners=owners, touched={})
-    assert a.outcome == "failed" and a.errors == [{"path": "external_id", "message": "another user of source 'import' already has this external_id"}]
+    assert a.outcome == "failed" and a.errors == [{"path": "external_id", "message": "another user of source 'default' already has this external_id"}]
     assert b.outcome == "failed" and b.errors[0]["path"] == "identities"
     assert c.outcome == "inserted"
     assert d.outcome == "failed" and d.errors == [

@@ -28,7 +28,7 @@ def _source_commands() -> list[list[str]]:
 
 
 def _reports(directory: Path) -> list[dict[str, Any]]:
-    return [line for path in sorted(directory.glob("import-*.report.ndjson")) for line in read_ndjson(path)]
+    return [line for path in sorted(directory.glob("report-*.ndjson")) for line in read_ndjson(path)]
 
 
 async def test_two_systems_numbering_users_alike_import_side_by_side_and_all_sign_in(
@@ -41,8 +41,8 @@ async def test_two_systems_numbering_users_alike_import_side_by_side_and_all_sig
             {"external_id": str(n), "email": email, "password": {"hash": BCRYPT}} for n, email in enumerate(emails, 1)])
     commands = _source_commands()
     assert [c[:2] for c in commands] == [["import", "shop-users.ndjson"], ["import", "forum-users.ndjson"]]
-    for args in commands:
-        result = await asyncio.to_thread(run_cli, args, settings_env, cwd=tmp_path)
+    for n, args in enumerate(commands):
+        result = await asyncio.to_thread(run_cli, [*args, "--report", f"report-{n}.ndjson"], settings_env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     outcomes = _reports(tmp_path)
     assert [o["outcome"] for o in outcomes] == ["inserted"] * 4, outcomes
@@ -54,9 +54,10 @@ async def test_two_systems_numbering_users_alike_import_side_by_side_and_all_sig
             assert (user["email"], user["source"], user["external_id"]) == (email, system, str(n))
 
     # Running the shop's import again finds its users within the shop only: skipped, none failed.
-    for path in tmp_path.glob("import-*.report.ndjson"):
+    for path in tmp_path.glob("report-*.ndjson"):
         path.unlink()
-    again = await asyncio.to_thread(run_cli, commands[0], settings_env, cwd=tmp_path)
+    again = await asyncio.to_thread(run_cli, [*commands[0], "--report", "report-again.ndjson"], settings_env,
+                                    cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert [o["outcome"] for o in _reports(tmp_path)] == ["skipped", "skipped"]
 

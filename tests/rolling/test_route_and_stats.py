@@ -79,7 +79,7 @@ async def test_stats_count_users_by_state_and_source_and_migrations_per_day(
     assert response.status_code == 200
     stats = response.json()
     assert stats["users"] == {"total": 4, "by_migration_state": {"imported": 1, "migrated": 2, "native": 1},
-                              "by_source": {"legacy": 3, "authshift": 1}}
+                              "by_source": {"legacy": 3, "default": 1}}
     days = stats["migrations_per_day"]
     assert len(days) == 7 and days[-1] == {"date": datetime.now(UTC).date().isoformat(), "count": 2}
     assert sum(d["count"] for d in days) == 2

@@ -17,6 +17,7 @@ import uuid
 from authshift import passwords
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.accounts.password_policy import PasswordPolicy
+from authshift.accounts.sources import SIGNUP_SOURCE
 from authshift.accounts.users import create_user, find_user_id
 from authshift.audit import record_audit
 from authshift.errors import Conflict, ErrorList, Forbidden, TooManyRequests, Unavailable
@@ -125,7 +126,8 @@ async def sign_up(state: AppState, *, email: str, password: str, password_confir
     async with state.engine.begin() as conn:
         try:
             user_id = await create_user(
-                conn, {"email": email, "email_verified": False, "password": {"hash": stored.value}},
+                conn, {"email": email, "email_verified": False, "password": {"hash": stored.value},
+                       "source": SIGNUP_SOURCE},
                 ctx=state.accounts, migration_state="native",
             )
         except Conflict:

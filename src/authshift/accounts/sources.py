@@ -5,19 +5,22 @@ source, not instance-wide: two legacy systems that both number their users 1, 2,
 imported into one authshift (``authshift import --source NAME``). The names a user gets when
 nobody names a source:
 
-- ``import``: a native-format record imported without ``source`` (and without ``--source``);
-  the foreign readers name their format instead (``auth0``, ``firebase``, ``cognito``...);
+- ``default``: a record that names no source, wherever it comes from (a native-format import
+  without ``--source``, the admin API, ``authshift users create``). One name for all of them, so
+  an ``external_id`` given without a source is found by the next record that gives it without
+  one, as when external ids were one namespace (the users stored before sources existed have it
+  too); the foreign readers name their format instead (``auth0``, ``firebase``, ``cognito``...);
 - ``legacy``: created by a lazy migration (verified by the legacy system at sign-in);
 - the issuer's ``name``: created by a token exchange;
-- ``authshift``: born here (sign-up, the admin API, ``authshift users create``).
+- ``signup``: signed up here.
 
-docs/import-format.md documents them; the readiness table groups users by them.
+docs/import-format.md#sources documents them; the readiness table groups users by them.
 """
 
 from __future__ import annotations
 
-__all__ = ["IMPORT_SOURCE", "LEGACY_SOURCE", "NATIVE_SOURCE"]
+__all__ = ["DEFAULT_SOURCE", "LEGACY_SOURCE", "SIGNUP_SOURCE"]
 
-IMPORT_SOURCE = "import"
+DEFAULT_SOURCE = "default"
 LEGACY_SOURCE = "legacy"
-NATIVE_SOURCE = "authshift"
+SIGNUP_SOURCE = "signup"

@@ -24,7 +24,7 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, password_row, password_spec
-from authshift.accounts.sources import NATIVE_SOURCE
+from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
 from authshift.accounts.updates import apply_user_updates, load_current, plan_user_update
 from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -82,11 +82,11 @@ async def create_user(
 ) -> uuid.UUID:
     """Create one user from a validated record; emits ``user.created``.
 
-    A record without a ``source`` is a user born here (``accounts.sources.NATIVE_SOURCE``)."""
+    A record without a ``source`` is in the default source (``accounts.sources``)."""
     if not any(rec.get(f) for f in LOGIN_ID_FIELDS) and not rec.get("external_id"):
         raise InvalidInput("a user needs an email, phone_number, preferred_username or external_id")
     if not rec.get("source"):
-        rec = {**rec, "source": NATIVE_SOURCE}
+        rec = {**rec, "source": DEFAULT_SOURCE}
     stored = await stored_password_for(rec.get("password"), ctx, conn)
     try:
         rows = build_user_rows(rec, ctx=ctx, now=utcnow(), migration_state=migration_state, stored_password=stored)

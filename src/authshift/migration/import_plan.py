@@ -21,7 +21,7 @@ from authshift import passwords
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import password_spec
-from authshift.accounts.sources import IMPORT_SOURCE
+from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import Key, conflict_error, external_id_key
 from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
@@ -131,7 +131,7 @@ def _set_source(rec: dict[str, Any], source: str | None, own_sources: bool) -> d
                                     "(--source): remove one of them")
         rec["source"] = source
     elif not given:
-        rec["source"] = IMPORT_SOURCE
+        rec["source"] = DEFAULT_SOURCE
     return None
 
 

@@ -3,8 +3,8 @@
 Two legacy systems often number their users the same way (1, 2, 3... or the same Firebase uid
 shapes); with one instance-wide ``external_id`` namespace, merging them needed hand-edited files.
 The pair (source, external_id) is now the unique key. Users stored before this revision without
-a source get the name the code now gives such users: ``import`` (bulk-imported), ``legacy``
-(created by a lazy migration) and ``authshift`` (born here: sign-up, admin API).
+a source get ``default``, the source of every record that names none (accounts/sources.py): their
+external ids stay one namespace, found by the same imports as before.
 
 On SQLite the users table is rebuilt (a table constraint cannot be dropped there); the
 migration environment runs with foreign keys off, so that dropping the old table does not
@@ -24,17 +24,12 @@ down_revision = '0008_hashes'
 branch_labels = None
 depends_on = None
 
-_BACKFILL = (
-    ("imported", "import"),
-    ("migrated", "legacy"),
-    ("native", "authshift"),
-)
+DEFAULT_SOURCE = "default"  # accounts.sources.DEFAULT_SOURCE when this revision was written
 
 
 def upgrade() -> None:
-    users = sa.table("users", sa.column("source", sa.Text), sa.column("migration_state", sa.Text))
-    for state, name in _BACKFILL:
-        op.execute(users.update().where(users.c.source.is_(None), users.c.migration_state == state).values(source=name))
+    users = sa.table("users", sa.column("source", sa.Text))
+    op.execute(users.update().where(users.c.source.is_(None)).values(source=DEFAULT_SOURCE))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint('uq_users_external_id', type_='unique')
         batch_op.alter_column('source', existing_type=sa.Text(), nullable=False)
