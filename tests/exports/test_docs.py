@@ -36,6 +36,9 @@ def _commands() -> list[list[str]]:
 
 async def test_every_cli_example_runs(app: Any, population: list[Member], settings_env: dict[str, str], tmp_path: Path) -> None:
     identity = x25519.Identity.generate()
+    # the private key file the guide's `authshift keys age-generate --out backup-key.txt` writes
+    # (tests/foundation/test_docs_shell.py runs that line itself)
+    (tmp_path / "backup-key.txt").write_text(f"# public key: {identity.to_public()}\n{identity}\n")
     ran = 0
     for args in _commands():
         args = [str(identity.to_public()) if a == "$BACKUP_KEY" else a for a in args]
@@ -47,6 +50,7 @@ async def test_every_cli_example_runs(app: Any, population: list[Member], settin
     assert ran >= 5
     backup = tmp_path / "backup.ndjson.age"
     lines = pyrage.decrypt(backup.read_bytes(), [identity]).decode().splitlines()
+    assert (tmp_path / "backup.ndjson").read_text().splitlines() == lines  # the guide's age-decrypt
     assert len(lines) == len(population) and all(parse_record(json.loads(line)) for line in lines)
     admins = [json.loads(line) for line in (tmp_path / "admins.ndjson").read_text().splitlines()]
     assert all(set(r) <= {"id", "email", "roles", "last_login_at"} for r in admins)

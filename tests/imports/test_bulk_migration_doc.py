@@ -65,7 +65,11 @@ def test_the_guide_commands_work_as_written(settings_env: dict[str, str], tmp_pa
     assert dry[2] == example
     report = read_ndjson(tmp_path / "import-report.ndjson")
     assert [r["outcome"] for r in report] == ["inserted", "inserted", "failed"]
-    assert [(r["line"], r["outcome"], r["errors"]) for r in report] == [(r["line"], r["outcome"], r["errors"]) for r in dry]
+    # the dry run said what would happen (would_insert, ...); the import did exactly that
+    real_outcome = {"would_insert": "inserted", "would_update": "updated", "would_skip": "skipped", "failed": "failed"}
+    assert [o["outcome"] for o in dry] == ["would_insert", "would_insert", "failed"]
+    assert [(r["line"], r["outcome"], r["errors"]) for r in report] == [
+        (r["line"], real_outcome[r["outcome"]], r["errors"]) for r in dry]
     listed = run_cli(["users", "list", "--migration-state", "imported"], settings_env, cwd=tmp_path)
     assert "users list --migration-state imported" in text
     assert listed.returncode == 0 and "a@example.com" in listed.stdout and "c@example.com" not in listed.stdout
