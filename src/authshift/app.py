@@ -19,7 +19,10 @@ from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import readiness as admin_readiness
 from authshift.http.admin import sessions as admin_sessions
 from authshift.http.admin import webhooks as admin_webhooks
+from authshift.http.openapi import install_openapi
+from authshift.http.overload import ShedLoad
 from authshift.http.problems import install_problem_handlers
+from authshift.http.security_headers import StrictTransportSecurity
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
 from authshift.migration.export_jobs import start_export_worker
@@ -75,6 +78,10 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    if settings.public_issuer.startswith("https://"):
+        app.add_middleware(StrictTransportSecurity)
+    app.add_middleware(ShedLoad, limit=settings.max_queue_depth)
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

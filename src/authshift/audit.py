@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.ids import uuid7
-from authshift.logs import redact_value
+from authshift.security.redaction import redact
 from authshift.storage.tables import audit_log
 from authshift.storage.types import utcnow
 
@@ -15,7 +15,7 @@ from authshift.storage.types import utcnow
 def audit_row(*, actor: str, action: str, target: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The audit entry's row (for callers that write it together with other rows)."""
     return {"id": uuid7(), "at": utcnow(), "actor": actor, "action": action, "target": target,
-            "details": redact_value("details", details or {})}
+            "details": redact(details or {})}
 
 
 async def record_audit(

@@ -7,14 +7,16 @@ set from the environment with a double underscore: ``AUTHSHIFT_PASSWORDS__BCRYPT
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from authshift.events.signing import InvalidWebhookSecret, signed_headers
 
@@ -401,16 +403,34 @@ class OidcSettings(_Section):
 
 
 class ThrottleSettings(_Section):
-    """Brute-force protection (``[throttle]``): attempts per account and per client IP, per window.
+    """Brute-force protection (``[throttle]``): attempts per account and source, per client IP,
+    per account from every source, per window; known devices wait instead of being locked out
+    (the policy: ``authshift.security.signin_throttle``, docs/operations.md).
 
     Counters live in the database, so every process sharing it shares them.
     """
 
     enabled: bool = True
-    account_max_attempts: int = Field(default=10, gt=0)
+    account_max_attempts: int = Field(default=10, gt=0)  # per account and client IP (and per known device before delays)
     account_window_seconds: int = Field(default=900, gt=0)
+    account_lock_attempts: int = Field(default=100, gt=0)  # per account from every source: then unknown devices wait
     ip_max_attempts: int = Field(default=100, gt=0)
     ip_window_seconds: int = Field(default=900, gt=0)
+    known_device_max_delay_seconds: int = Field(default=60, gt=0)
+    known_device_days: int = Field(default=90, gt=0)  # how long a browser stays known after a sign-in
+
+
+class SignupSettings(_Section):
+    """Self-service sign-up (``[signup]``): its throttle, and what a taken email is told.
+
+    ``existing_email = "tell"`` answers 409 "an account with this email already exists";
+    ``"email_owner"`` answers exactly as a new sign-up does and emails the address's owner instead,
+    so the form cannot be used to learn who has an account.
+    """
+
+    existing_email: Literal["tell", "email_owner"] = "tell"
+    ip_max_attempts: int = Field(default=20, gt=0)
+    ip_window_seconds: int = Field(default=3600, gt=0)
 
 
 class ImportSettings(_Section):
@@ -428,6 +448,9 @@ class ImportSettings(_Section):
     # SQLite: during an import the write-ahead log grows to this many 4 KiB pages before it is
     # copied into the database file (each copy waits for the disk); 0 keeps SQLite's 1,000.
     sqlite_checkpoint_pages: int = Field(default=16384, ge=0)
+    # A job whose runs crashed this many times in a row, each before committing a batch, ends
+    # failed with the reason instead of being claimed (and crashing) again: docs/operations.md.
+    max_attempts: int = Field(default=3, ge=1)
 
 
 class Settings(BaseSettings):
@@ -437,9 +460,14 @@ class Settings(BaseSettings):
         env_prefix="AUTHSHIFT_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
+    # The instance's folder (AUTHSHIFT_HOME): relative paths below (the SQLite database, the
+    # secrets file, the data folder) are resolved against it; unset, the current directory.
+    home: Path | None = None
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # requests in progress past which new ones get 503 + Retry-After at once (0: no limit); http/overload.py
+    max_queue_depth: int = Field(default=64, ge=0)
     issuer: str | None = None
     secret_key: SecretStr | None = None
     encryption_key: SecretStr | None = None
@@ -457,12 +485,45 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
+    signup: SignupSettings = SignupSettings()
     imports: ImportSettings = ImportSettings()
+    # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed;
+    # none by default: the client IP is the TCP peer's (docs/operations.md, "Behind a proxy").
+    trusted_proxies: Annotated[list[str], NoDecode] = []
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_database_url(url)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """From the environment: a JSON list like the other list settings, or one comma-separated
+        string (``10.0.0.1, 10.1.0.0/16``) as uvicorn's ``--forwarded-allow-ips`` takes it."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an IP address or network (like 10.0.0.0/8)") from None
+        return proxies
+
+    @model_validator(mode="after")
+    def _under_home(self) -> Settings:
+        if self.home is not None:
+            self.database_url = sqlite_url_under(self.database_url, self.home)
+            self.secrets_file = self.home / self.secrets_file  # an absolute path stays as it is
+            self.data_dir = self.home / self.data_dir
+        return self
 
     @property
     def public_issuer(self) -> str:
@@ -484,6 +545,16 @@ def async_database_url(url: str) -> str:
     ):
         if url.startswith(prefix):
             return replacement + url[len(prefix):]
+    return url
+
+
+def sqlite_url_under(url: str, home: Path) -> str:
+    """A SQLite URL with a relative file path, made relative to ``home`` instead of the cwd."""
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            rest = url[len(prefix):]
+            if rest and not rest.startswith(("/", ":memory:")) and not rest.startswith("file:"):
+                return prefix + str((home / rest).absolute())
     return url
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from authshift.security.redaction import redact
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -39,7 +41,7 @@ class AuthshiftError(Exception):
         }
         if self.errors:
             body["errors"] = [e.as_dict() for e in self.errors]
-        body.update(self.extra)
+        body.update(redact(self.extra))  # the one redaction rule (security/redaction.py)
         return body
 
 

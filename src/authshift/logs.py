@@ -1,39 +1,25 @@
-"""Structured logging (structlog) with a processor that redacts secrets wherever they appear."""
+"""Structured logging (structlog) with a processor that redacts secrets wherever they appear
+(``security/redaction.py``: the rule logs share with the audit log, reports and errors)."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-SECRET_KEYS = frozenset(
-    {
-        "password", "new_password", "current_password", "hash", "salt", "secret", "client_secret",
-        "token", "access_token", "refresh_token", "id_token", "subject_token", "code", "code_verifier",
-        "authorization", "cookie", "key", "api_key", "signer_key", "recovery_codes", "totp", "otp",
-        "csrf_token", "encryption_key", "secret_key",
-    }
-)
-REDACTED = "[redacted]"
+from authshift.security.redaction import REDACTED, redact
 
-
-def redact_value(key: str, value: Any) -> Any:
-    if key.lower() in SECRET_KEYS and value not in (None, ""):
-        return REDACTED
-    if isinstance(value, Mapping):
-        return {k: redact_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_value(key, v) for v in value]
-    return value
+__all__ = ["REDACTED", "configure_logging", "get_logger"]
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: every field but the message goes through the one redaction rule."""
     for key in list(event):
         if key != "event":
-            event[key] = redact_value(key, event[key])
+            event[key] = redact(event[key], key)
     return event
 
 

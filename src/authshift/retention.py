@@ -2,7 +2,8 @@
 
 One round, in this order (so events whose deliveries go in this round can go too):
 finished webhook/write-back deliveries (``events.retention``), dispatched events no delivery
-refers to, completed exports' files (``migration.export_jobs``), then finished mail
+refers to, completed exports' files (``migration.export_jobs``), uploaded import files no job
+needs any more (``migration.import_uploads``: this round at start-up removes a dead upload), then finished mail
 (``mail.retention``). A setting of 0 days keeps that kind forever. Undispatched events, pending or
 in-flight deliveries, unfinished exports, mail still to send and the audit log are never touched.
 Each kind is deleted in batches, each in its own short transaction.
@@ -17,6 +18,8 @@ from authshift.events.retention import prune_deliveries, prune_events
 from authshift.logs import get_logger
 from authshift.mail.retention import prune_mail
 from authshift.migration.export_jobs import expire_export_files, exports_dir
+from authshift.migration.import_runner import uploads_dir
+from authshift.migration.import_uploads import sweep_uploads
 from authshift.periodic import periodic
 from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
@@ -42,6 +45,8 @@ async def apply_retention(state: AppState, *, batch_size: int = BATCH_SIZE, now:
         counts["export_jobs"] = await expire_export_files(
             state.engine, exports_dir(state), finished_before=now - timedelta(days=keep.export_files_days),
             batch_size=batch_size)
+    counts["import_uploads"] = await sweep_uploads(
+        state.engine, uploads_dir(state), keep_finished=state.settings.imports.keep_uploads)
     if keep.mail_days:
         counts["mail"] = await prune_mail(
             state.engine, finished_before=now - timedelta(days=keep.mail_days), batch_size=batch_size)

@@ -12,6 +12,30 @@ from typing import Any
 import argon2
 import bcrypt
 from passlib import hash as passlib_hash
+from passlib.crypto._md4 import md4 as passlib_md4  # OpenSSL 3 has no MD4
+
+
+def _digestmod(name: str) -> Any:
+    return passlib_md4 if name == "md4" else name
+
+
+def _new_hash(name: str, data: bytes) -> Any:
+    return passlib_md4(data) if name == "md4" else hashlib.new(name, data)
+
+
+def _pbkdf2(digest: str, password: bytes, salt: bytes, iterations: int, length: int) -> bytes:
+    """RFC 8018 PBKDF2 with Python's hmac (any digest, md4 included)."""
+    out = b""
+    block = 1
+    while len(out) < length:
+        u = hmac.new(password, salt + block.to_bytes(4, "big"), _digestmod(digest)).digest()
+        acc = int.from_bytes(u, "big")
+        for _ in range(iterations - 1):
+            u = hmac.new(password, u, _digestmod(digest)).digest()
+            acc ^= int.from_bytes(u, "big")
+        out += acc.to_bytes(len(u), "big")
+        block += 1
+    return out[:length]
 
 
 def _bytes(value: str, encoding: str) -> bytes:
@@ -57,7 +81,7 @@ def auth0_verifies(user: dict[str, Any], password: str) -> bool:
         digest = ident.removeprefix("pbkdf2-")
         iterations = int(dict(p.split("=") for p in params.split(","))["i"])
         expected = _bytes(key, "base64")
-        return hmac.compare_digest(hashlib.pbkdf2_hmac(digest, password.encode(), _bytes(salt, "base64"), iterations, len(expected)), expected)
+        return hmac.compare_digest(_pbkdf2(digest, password.encode(), _bytes(salt, "base64"), iterations, len(expected)), expected)
     if algorithm == "scrypt":
         expected = _bytes(value, cph["hash"]["encoding"])
         n, r, p = cph.get("cost", 16384), cph.get("blockSize", 8), cph.get("parallelization", 1)
@@ -68,7 +92,7 @@ def auth0_verifies(user: dict[str, Any], password: str) -> bool:
     message = _salted(cph, _password(cph, password))
     if algorithm == "hmac":
         key = cph["hash"]["key"]
-        actual = hmac.new(_bytes(key["value"], key.get("encoding", "utf8")), message, cph["hash"]["digest"]).digest()
+        actual = hmac.new(_bytes(key["value"], key.get("encoding", "utf8")), message, _digestmod(cph["hash"]["digest"])).digest()
     else:
-        actual = hashlib.new(algorithm, message).digest()
+        actual = _new_hash(algorithm, message).digest()
     return hmac.compare_digest(actual, expected)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from authshift import passwords
+from authshift.accounts.rows import stored_password_as_record
 from authshift.migration.auth0_passwords import Unmappable, auth0_password
 from authshift.migration.auth0_users import to_auth0_user
 from tests.exports.auth0_reference import auth0_verifies
@@ -26,14 +27,14 @@ NOT_FOR_AUTH0 = {
     "django_bcrypt_sha256", "md5_crypt", "apr_md5_crypt",
     "sha256_crypt", "sha512_crypt", "phpass", "drupal7_sha512", "drupal7_upgraded_md5", "wordpress_bcrypt",
     "ldap_sha256", "ldap_salted_sha256", "ldap_sha384", "ldap_salted_sha384", "ldap_sha512", "ldap_salted_sha512",
-    "ldap_crypt", "firebase_scrypt", "aspnet_identity", "sha224", "sha384",
+    "ldap_crypt", "firebase_scrypt", "aspnet_identity", "sha224", "sha384", "yescrypt",
 }
 
 
 def _stored_as_record(info: passwords.FormatInfo) -> dict[str, Any]:
     """The password as export writes it: the stored value (canonical JSON for structured formats)."""
     stored = passwords.parse(info.example)
-    return json.loads(stored.value) if info.structured else {"hash": stored.value}
+    return stored_password_as_record({"format": stored.format, "value": stored.value})  # as an export writes it
 
 
 @pytest.mark.parametrize("info", passwords.formats(), ids=lambda f: f.name)

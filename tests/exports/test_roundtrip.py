@@ -85,6 +85,8 @@ async def test_export_then_authshift_import_reproduces_every_user(app: Any, popu
     out = tmp_path / "users.ndjson"
     assert (await cli(["export", str(out), "--include-secrets"], settings_env)).returncode == 0
     env = fresh_env(fresh_db_url, tmp_path)
+    made = await cli(["db", "upgrade"], env)  # the new instance: its own secrets (only db upgrade and serve make one)
+    assert made.returncode == 0, made.stderr
     # import matches users by one identifier per run (email by default): users without an email
     # come in on the following runs, which skip the ones already there.
     for identifier in ("email", "preferred_username", "external_id"):

@@ -44,7 +44,10 @@ def test_users_commands(settings_env: dict[str, str]) -> None:
     listed = json.loads(run_cli(["users", "list", "--json"], settings_env).stdout)
     assert [u["email"] for u in listed["users"]] == ["Grace@Example.com", "rec@x.com"]
     table = run_cli(["users", "list"], settings_env).stdout
-    assert "rec@x.com" in table
+    assert "rec@x.com" in table and user["id"] in table
+    narrow = run_cli(["users", "list"], {**settings_env, "COLUMNS": "80"}).stdout  # a terminal 80 columns wide
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert user["id"] in narrow and "rec@x.com" in narrow  # ids and emails are never cut
     got = json.loads(run_cli(["users", "get", user["id"]], settings_env).stdout)
     assert got == user
     disabled = json.loads(run_cli(["users", "disable", user["id"], "--reason", "left"], settings_env).stdout)

@@ -67,6 +67,10 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
     assert first.returncode == 0, first.stderr
     assert summary_counts(first.stdout) == {"read": 4, "inserted": 1, "updated": 0, "skipped": 0, "failed": 3}
     assert f"report: {report}" in first.stdout and "completed" in first.stdout
+    # failures are grouped by reason in the summary, each with the first line that gave it
+    by_reason = first.stdout.split("failed, by reason:")[1].split("report:")[0]
+    assert "      1  email: duplicate of line 1 (first: line 3)" in by_reason
+    assert len([line for line in by_reason.splitlines() if "(first: line" in line]) == 3
     outcomes = read_ndjson(report)
     assert [(o["line"], o["outcome"]) for o in outcomes] == [(1, "inserted"), (2, "failed"), (3, "failed"), (4, "failed")]
     assert outcomes[2]["errors"] == [{"path": "email", "message": "duplicate of line 1"}]
@@ -88,13 +92,21 @@ async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict
     dry = run_cli(["import", str(path), "--mode", "upsert", "--dry-run"], settings_env, cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert "dry run (nothing written)" in dry.stdout
-    assert summary_counts(dry.stdout) == {"read": 2, "inserted": 1, "updated": 1, "skipped": 0, "failed": 0}
-    reports = list(tmp_path.glob("import-dry-run-*.ndjson"))
-    assert len(reports) == 1 and [o["outcome"] for o in read_ndjson(reports[0])] == ["updated", "inserted"]
+    would = {"read": 2, "would_insert": 1, "would_update": 1, "would_skip": 0, "failed": 0}
+    assert summary_counts(dry.stdout) == would
+    # the report says what would happen, and gives no id to a user that would be created
+    reports = list((tmp_path / "authshift-data" / "reports").glob("import-dry-run-*.ndjson"))
+    assert len(reports) == 1 and f"report: {reports[0]}" in dry.stdout
+    dry_outcomes = read_ndjson(reports[0])
+    assert [(o["outcome"], o["user_id"] is None) for o in dry_outcomes] == [("would_update", False), ("would_insert", True)]
     assert await scalar(url, sa.select(sa.func.count()).select_from(users)) == 1
     real = run_cli(["import", str(path), "--mode", "upsert"], settings_env, cwd=tmp_path)
-    assert real.returncode == 0 and summary_counts(real.stdout) == summary_counts(dry.stdout)
-    assert len(list(tmp_path.glob("import-0*.report.ndjson"))) == 1
+    assert real.returncode == 0
+    assert summary_counts(real.stdout) == {k.removeprefix("would_").replace("insert", "inserted").replace(
+        "update", "updated").replace("skip", "skipped"): v for k, v in would.items()}
+    # default reports go to the instance's data folder, not the working directory
+    assert len(list((tmp_path / "authshift-data" / "reports").glob("import-0*.report.ndjson"))) == 1
+    assert not list(tmp_path.glob("import-*"))
     got = json.loads(run_cli(["users", "list", "--json", "--email", "foo@x.com"], settings_env).stdout)["users"][0]
     assert got["given_name"] == "Foo" and got["migration_state"] == "native"
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from authshift.migration.records import FieldIssue
+from authshift.migration.sources._values import unstorable
 from authshift.migration.sources._stream import (
     LineUnreadable,
     _decode_line_stdlib,
@@ -116,9 +118,42 @@ def test_iter_ndjson_reports_what_the_stdlib_decoder_says() -> None:
     data = b'{"a":1}\r\n{"a":NaN}\n \t\x0b\x0c\r\n{"a":"\\ud800"}\n{"a":\n\xff\n\n{"a":123456789012345678901234}'
     items = list(iter_ndjson(io.BytesIO(data)))
     assert [(item.line, item.obj, [str(issue) for issue in item.errors]) for item in items[:1]] == [(1, {"a": 1}, [])]
-    assert math.isnan(items[1].obj["a"])  # type: ignore[index]
-    assert items[2].obj == {"a": "\ud800"}
+    # NaN and lone surrogates are decoded as the stdlib decodes them, then refused (no database keeps them)
+    assert items[1].obj is None and [str(i) for i in items[1].errors] == [
+        "a: NaN and Infinity are not JSON values and cannot be kept (write a number, a string or null)"]
+    assert items[2].obj is None and "lone UTF-16 surrogate" in str(items[2].errors[0])
     assert [str(issue) for issue in items[3].errors] == ["broken JSON: Expecting value at column 6"]
     assert [str(issue) for issue in items[4].errors] == ["the line is not valid UTF-8"]
     assert items[5].obj == {"a": 123456789012345678901234}
     assert [(item.line, item.index) for item in items] == [(1, 1), (2, 2), (4, 3), (5, 4), (6, 5), (8, 6)]
+
+
+def iter_outcome(raw: bytes) -> tuple[Any, ...]:
+    items = list(iter_ndjson(io.BytesIO(b"{}\n" + raw + b"\n")))[1:]  # not the first line (its BOM is dropped)
+    return tuple((repr(item.obj), tuple(item.errors)) for item in items)
+
+
+def stdlib_outcome(raw: bytes) -> tuple[Any, ...]:
+    """What iter_ndjson must give: the stdlib's value (or message), refused when a value cannot be stored."""
+    try:
+        value = _decode_line_stdlib(raw)
+    except LineUnreadable as exc:
+        return (("None", (FieldIssue("", str(exc)),)),)
+    if not isinstance(value, dict):
+        return (("None", (FieldIssue("", "a record must be a JSON object"),)),)
+    problems = unstorable(value)
+    return (("None", problems),) if problems else ((repr(value), ()),)
+
+
+STORABILITY_LINES = [
+    rb'{"a":"\\u0000"}', rb'{"a":"x\\\u0000"}', rb'{"a":{"b":"\u0000"}}', rb'{"\u0000":1}', rb'{"a":["\ud800"]}',
+    b'{"a":' + b"[" * 31 + b"]" * 31 + b"}", b'{"a":' + b"[" * 32 + b"]" * 32 + b"}",
+    b'{"a":"' + b"[" * 40 + b'"}', b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"a":[1,NaN]}', b'{"a":1e400}', b'{"a":-Infinity}', rb'{"a":12345678901234567890123,"b":"\u0000"}',
+]
+
+
+@pytest.mark.parametrize("raw", STORABILITY_LINES + [line for line in ODD_LINES if line.strip()])
+def test_iter_ndjson_refuses_the_same_values_whichever_decoder_read_the_line(raw: bytes) -> None:
+    """orjson's fast path skips the walk only where orjson itself refuses what the walk would refuse."""
+    assert iter_outcome(raw) == stdlib_outcome(raw)

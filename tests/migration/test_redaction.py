@@ -86,7 +86,7 @@ def test_raw_and_mapped_foreign_records_are_redacted(fmt: str, sample: str, secr
         masked = redact(user)
         for key in secret_keys:
             if user.get(key):
-                assert masked[key] == REDACTED
+                assert masked[key] != user[key]  # masked (a structured hash keeps its parameters)
         mapped = next(iter(get_reader(fmt)(io.BytesIO(json.dumps([user]).encode()))))
         texts = [json.dumps(masked)] + ([json.dumps(redact(mapped.obj))] if mapped.obj is not None else [])
         for secret in secrets:

@@ -114,11 +114,13 @@ async def test_throttled_attempts_are_not_verified(state: AppState) -> None:
     await new_user(state, email="t@example.com", password=PASSWORD)
     for _ in range(ACCOUNT_LIMIT):
         assert (await svc.login(state, "t@example.com", "guess", ip="10.0.0.1")).outcome is LoginOutcome.FAILED
-    # Over the limit even the right password is refused, without a hash being computed.
+    # Over the limit even the right password is refused from that source, without a hash being computed.
     t0 = time.perf_counter()
-    throttled = await svc.login(state, "T@Example.com", PASSWORD, ip="10.0.0.2")
+    throttled = await svc.login(state, "T@Example.com", PASSWORD, ip="10.0.0.1")
     assert throttled.outcome is LoginOutcome.THROTTLED and throttled.message == GENERIC_FAILURE
     assert time.perf_counter() - t0 < 0.5
+    # The budget is per account and source: the owner elsewhere is not locked out by it.
+    assert (await svc.login(state, "T@Example.com", PASSWORD, ip="10.0.0.2")).outcome is LoginOutcome.OK
 
 
 async def test_success_clears_the_account_counter(state: AppState) -> None:

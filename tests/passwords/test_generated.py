@@ -175,3 +175,79 @@ def test_wordpress_68_construction_with_bcrypt() -> None:
 def test_argon2_cffi(kind: argon2.Type) -> None:
     hasher = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=2, type=kind)
     _check({argon2.Type.ID: "argon2id", argon2.Type.I: "argon2i", argon2.Type.D: "argon2d"}[kind], hasher.hash)
+
+
+# --- new families: NT / MD4, yescrypt, PBKDF2 over other digests, default costs -----------------
+
+
+def test_libpass_nt_hashes() -> None:
+    from passlib.hash import bsd_nthash, nthash
+
+    _check("nt_hash", bsd_nthash.hash)  # $3$$<hex>: self-describing
+    _check("nt_hash", lambda pw: {"hash": nthash.hash(pw), "format": "nt"})  # bare hex: named
+
+
+def test_md4_digest_objects_as_auth0_writes_them() -> None:
+    from passlib.crypto._md4 import md4 as passlib_md4
+
+    _check("md4", lambda pw: {"algorithm": "md4", "hash": passlib_md4(pw.encode()).hexdigest()})
+    _check("md4", lambda pw: {"algorithm": "md4", "hash": passlib_md4(b"NaCl" + pw.encode()).hexdigest(),
+                              "salt": "NaCl", "salt_position": "prefix"})
+    _check("hmac_md4", lambda pw: {"algorithm": "hmac-md4", "key": "k3y",
+                                   "hash": hmac.new(b"k3y", pw.encode(), passlib_md4).hexdigest()})
+
+
+def _libxcrypt(password: str, prefix: bytes, cost: int) -> str:
+    """crypt(3) of the system's libxcrypt, as passwd(1) and mkpasswd(1) call it."""
+    import ctypes
+
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = ctypes.c_char_p
+    lib.crypt_gensalt.argtypes = (ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int)
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    return lib.crypt(password.encode(), lib.crypt_gensalt(prefix, cost, None, 0)).decode()
+
+
+@pytest.mark.parametrize("cost", [0, 5])  # 0: libxcrypt's default (what /etc/shadow holds)
+def test_yescrypt_from_libxcrypt(cost: int) -> None:
+    _check("yescrypt", lambda pw: _libxcrypt(pw, b"$y$", cost))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("digest", ["sha224", "sha384"])
+def test_pbkdf2_phc_other_digests(digest: str) -> None:
+    salt = b"pepper-and-salt!"
+    _check(f"pbkdf2_{digest}", lambda pw: f"$pbkdf2-{digest}$i=1000,l=32${_b64(salt)}$"
+                                          f"{_b64(hashlib.pbkdf2_hmac(digest, pw.encode(), salt, 1000, 32))}")
+
+
+def test_pbkdf2_md4_phc() -> None:
+    from tests.exports.auth0_reference import _pbkdf2  # RFC 8018 over passlib's MD4 (not authshift's)
+
+    salt = b"0123456789abcdef"
+    _check("pbkdf2_md4", lambda pw: f"$pbkdf2-md4$i=100,l=16${_b64(salt)}${_b64(_pbkdf2('md4', pw.encode(), salt, 100, 16))}")
+
+
+def test_the_default_costs_of_common_generators_are_under_the_ceilings() -> None:
+    """What libraries write with their defaults imports (checked once each: some defaults are slow)."""
+    from passlib import hash as passlib_hash
+
+    password = random_password()
+    produced = {
+        "phpass": passlib_hash.phpass.hash(password),  # 2^19 rounds by default
+        "sha512_crypt": passlib_hash.sha512_crypt.hash(password),  # 656000 rounds
+        "sha256_crypt": passlib_hash.sha256_crypt.hash(password),  # 535000 rounds
+        "pbkdf2_sha256": passlib_hash.pbkdf2_sha256.hash(password),
+        "bcrypt": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(),  # cost 12
+        "argon2id": argon2.PasswordHasher().hash(password),
+        "yescrypt": _libxcrypt(password, b"$y$", 0),
+        "scrypt": passlib_hash.scrypt.hash(password),  # ln=16, r=8, p=1
+    }
+    for expected, value in produced.items():
+        stored = parse(value)
+        assert stored.format == expected
+        assert verify(password, stored).ok, expected

@@ -265,3 +265,32 @@ def test_latin1_password_encoding_hashes_latin1_bytes() -> None:
     assert verify("café", stored).ok is True
     assert verify("café", parse({"algorithm": "md5", "hash": latin1})).ok is False
     assert verify("中文", stored).ok is False  # not representable in Latin-1: cannot match
+
+
+# RFC 1320, appendix A.5: MD4 test suite (authshift's MD4 is pure Python: OpenSSL 3 has none).
+RFC1320 = [
+    (b"", "31d6cfe0d16ae931b73c59d7e0c089c0"),
+    (b"a", "bde52cb31de33e46245e05fbdbd6fb24"),
+    (b"abc", "a448017aaf21d8525fc10ae87aa6729d"),
+    (b"message digest", "d9130a8164549fe818874806e1c7014b"),
+    (b"abcdefghijklmnopqrstuvwxyz", "d79e1c308aa5bbcdeea8ed63df412da9"),
+    (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "043f8582f241db351ce627e153e7f0e4"),
+    (b"1234567890" * 8, "e33b4ddc9c38f2199c3e7b164fcc0536"),
+]
+
+
+@pytest.mark.parametrize(("message", "digest"), RFC1320)
+def test_md4_rfc1320_vectors(message: bytes, digest: str) -> None:
+    from authshift.passwords._md4 import MD4, md4
+
+    assert md4(message).hex() == digest
+    split = MD4(message[:3])  # fed in pieces, as HMAC feeds it
+    split.update(message[3:])
+    assert split.copy().hexdigest() == digest
+
+
+def test_nt_hash_and_md4_objects_known_answers() -> None:
+    # The NT hash of "password", as Microsoft's and Samba's documentation give it.
+    assert verify("password", parse({"hash": "8846F7EAEE8FB117AD06BDD830B7586C", "format": "nt"})).ok
+    assert verify("password", parse("$3$$8846f7eaee8fb117ad06bdd830b7586c")).ok
+    assert verify("abc", parse({"algorithm": "md4", "hash": "a448017aaf21d8525fc10ae87aa6729d"})).ok

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import cli_zygote_client
+from tests.support.cli_zygote_client import cli_zygote
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,10 +32,15 @@ def authshift_env(settings_env: Mapping[str, str]) -> dict[str, str]:
 
 def run_cli(args: list[str], env: Mapping[str, str], *, input: str | None = None, cwd: Path | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "authshift", *args], env=authshift_env(env), input=input, capture_output=True,
-        text=True, cwd=cwd, timeout=timeout,
-    )
+    """``authshift ARGS`` in its own process: a fork of a process that imported authshift once
+    (tests/support/cli_zygote.py), or ``python -m authshift`` when AUTHSHIFT_TESTS_CLI=subprocess."""
+    zygote = cli_zygote.socket_path()
+    if zygote is None:
+        return subprocess.run(
+            [sys.executable, "-m", "authshift", *args], env=authshift_env(env), input=input, capture_output=True,
+            text=True, cwd=cwd, timeout=timeout,
+        )
+    return cli_zygote_client.run(zygote, args, authshift_env(env), input=input, cwd=cwd, timeout=timeout)
 
 
 class LiveServer:
@@ -42,19 +50,24 @@ class LiveServer:
         self.port = port or free_port()
         self.env = {"AUTHSHIFT_PORT": str(self.port), **env}
         self.cwd = cwd
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | cli_zygote_client.Child | None = None
         self.log_path = cwd / f"server-{self.port}.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
+        zygote = cli_zygote.socket_path()
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "authshift", "serve"], env=authshift_env(self.env), cwd=self.cwd,
-                stdout=log, stderr=subprocess.STDOUT,
-            )
+            if zygote is not None:  # a fork of the process that imported authshift once
+                self.proc = cli_zygote_client.Child(zygote, ["serve"], authshift_env(self.env), cwd=self.cwd,
+                                                    output=log.fileno())
+            else:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "authshift", "serve"], env=authshift_env(self.env), cwd=self.cwd,
+                    stdout=log, stderr=subprocess.STDOUT,
+                )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

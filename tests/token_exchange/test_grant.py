@@ -172,3 +172,21 @@ async def test_a_disabled_user_is_refused_and_the_refusal_audited(tx: App, local
     async with app.state.authshift.engine.connect() as conn:
         refused = (await conn.execute(sa.select(audit_log.c.details).where(audit_log.c.action == "token_exchange.refused"))).scalars().all()
     assert len(refused) == 1 and refused[0]["subject"] == "d-1" and refused[0]["issuer"] == "legacy"
+
+
+async def test_a_subject_several_sources_share_is_the_issuers_source_user_or_refused(tx: App, local: LocalIssuer) -> None:
+    """external_id is unique per source: two systems' users with the same id are told apart by the
+    issuer's name (the source its users were imported with), never guessed."""
+    shop = await tx.create_user({"email": "s@shop.example", "external_id": "u-1", "source": "shop",
+                                 "migration_state": "imported"})
+    ours = await tx.create_user({"email": "l@legacy.example", "external_id": "u-1", "source": "legacy",
+                                 "migration_state": "imported"})
+    response = await tx.exchange(local.mint("u-1"))
+    assert response.status_code == 200, response.text
+    assert (await tx.verified_claims(response.json()["access_token"]))["sub"] == ours["id"] != shop["id"]
+    await tx.create_user({"email": "f@forum.example", "external_id": "u-2", "source": "forum",
+                          "migration_state": "imported"})
+    await tx.create_user({"email": "g@shop.example", "external_id": "u-2", "source": "shop",
+                          "migration_state": "imported"})
+    refused = await tx.exchange(local.mint("u-2"))
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text

@@ -5,14 +5,15 @@
 2. Look up the identity with the normalised login ID (``accounts.users.find_user_id``).
 3. Verify the stored password with ``authshift.passwords`` (off the event loop). A legacy hash
    that verifies is replaced by a native argon2id hash, once (a conditional update; a failed
-   rehash is logged and never stops the sign-in). An ``imported`` user becomes ``migrated`` and
-   ``user.migrated`` is emitted.
+   rehash is logged and never stops the sign-in).
 4. Unknown login ID, or a local user without a usable password: the legacy system is asked when
    one is configured (``AppState.legacy``, rolling migration); otherwise a dummy hash is verified,
    so an unknown user costs the same time as a wrong password.
 5. Disabled users fail like a wrong password. Then: ``NEEDS_TOTP`` when the user has a TOTP
    factor, ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
-   else ``OK``.
+   else ``OK``. An ``imported`` user becomes ``migrated`` (``user.migrated``) only once every
+   factor has passed: after the password when there is no second factor, else in
+   ``second_factor`` once the code is right.
 
 Every failure carries the same message (``GENERIC_FAILURE``). ``authshift.errors.Unavailable``
 propagates when the legacy system cannot answer; nothing has been written then.
@@ -20,6 +21,7 @@ propagates when the legacy system cannot answer; nothing has been written then.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,10 +35,12 @@ from authshift.accounts.migration_state import mark_migrated
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
-from authshift.errors import ErrorList
+from authshift.errors import ErrorList, Unavailable
 from authshift.migration.readiness_store import signed_in
 from authshift.logs import get_logger
-from authshift.security import throttle
+from authshift.security import signin_throttle
+from authshift.security.failure_time import failure_clock
+from authshift.security.signin_throttle import KnownDevice
 from authshift.storage.db import reading
 from authshift.storage.tables import identities, users
 from authshift.storage.tables import passwords as passwords_table
@@ -68,6 +72,10 @@ class LoginResult:
     user_id: uuid.UUID | None = None
     amr: tuple[str, ...] = ()  # authentication methods so far (RFC 8176)
     change_reason: str | None = None  # "must_change" | "expired" with MUST_CHANGE_PASSWORD
+    # With NEEDS_TOTP: how an ``imported`` user's migration completes once the code is right
+    # ("password" or "legacy"); carried to ``second_factor`` by the login step.
+    migrate_via: str | None = None
+    retry_after: int | None = None  # with THROTTLED: seconds until this source may try again
 
     @property
     def message(self) -> str | None:
@@ -104,47 +112,71 @@ async def _load_account(conn: AsyncConnection, login_id: str) -> _Account | None
     return _Account(user_id, bool(row.disabled), row.migration_state, stored)
 
 
-async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None) -> LoginResult:
-    """Check a login ID and password (see the module docstring for every step)."""
+async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None,
+                device: KnownDevice | None = None) -> LoginResult:
+    """Check a login ID and password (see the module docstring for every step). ``device``: the
+    browser's known-device cookie, if any (the throttle lets the owner's own devices wait, never
+    locks them out)."""
     login_id = login_id.strip()[:MAX_LOGIN_ID_LENGTH]
     password = password[:MAX_PASSWORD_LENGTH]
     if not login_id or not password:
         return FAILED
-    limits = throttle.login_limits(state.settings.throttle, login_id, ip)
-    if state.settings.throttle.enabled:
-        async with state.engine.begin() as conn:
-            if await throttle.over_limit(conn, limits):
-                log.warning("sign-in throttled", ip=ip)
-                return THROTTLED
     async with reading(state.engine) as conn:
         account = await _load_account(conn, login_id)
+    admission: signin_throttle.Admission | None = None
+    if state.settings.throttle.enabled:
+        user_id = account.user_id if account is not None else None
+        known = device.id if device is not None and user_id is not None and device.knows(user_id) else None
+        async with state.engine.begin() as conn:
+            admission = await signin_throttle.admit(conn, state.settings.throttle, login_id, ip, user_id=user_id,
+                                                    known_device=known)
+        if not admission.admitted:
+            log.warning("sign-in throttled", ip=ip, known_device=known is not None)
+            return LoginResult(LoginOutcome.THROTTLED, retry_after=admission.retry_after)
+    started = time.perf_counter()
+    try:
+        result = await _check(state, account, login_id, password, admission)
+    except Unavailable:
+        # "try again shortly": the attempt was not judged, so it does not use up the budget
+        if admission is not None:
+            async with state.engine.begin() as conn:
+                await signin_throttle.give_back(conn, admission)
+        raise
+    if result.outcome is LoginOutcome.FAILED:
+        await failure_clock.pad(started, password)
+    return result
 
+
+async def _check(state: AppState, account: _Account | None, login_id: str, password: str,
+                 admission: signin_throttle.Admission | None) -> LoginResult:
     if account is None or account.password is None:
         user_id = await _legacy_or_dummy(state, login_id, password)
         if user_id is None:
             return FAILED
+        via = "legacy"
     else:
         decided = await state.legacy.shadow(account.user_id, login_id, password) if state.legacy is not None else None
         if not decided and (decided is False or not await _verify_and_upgrade(state, account, password)):
             return FAILED
-        user_id = account.user_id
+        user_id, via = account.user_id, "password"
 
     async with state.engine.begin() as conn:
         disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
         if disabled is None or disabled:
             return FAILED
-        await throttle.clear(conn, limits[0].key)
-        await throttle.forgive(conn, limits[1].key)
+        if admission is not None:
+            await signin_throttle.succeeded(conn, admission)
         await signed_in(conn, user_id, state.accounts)
         if await has_totp(conn, user_id):
-            return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",))
+            return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",), migrate_via=via)
+        await _complete_migration(conn, user_id, via)
         return await _after_all_factors(conn, user_id, ("pwd",))
 
 
 async def _legacy_or_dummy(state: AppState, login_id: str, password: str) -> uuid.UUID | None:
     if state.legacy is not None:
         return await state.legacy.login(login_id, password)
-    await passwords.dummy_verify_async(password)
+    await failure_clock.dummy_verify(password)
     return None
 
 
@@ -168,21 +200,27 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
             native = await passwords.hash_password_async(password)
         except Exception as exc:  # noqa: BLE001 - a failed rehash must never stop a correct sign-in
             log.error("rehashing a password failed", user_id=str(account.user_id), error_type=type(exc).__name__)
-    if native is None and account.migration_state != "imported":
+    if native is None:
         return True
+    # The user stays ``imported`` here: migration completes when the whole sign-in does
+    # (``_complete_migration``), not when a second factor is still to come.
     try:
         async with state.engine.begin() as conn:
-            if native is not None:
-                await conn.execute(
-                    passwords_table.update()
-                    .where(passwords_table.c.user_id == account.user_id, passwords_table.c.value == account.password.value)
-                    .values(format=native.format, value=native.value, updated_at=utcnow())
-                )
-            if account.migration_state == "imported":
-                await mark_migrated(conn, account.user_id, via="password")
+            await conn.execute(
+                passwords_table.update()
+                .where(passwords_table.c.user_id == account.user_id, passwords_table.c.value == account.password.value)
+                .values(format=native.format, value=native.value, updated_at=utcnow())
+            )
     except Exception as exc:  # noqa: BLE001 - logged; the password was right, the sign-in goes on
         log.error("storing the upgraded password failed", user_id=str(account.user_id), error_type=type(exc).__name__)
     return True
+
+
+async def _complete_migration(conn: AsyncConnection, user_id: uuid.UUID, via: str | None) -> None:
+    """Every factor has passed: an ``imported`` user becomes ``migrated`` (``mark_migrated`` does
+    nothing for anyone else). Called only here so that a user whose second factor fails stays
+    ``imported`` (issue #13: migration completes only when the whole sign-in succeeds)."""
+    await mark_migrated(conn, user_id, via=via or "password")
 
 
 async def password_change_reason(conn: AsyncConnection, user_id: uuid.UUID) -> str | None:
@@ -208,8 +246,11 @@ async def _after_all_factors(conn: AsyncConnection, user_id: uuid.UUID, amr: tup
     return LoginResult(LoginOutcome.OK, user_id, amr)
 
 
-async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: tuple[str, ...], ip: str | None = None) -> LoginResult:
-    """The TOTP step of a sign-in whose password was verified (``NEEDS_TOTP``)."""
+async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: tuple[str, ...], ip: str | None = None,
+                        migrate_via: str | None = None) -> LoginResult:
+    """The TOTP step of a sign-in whose password was verified (``NEEDS_TOTP``); an ``imported``
+    user becomes ``migrated`` only here, once the code is right (``migrate_via``: from the result
+    of ``login``)."""
     outcome, methods = await verify_second_factor(state, user_id, code, ip=ip)
     if outcome is SecondFactorOutcome.THROTTLED:
         return LoginResult(LoginOutcome.THROTTLED, user_id, amr)
@@ -219,6 +260,7 @@ async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: 
         disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
         if disabled is None or disabled:
             return FAILED
+        await _complete_migration(conn, user_id, migrate_via)
         return await _after_all_factors(conn, user_id, tuple(dict.fromkeys((*amr, *methods))))
 
 

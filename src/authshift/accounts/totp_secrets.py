@@ -67,6 +67,8 @@ def decode_secret(secret: str, encoding: str = "base32") -> bytes:
     base64: the standard or the URL-safe alphabet, padding optional; hex. Whitespace anywhere
     (line breaks, groups of four) is ignored. Secrets shorter than ``MIN_SECRET_BITS`` are refused.
     """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown TOTP secret encoding {encoding!r} (expected one of {', '.join(ENCODINGS)})")
     text = "".join(str(secret).split())
     try:
         if encoding == "base32":
@@ -75,13 +77,9 @@ def decode_secret(secret: str, encoding: str = "base32") -> bytes:
         elif encoding == "base64":
             compact = text.replace("-", "+").replace("_", "/").rstrip("=")
             decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-        elif encoding == "hex":
-            decoded = bytes.fromhex(text)
         else:
-            raise ValueError(f"unknown TOTP secret encoding {encoding!r} (expected one of {', '.join(ENCODINGS)})")
-    except (binascii.Error, ValueError) as exc:
-        if str(exc).startswith("unknown TOTP"):
-            raise
+            decoded = bytes.fromhex(text)
+    except (binascii.Error, ValueError):
         raise ValueError(f"the secret is not valid {encoding}") from None
     if not decoded:
         raise ValueError("the secret is empty")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
 from authshift.cli.context import in_transaction, print_json, run
+from authshift.cli.tables import print_table
 from authshift.oidc import clients as svc
 
 app = typer.Typer(help="Register, list and delete OAuth/OpenID Connect clients.", no_args_is_help=True)
@@ -44,10 +42,12 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
     if as_json:
         print_json({"clients": [c.as_dict() for c in found]})
         return
-    table = Table("client_id", "name", "type", "grant types", "redirect URIs")
-    for c in found:
-        table.add_row(c.client_id, c.name, "public" if c.public else "confidential", " ".join(c.grant_types), " ".join(c.redirect_uris))
-    Console().print(table)
+    print_table(
+        ["client_id", "name", "type", "grant types", "redirect URIs"],
+        [[c.client_id, c.name, "public" if c.public else "confidential", " ".join(c.grant_types), " ".join(c.redirect_uris)]
+         for c in found],
+        keep_whole={"client_id"},
+    )
 
 
 @app.command()

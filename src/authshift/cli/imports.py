@@ -1,42 +1,38 @@
 """``authshift import FILE``: bulk import (or dry-run) a user export file, with a progress bar.
 
 Exit status: 0 when the job ran to completion, even when some records failed (they are in the
-report); 1 when the job could not run (no records, unreadable file, another process runs it);
-2 for bad options; 3 when more records failed than ``--max-failed`` allows (the job ran: what it
-wrote stays, undo it with ``authshift imports undo JOB_ID``); 4 when a ``--check-credentials``
-account cannot sign in; 130 when interrupted (run the same command again to resume).
+report); 1 when the job could not run (no records, unreadable file, another process runs it, no
+instance here, a schema that is not this authshift's); 2 for bad options; 3 when more records
+failed than ``--max-failed`` allows (the job ran: what it wrote stays, undo it with
+``authshift imports undo JOB_ID``); 4 when a ``--check-credentials`` account cannot sign in; 130
+when interrupted (run the same command again to resume). The report goes to ``--report`` or, by
+default, to ``<data_dir>/reports/`` of the instance (never the working directory).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
 
-import sqlalchemy as sa
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from authshift.accounts.context import hash_configs_from_settings
 from authshift.accounts.hash_config_store import check_hash_config_names
-from authshift.cli.context import EXIT_USAGE, fail, settings
+from authshift.cli.context import EXIT_USAGE, fail, open_state, require_instance, settings
+from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.cli.import_extras import ImportExtras
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback, dry_run_to_report, run_job
-from authshift.migration.import_plan import Decision
+from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
+from authshift.migration.import_faults import crash_summary
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.sources import FORMATS, SourceFormatError
-from authshift.state import AppState, build_state
-from authshift.storage.migrate import upgrade
-from authshift.storage.tables import users
+from authshift.state import AppState
+from authshift.storage.migrate import SchemaMismatch
 
 EXIT_FAILED = 1
 EXIT_TOO_MANY_FAILED = 3
@@ -53,76 +49,12 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open_report(path: Path) -> TextIO:
-    """The report holds personal data (emails, names): readable by its owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8")
-
-
-def _report_writer(fh: TextIO) -> OutcomesCallback:
-    """Append each committed batch's outcomes to the report as the job goes."""
-
-    def write(decisions: Sequence[Decision]) -> None:
-        fh.write("".join(d.as_line() + "\n" for d in decisions))
-
-    return write
-
-
-class _Bar:
-    """A rich progress bar on stderr, by bytes of the file read."""
-
-    def __init__(self, total: int, description: str) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[counts]}"), console=Console(stderr=True), transient=False,
-        )
-        self.task = self.progress.add_task(description, total=total or None, counts="")
-
-    def __enter__(self) -> _Bar:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.progress.stop()
-
-    def update(self, done: BatchDone) -> None:
-        c = done.counts
-        self.progress.update(
-            self.task, completed=done.bytes_read,
-            counts=f"read {c.read}  inserted {c.inserted}  updated {c.updated}  skipped {c.skipped}  failed {c.failed}",
-        )
-
-
-def _summary(summary: ImportSummary, report: Path, extra: ImportExtras) -> None:
-    c = summary.counts
-    title = "dry run (nothing written)" if summary.dry_run else f"import job {summary.job_id}"
-    lines = [f"{title}: {summary.state}" + (f": {summary.error}" if summary.error else "")]
-    for name, value in c.as_dict().items():
-        lines.append(f"  {name:<9}{value:>10}")
-    lines += extra.lines()
-    lines.append(f"report: {report}")
-    typer.echo("\n".join(lines))
-
-
-async def _schema_ready(state: AppState) -> bool:
-    try:
-        async with state.engine.connect() as conn:
-            conn = await conn.execution_options(readonly=True)
-            async with conn.begin():
-                await conn.execute(sa.select(users.c.id).limit(1))
-    except Exception:  # noqa: BLE001 - any failure means the schema is not there
-        return False
-    return True
-
-
-async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path,
+async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path, tally: Tally,
                    extra: ImportExtras) -> ImportSummary:
-    if not await _schema_ready(state):
-        raise InvalidInput("the database has no authshift schema yet: run `authshift db upgrade` first")
-    with _open_report(report) as fh, _Bar(path.stat().st_size, f"dry run {path.name}") as bar:
+    with open_report(report) as fh, ProgressBar(path.stat().st_size, f"dry run {path.name}", dry_run=True) as bar:
         summary = await dry_run_to_report(
             state.engine, state.accounts, path, options, config=state.settings.imports,
-            on_outcomes=extra.watching(_report_writer(fh)), on_progress=bar.update,
+            on_outcomes=extra.watching(report_writer(fh, tally, dry_run=True)), on_progress=bar.update,
         )
     await extra.after_dry_run(state)
     return summary
@@ -147,7 +79,7 @@ async def _find_or_create_job(state: AppState, path: Path, options: ImportOption
 
 
 async def _real_run(state: AppState, path: Path, options: ImportOptions, report: Path | None,
-                    resume: uuid.UUID | None, extra: ImportExtras) -> tuple[ImportSummary, Path]:
+                    resume: uuid.UUID | None, tally: Tally, extra: ImportExtras) -> tuple[ImportSummary, Path]:
     job_id, explicit = await _find_or_create_job(state, path, options, resume)
     async with state.engine.connect() as conn:
         row = await jobs.get_job(conn, job_id)
@@ -155,15 +87,16 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
         typer.echo(f"resuming import job {job_id} after line {row['last_line']} "
                    f"({row['records_read']} records already done)", err=True)
     cfg = state.settings.imports
-    report = report or Path(f"import-{job_id}.report.ndjson")
-    with _open_report(report) as fh:
+    report = report or default_report(state.settings.data_dir, f"import-{job_id}.report.ndjson")
+    with open_report(report) as fh:
         # a resumed job: the outcomes committed before the crash come from the database first
         async for text in jobs.iter_result_lines(state.engine, job_id):
             fh.write(text)
-        with _Bar(path.stat().st_size, f"import {path.name}") as bar:
+            tally_lines(text, tally)
+        with ProgressBar(path.stat().st_size, f"import {path.name}", dry_run=False) as bar:
             summary = await run_job(
                 state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
-                on_progress=bar.update, on_outcomes=_report_writer(fh), allow_failed=explicit,
+                on_progress=bar.update, on_outcomes=report_writer(fh, tally, dry_run=False), allow_failed=explicit,
             )
     await extra.after_job(state, job_id)
     return summary, report
@@ -238,22 +171,24 @@ def import_(
         extra.file_configs = file_hash_configs(options)
     except InvalidInput as exc:
         fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
-    if not dry_run:
-        upgrade(cfg.database_url)
+    require_instance(cfg)  # never creates one, nor changes its schema
+    tally = Tally()
 
     async def main() -> tuple[ImportSummary, Path]:
-        state = build_state(cfg)
+        state = await open_state(cfg)
         try:
             if dry_run:
-                target = report or Path(f"import-dry-run-{path.name}.report.ndjson")
-                return await _dry_run(state, path, options, target, extra), target
+                target = report or default_report(cfg.data_dir, f"import-dry-run-{path.name}.report.ndjson")
+                return await _dry_run(state, path, options, target, tally, extra), target
             await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
-            return await _real_run(state, path, options, report, resume_id, extra)
+            return await _real_run(state, path, options, report, resume_id, tally, extra)
         finally:
             await state.close()
 
     try:
         summary, written = asyncio.run(main())
+    except SchemaMismatch as exc:
+        fail(str(exc), EXIT_FAILED)
     except InvalidInput as exc:
         details = "".join(f"\n  {e.path}: {e.message}" for e in exc.errors)
         fail(f"{exc.detail}{details}", EXIT_USAGE)
@@ -266,7 +201,11 @@ def import_(
     except KeyboardInterrupt:
         typer.echo("interrupted: the batch in progress was rolled back; run the same command again to resume", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    _summary(summary, written, extra)
+    except Exception as exc:  # noqa: BLE001 - the job keeps the reason; the message may quote data
+        fail(f"the import stopped unexpectedly ({crash_summary(exc)}); the batch in progress was rolled back. Run the "
+             f"same command again to resume: after {cfg.imports.max_attempts} such stops in a row the job ends failed",
+             EXIT_FAILED)
+    typer.echo(summary_text(summary, written, tally, extra.lines()))
     if summary.state != "completed":
         raise typer.Exit(EXIT_FAILED)
     if extra.too_many_failed(summary.counts):

@@ -7,11 +7,14 @@ from typing import Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.cli.age_keys import age_decrypt, age_generate
 from authshift.cli.context import fail, in_transaction, print_json, run
 from authshift.oidc.keys import SUPPORTED_ALGS, key_box, list_keys, rotate_key
 from authshift.state import AppState
 
-app = typer.Typer(help="Rotate and list token signing keys.", no_args_is_help=True)
+app = typer.Typer(help="Rotate and list token signing keys; make age key pairs for exports.", no_args_is_help=True)
+app.command("age-generate")(age_generate)
+app.command("age-decrypt")(age_decrypt)
 
 
 @app.command()

@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
 from authshift.accounts import users as svc
 from authshift.cli.context import fail, in_transaction, print_json, run
+from authshift.cli.tables import print_table
 from authshift.migration.records import RecordError, parse_record, record_to_json
 
 app = typer.Typer(help="List, inspect, create, disable and delete users.", no_args_is_help=True)
@@ -48,11 +46,12 @@ def list_(
     if as_json:
         print_json({"users": page, "next_cursor": str(nxt) if nxt else None})
         return
-    table = Table("id", "email", "username", "external_id", "state", "disabled")
-    for u in page:
-        table.add_row(u["id"], u.get("email", ""), u.get("preferred_username", ""), u.get("external_id", ""),
-                      u["migration_state"], "yes" if u["disabled"] else "")
-    Console().print(table)
+    print_table(
+        ["id", "email", "username", "external_id", "state", "disabled"],
+        [[u["id"], u.get("email", ""), u.get("preferred_username", ""), u.get("external_id", ""),
+          u["migration_state"], "yes" if u["disabled"] else ""] for u in page],
+        keep_whole={"id", "email"},
+    )
     if nxt:
         typer.echo(f"more: --cursor {nxt}")
 

@@ -96,8 +96,8 @@ def _check_body(body: Mapping[str, Any], settings: DeliverySettings, *, partial:
         values["event_types"] = _check_event_types(body.get("event_types"), errors)
     if "description" in body:
         description = body["description"]
-        if description is not None and (not isinstance(description, str) or len(description) > 500):
-            errors.add("description", "expected a string of at most 500 characters")
+        if description is not None and (not isinstance(description, str) or len(description) > 500 or "\x00" in description):
+            errors.add("description", "expected a string of at most 500 characters, without NUL")
         values["description"] = description
     if "enabled" in body:
         if not isinstance(body["enabled"], bool):

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from authshift.http.csrf import issue_csrf
+from authshift.http.security_headers import CONTENT_SECURITY_POLICY
 
 __all__ = ["PAGE_HEADERS", "login_url", "render_page", "safe_return_to"]
 
@@ -19,12 +20,13 @@ environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
 )
 
-# No caching of pages that carry tokens, no referrer leaking a reset link, no framing (clickjacking).
+# No caching of pages that carry tokens, no referrer leaking a reset link, no framing (clickjacking),
+# nothing but this origin's own files (http/security_headers.py).
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
 }
 MAX_RETURN_TO = 4096

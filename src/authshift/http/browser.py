@@ -4,10 +4,17 @@
   of ``sessions``; HttpOnly, SameSite=Lax, Secure when the issuer is https.
 - Login-step cookie (``authshift_login``): after the password, a signed, short-lived note of who
   is half-way through (waiting for a TOTP code or a new password) and with which methods so far.
+- Device cookie (``authshift_device``): a signed random id of this browser and (digests of) the
+  users who completed a sign-in on it (at most ``MAX_DEVICE_USERS``), for ``throttle.known_device_days``.
+  The sign-in throttle lets such a known device wait rather than be locked out
+  (``security/signin_throttle.py``).
+- The client IP is the TCP peer's; ``authshift serve`` replaces it with ``X-Forwarded-For`` only
+  when the peer is one of ``trusted_proxies`` (uvicorn's proxy headers, cli/serve.py).
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -16,11 +23,15 @@ from starlette.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.oidc.sessions import Session, cookie_value, get_active_session, session_id_from_cookie
+from authshift.security.signin_throttle import KnownDevice, device_user_tag
 from authshift.security.signing import BadSignature, Signer
 from authshift.state import AppState
 
 LOGIN_STEP_COOKIE = "authshift_login"
 LOGIN_STEP_PURPOSE = "login-step"
+DEVICE_COOKIE = "authshift_device"
+DEVICE_PURPOSE = "known-device"
+MAX_DEVICE_USERS = 10
 
 
 def app_state(request: Request) -> AppState:
@@ -54,10 +65,10 @@ def clear_session_cookie(response: Response, state: AppState) -> None:
 
 
 def set_login_step(response: Response, state: AppState, *, user_id: uuid.UUID, stage: str, amr: tuple[str, ...],
-                   reason: str | None = None) -> None:
+                   reason: str | None = None, migrate_via: str | None = None) -> None:
     ttl = state.settings.oidc.login_flow_ttl_seconds
     value = Signer(state.secrets.secret_key, LOGIN_STEP_PURPOSE).sign(
-        {"uid": str(user_id), "stage": stage, "amr": list(amr), "reason": reason}, ttl_seconds=ttl
+        {"uid": str(user_id), "stage": stage, "amr": list(amr), "reason": reason, "via": migrate_via}, ttl_seconds=ttl
     )
     response.set_cookie(LOGIN_STEP_COOKIE, value, max_age=ttl, httponly=True, samesite="lax", secure=_secure(state), path="/")
 
@@ -71,10 +82,40 @@ def login_step(request: Request, stage: str) -> dict[str, Any] | None:
         data = Signer(app_state(request).secrets.secret_key, LOGIN_STEP_PURPOSE).unsign(value)
         if data.get("stage") != stage:
             return None
-        return {"user_id": uuid.UUID(data["uid"]), "amr": tuple(data.get("amr") or ()), "reason": data.get("reason")}
+        via = data.get("via")
+        return {"user_id": uuid.UUID(data["uid"]), "amr": tuple(data.get("amr") or ()), "reason": data.get("reason"),
+                "migrate_via": via if isinstance(via, str) else None}
     except (BadSignature, KeyError, ValueError, TypeError):
         return None
 
 
 def clear_login_step(response: Response, state: AppState) -> None:
     response.delete_cookie(LOGIN_STEP_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(state))
+
+
+def known_device(request: Request) -> KnownDevice | None:
+    """This browser's device cookie, when it is genuine and current."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return None
+    try:
+        data = Signer(app_state(request).secrets.secret_key, DEVICE_PURPOSE).unsign(value)
+        device_id, tags = data["d"], data["u"]
+        if not isinstance(device_id, str) or not isinstance(tags, list):
+            return None
+        return KnownDevice(device_id, frozenset(str(t) for t in tags))
+    except (BadSignature, KeyError, ValueError, TypeError):
+        return None
+
+
+def remember_device(response: Response, request: Request, user_id: uuid.UUID) -> None:
+    """A sign-in completed in this browser: it is a known device of ``user_id`` from now on."""
+    state = app_state(request)
+    device = known_device(request)
+    device_id = device.id if device is not None else secrets.token_urlsafe(16)
+    tag = device_user_tag(user_id)
+    others = [t for t in (device.user_tags if device is not None else ()) if t != tag]
+    tags = [tag, *sorted(others)][:MAX_DEVICE_USERS]
+    ttl = state.settings.throttle.known_device_days * 86400
+    value = Signer(state.secrets.secret_key, DEVICE_PURPOSE).sign({"d": device_id, "u": tags}, ttl_seconds=ttl)
+    response.set_cookie(DEVICE_COOKIE, value, max_age=ttl, httponly=True, samesite="lax", secure=_secure(state), path="/")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.errors import Forbidden, Unauthorized
@@ -30,7 +31,15 @@ State = Annotated[AppState, Depends(get_state)]
 Conn = Annotated[AsyncConnection, Depends(transaction, scope="function")]
 
 
-async def admin_key(request: Request) -> AdminKey:
+# Declares the admin key in the OpenAPI document (security scheme ``adminKey``); ``admin_key``
+# reads the header itself so that a missing or malformed one gets this API's problem+json 401.
+_BEARER = HTTPBearer(scheme_name="adminKey", auto_error=False,
+                     description="An admin API key (`authshift admin-keys create`): `Authorization: Bearer ask_...`")
+
+
+async def admin_key(
+    request: Request, _declared: HTTPAuthorizationCredentials | None = Security(_BEARER)
+) -> AdminKey:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():

@@ -34,7 +34,9 @@ from authshift.http.browser import (
     clear_login_step,
     client_ip,
     current_session,
+    known_device,
     login_step,
+    remember_device,
     set_login_step,
     set_session_cookie,
 )
@@ -53,6 +55,8 @@ MAX_FIELD_LENGTH = 4096
 CONTINUE_PATH = "/oauth2/authorize/continue"
 NOTICES = {
     "signed_up": "Your account is ready. Sign in to continue.",
+    "signup_received": "If this email address was free, your account is ready: sign in to continue. "
+                       "If it already has an account, we have emailed its owner.",
     "password_reset": "Your password has been changed. Sign in with your new password.",
     "signed_out": "You have signed out.",
 }
@@ -144,6 +148,13 @@ async def _posted_step(request: Request, stage: str) -> tuple[FormData, str | No
     return form, return_to, step
 
 
+def _missing_fields(login_id: str, password: str) -> str | None:
+    """What an incomplete form lacks, asked for by name (not "login ID or password is incorrect")."""
+    wanted = [what for what, given in (("your email, phone number or username", login_id.strip()),
+                                       ("your password", password)) if not given]
+    return f"Enter {' and '.join(wanted)}." if wanted else None
+
+
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
     form = await _posted_form(request)
@@ -151,13 +162,19 @@ async def login_submit(request: Request) -> Response:
         return form
     state = app_state(request)
     login_id, return_to = _text(form, "login_id"), safe_return_to(_text(form, "return_to"))
+    missing = _missing_fields(login_id, _text(form, "password"))
+    if missing:  # not a failed sign-in: nothing was tried, so nothing is counted or said about the account
+        return await _login_form(request, status=400, return_to=return_to, login_id=login_id, error=missing)
     try:
-        result = await login(state, login_id, _text(form, "password"), ip=client_ip(request))
+        result = await login(state, login_id, _text(form, "password"), ip=client_ip(request), device=known_device(request))
     except Unavailable:
         return legacy_unavailable(request)
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
-        return await _login_form(request, status=status, return_to=return_to, login_id=login_id, error=GENERIC_FAILURE)
+        page = await _login_form(request, status=status, return_to=return_to, login_id=login_id, error=GENERIC_FAILURE)
+        if result.retry_after is not None:
+            page.headers["Retry-After"] = str(result.retry_after)
+        return page
     return await _next_step(request, result, return_to)
 
 
@@ -166,7 +183,8 @@ async def _next_step(request: Request, result: LoginResult, return_to: str | Non
     assert result.user_id is not None
     if result.outcome is LoginOutcome.NEEDS_TOTP:
         response = _redirect(_with_return_to("/login/totp", return_to))
-        set_login_step(response, state, user_id=result.user_id, stage="totp", amr=result.amr)
+        set_login_step(response, state, user_id=result.user_id, stage="totp", amr=result.amr,
+                       migrate_via=result.migrate_via)
         return response
     if result.outcome is LoginOutcome.MUST_CHANGE_PASSWORD:
         response = _redirect(_with_return_to("/login/change-password", return_to))
@@ -194,6 +212,7 @@ async def _signed_in(request: Request, user_id: uuid.UUID, amr: tuple[str, ...],
     response = _redirect(return_to or "/")
     set_session_cookie(response, state, session)
     clear_login_step(response, state)
+    remember_device(response, request, user_id)
     return response
 
 
@@ -215,7 +234,8 @@ async def totp_submit(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     form, return_to, step = posted
-    result = await second_factor(app_state(request), step["user_id"], _text(form, "code"), amr=step["amr"], ip=client_ip(request))
+    result = await second_factor(app_state(request), step["user_id"], _text(form, "code"), amr=step["amr"],
+                                 ip=client_ip(request), migrate_via=step["migrate_via"])
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
         return render_page(request, "totp.html", status=status, return_to=return_to, error=BAD_CODE)

@@ -18,10 +18,11 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from authshift.accounts.password_reset import InvalidResetLink, check_reset_token, request_password_reset, reset_password
-from authshift.accounts.signup import AccountExists, SignUpsClosed, policy_for, sign_up
+from authshift.accounts.signup import AccountExists, SignUpsClosed, TooManySignups, policy_for, sign_up
 from authshift.errors import InvalidInput, Unavailable
 from authshift.http.account_templates import PAGE_HEADERS, login_url, render_page, safe_return_to
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
+from authshift.http.browser import client_ip
 from authshift.http.deps import get_state
 from authshift.mail.delivery import deliver_due
 from authshift.state import AppState
@@ -102,14 +103,22 @@ async def signup_page(request: Request) -> Response:
 async def signup_submit(request: Request, state: AppState, form: FormData) -> Response:
     email, return_to = _text(form, "email"), safe_return_to(_text(form, "return_to"))
     try:
-        await sign_up(state, email=email, password=_text(form, "password"), password_confirm=_text(form, "password_confirm"))
+        await sign_up(state, email=email, password=_text(form, "password"), password_confirm=_text(form, "password_confirm"),
+                      ip=client_ip(request))
     except SignUpsClosed:
         return _signup_closed(request, state, status=403)
+    except TooManySignups as exc:
+        page = _signup_form(request, state, status=429, return_to=return_to, email=email,
+                            errors={"email": [exc.detail]})
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except InvalidInput as exc:
         return _signup_form(request, state, status=422, return_to=return_to, email=email, errors=_field_errors(exc))
     except AccountExists:
         return _signup_form(request, state, status=409, return_to=return_to, email=email, account_exists=True)
-    return _redirect(login_url(return_to, notice="signed_up"))
+    # with existing_email = "email_owner" a taken email gets this same answer (its owner is emailed)
+    same_either_way = state.settings.signup.existing_email == "email_owner"
+    return _redirect(login_url(return_to, notice="signup_received" if same_either_way else "signed_up"))
 
 
 # --- forgot password -------------------------------------------------------------------------------

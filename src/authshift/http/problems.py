@@ -26,6 +26,27 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (RFC 9110 15.5.6: a 405 carries ``Allow``).
+
+    Starlette's own ``Allow`` names only the methods of the first route matching the path, while
+    FastAPI declares one route per method: ``GET /users`` and ``POST /users`` are two routes."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods))
+
+
+def _leaf_routes(routes: Any) -> Any:
+    """Routes with a path and methods; FastAPI keeps an included router's as its candidates."""
+    for route in routes:
+        yield route
+        yield from _leaf_routes(getattr(route, "_effective_candidates", None) or ())
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuthshiftError)
     async def _domain(_: Request, exc: AuthshiftError) -> JSONResponse:
@@ -38,8 +59,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(422, "Invalid input", "the request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem_response(exc.status_code, str(exc.detail), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

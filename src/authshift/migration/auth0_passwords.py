@@ -64,7 +64,7 @@ def _argon2(value: str) -> dict[str, Any]:
 
 
 _PASSLIB_PBKDF2 = re.compile(r"^\$pbkdf2(?:-(sha1|sha256|sha512))?\$(\d+)\$([./A-Za-z0-9]*)\$([./A-Za-z0-9]+)$")
-_PHC_PBKDF2 = re.compile(r"^\$pbkdf2(?:-(sha1|sha256|sha512))?\$i=(\d+)(?:,l=\d+)?\$([A-Za-z0-9+/.]*)\$([A-Za-z0-9+/.]+)$")
+_PHC_PBKDF2 = re.compile(r"^\$pbkdf2(?:-(sha1|sha224|sha256|sha384|sha512|md4))?\$i=(\d+)(?:,l=\d+)?\$([A-Za-z0-9+/.]*)\$([A-Za-z0-9+/.]+)$")
 
 
 def _pbkdf2_string(value: str) -> dict[str, Any]:
@@ -114,6 +114,25 @@ def _django_digest(digest: str) -> Callable[[str], dict[str, Any]]:
         return out
 
     return convert
+
+
+def _werkzeug_legacy(value: str) -> dict[str, Any]:
+    """Werkzeug < 2.3's ``<digest>$<salt>$<hex>``: HMAC keyed by the salt (bare digest without one)."""
+    digest, salt, hex_hash = value.split("$")
+    hash_part: dict[str, Any] = {"value": hex_hash.lower(), "encoding": "hex"}
+    if not salt:
+        if digest not in AUTH0_DIGESTS:
+            raise Unmappable(f"Auth0 does not accept unkeyed {digest} hashes")
+        return {"algorithm": digest, "hash": hash_part}
+    if digest not in AUTH0_HMAC_DIGESTS:
+        raise Unmappable(f"Auth0 does not accept HMAC with {digest}")
+    return {"algorithm": "hmac", "hash": {**hash_part, "digest": digest, "key": {"value": salt, "encoding": "utf8"}}}
+
+
+def _nt_hash(value: str) -> dict[str, Any]:
+    """An NT hash is Auth0's md4 over the UTF-16LE password."""
+    return {"algorithm": "md4", "hash": {"value": value.removeprefix("$3$$").lower(), "encoding": "hex"},
+            "password": {"encoding": "utf16le"}}
 
 
 def _ldap(value: str) -> dict[str, Any]:
@@ -217,6 +236,9 @@ _STRING_CONVERTERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "argon2id": _argon2, "argon2i": _argon2, "argon2d": _argon2,
     "django_argon2": lambda v: _argon2(v.removeprefix("argon2")),
     "pbkdf2_sha1": _pbkdf2_string, "pbkdf2_sha256": _pbkdf2_string, "pbkdf2_sha512": _pbkdf2_string,
+    "pbkdf2_sha224": _pbkdf2_string, "pbkdf2_sha384": _pbkdf2_string, "pbkdf2_md4": _pbkdf2_string,
+    **{f"werkzeug_{digest}": _werkzeug_legacy for digest in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")},
+    "nt_hash": _nt_hash,
     "django_pbkdf2_sha256": _django_pbkdf2, "django_pbkdf2_sha1": _django_pbkdf2,
     "atlassian_pbkdf2_sha1": _atlassian,
     "werkzeug_pbkdf2": _werkzeug_pbkdf2, "werkzeug_scrypt": _werkzeug_scrypt, "django_scrypt": _django_scrypt,
@@ -254,6 +276,7 @@ def auth0_password(password: Mapping[str, Any]) -> tuple[str, Any]:
     """``("password_hash", "$2b$10$...")`` or ``("custom_password_hash", {...})`` for a record's
     password (``{"hash": ...}`` or a structured object); ``Unmappable`` when Auth0 cannot verify it."""
     from authshift.passwords import PasswordFormatError, identify
+    from authshift.passwords.registry import resolve_named
 
     algorithm = password.get("algorithm")
     convert: Callable[[Any], dict[str, Any]] | None
@@ -261,8 +284,9 @@ def auth0_password(password: Mapping[str, Any]) -> tuple[str, Any]:
         fmt, value, convert = algorithm, password, _object_converter(algorithm)
     else:
         value = str(password.get("hash", ""))
+        named = password.get("format")  # a family the shape alone does not tell (Werkzeug's sha1$, NT)
         try:
-            fmt = identify(value)
+            fmt = resolve_named(value, named).name if isinstance(named, str) else identify(value)
         except PasswordFormatError:
             raise Unmappable("the stored hash is not in a format authshift recognises") from None
         convert = _string_converter(fmt)

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.hash_config_store import job_hash_configs_kept
+from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -48,6 +48,7 @@ from authshift.config import ImportSettings
 from authshift.errors import AuthshiftError
 from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
+from authshift.migration.import_faults import crash_summary, refused_data
 from authshift.migration.import_jobs import Counts, JobLost
 from authshift.migration.import_ledger import ScratchLedger
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
@@ -403,6 +404,8 @@ class _Loop:
 
     async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
         """Write a batch; returns the batch written and whether it is the one given (not redone)."""
+        if not self.options.dry_run:
+            await keep_inline_hash_configs(self.engine, self.accounts, batch.cands)
         for attempt in range(1, _RETRIES + 1):
             try:
                 await self.recorder.commit(self.engine, batch)
@@ -413,7 +416,39 @@ class _Loop:
                     raise
                 log.warning("import batch conflicted with a concurrent write; retrying", attempt=attempt)
                 batch = await self.decide(batch.cands)
+            except Exception as exc:
+                if isinstance(exc, IntegrityError) or not refused_data(exc):
+                    raise
+                log.warning("the database refused a batch's data; writing its records one at a time",
+                            error=crash_summary(exc))
+                return await self._one_at_a_time(batch), False
         raise AssertionError("unreachable")
+
+
+    async def _one_at_a_time(self, batch: _Batch) -> _Batch:
+        """Write each record of a refused batch alone: the records the database refuses fail
+        alone (with their line), the others are written. A record the readers let through but the
+        database cannot store (``sources._values`` keeps most of them out) never stalls a job."""
+        merged = _Batch(batch.cands, [])
+        for cand in batch.cands:
+            single = await self.decide([cand])
+            try:
+                await self.recorder.commit(self.engine, single)
+            except Exception as exc:
+                if isinstance(exc, IntegrityError) or not refused_data(exc):
+                    raise
+                cand.raw, cand.rec = None, None  # not echoed either: the report row is stored too
+                for d in single.decisions:
+                    d.fail([{"path": "", "message": f"the database refused this record ({crash_summary(exc)}); "
+                                                    "check its values (see Limits in docs/import-format.md)"}])
+                single = _Batch([cand], single.decisions)
+                for d in single.decisions:
+                    single.counts.add(d.outcome)
+                await self.recorder.commit(self.engine, single)
+            merged.decisions.extend(single.decisions)
+            merged.plans.update(single.plans)
+            merged.counts.merge(single.counts)
+        return merged
 
 
 async def _run_batches(
@@ -495,10 +530,13 @@ async def run_job(
         if claimed:
             row = await jobs.held_job(conn, job_id, owner)
         else:
-            row = await jobs.claim_job(conn, job_id, owner, config.lease_seconds, allow_failed=allow_failed)
-    jobs.ACTIVE_OWNERS.add(owner)
+            row = await jobs.claim_job(conn, job_id, owner, config.lease_seconds, allow_failed=allow_failed,
+                                       max_attempts=config.max_attempts)
     options = ImportOptions.from_json(row["options"])
     counts = _counts_of(row)
+    if row["state"] == "failed":  # given up by claim_job: it crashed [imports] max_attempts runs in a row
+        return ImportSummary(job_id, "failed", counts, options.dry_run, row["error"])
+    jobs.ACTIVE_OWNERS.add(owner)
     recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages,
                             accounts)
     path = Path(row["file_path"])
@@ -536,6 +574,12 @@ async def run_job(
             error = f"the file cannot be read as {options.format}: {exc}"
         except OSError as exc:
             error = f"the file cannot be read: {exc.strerror or exc}"
+        except Exception as exc:
+            # Unexpected: give the lease back with what went wrong (no data in it). The job is run
+            # again, and ends failed after [imports] max_attempts such runs in a row (claim_job).
+            async with engine.begin() as conn:
+                await jobs.release_lease(conn, job_id, owner, crashed=crash_summary(exc))
+            raise
         else:
             if not finished:
                 async with engine.begin() as conn:

@@ -197,10 +197,29 @@ async def find_resumable_job(
     return None
 
 
+def _crash_reason(row: Mapping[str, Any]) -> str:
+    where = f"after line {row['last_line']}" if row["last_line"] else "at its first batch"
+    last = f" (last error: {row['error']})" if row["error"] else " (the process running it stopped: crashed or killed)"
+    return (f"the import stopped {row['attempts']} times in a row {where} without finishing a batch{last}; "
+            f"the records from that point on were not imported")
+
+
+async def _give_up(conn: AsyncConnection, row: Mapping[str, Any]) -> Mapping[str, Any]:
+    return await finish_job(conn, row["id"], None, "failed", error=_crash_reason(row))
+
+
 async def claim_job(
-    conn: AsyncConnection, job_id: uuid.UUID, owner: str, lease_seconds: float, *, allow_failed: bool = False
+    conn: AsyncConnection, job_id: uuid.UUID, owner: str, lease_seconds: float, *, allow_failed: bool = False,
+    max_attempts: int = 0,
 ) -> Mapping[str, Any]:
-    """Take the lease of a job to run it; ``Conflict`` when another live process holds it."""
+    """Take the lease of a job to run it; ``Conflict`` when another live process holds it.
+
+    Each claim counts an attempt, and each committed batch resets the count (``commit_progress``):
+    a job whose runs crashed ``max_attempts`` times in a row (0: no limit) is ended ``failed``
+    with the reason instead of crashing again at every lease, forever: the row returned is then
+    ``failed`` (the caller runs nothing). Re-running a failed job on purpose (``allow_failed``)
+    starts the count again.
+    """
     q = sa.select(import_jobs).where(import_jobs.c.id == job_id)
     if is_postgres(conn):
         q = q.with_for_update()
@@ -216,25 +235,35 @@ async def claim_job(
             f"import job {job_id} is being run by another process ({row['lease_owner']}) until "
             f"{row['lease_expires_at'].isoformat()}; try again when it has stopped"
         )
+    attempts = 0 if row["state"] == "failed" else row["attempts"]
+    if max_attempts and attempts >= max_attempts:
+        return await _give_up(conn, row)
     await conn.execute(
         import_jobs.update().where(import_jobs.c.id == job_id).values(
             state="running", lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds),
-            started_at=row["started_at"] or now, updated_at=now, error=None, finished_at=None,
+            started_at=row["started_at"] or now, updated_at=now, finished_at=None, attempts=attempts + 1,
+            error=row["error"] if row["state"] == "running" else None,  # the last crash's, for _crash_reason
         )
     )
     return await get_job(conn, job_id)
 
 
-async def claim_next_job(conn: AsyncConnection, owner: str, lease_seconds: float) -> Mapping[str, Any] | None:
+async def claim_next_job(conn: AsyncConnection, owner: str, lease_seconds: float, max_attempts: int = 0,
+                         given_up: list[Mapping[str, Any]] | None = None) -> Mapping[str, Any] | None:
     """For the server's runner: claim the oldest uploaded job that is queued, or running with a dead
-    lease (its process crashed). Rows another process is claiming are skipped (SKIP LOCKED)."""
+    lease (its process crashed). Rows another process is claiming are skipped (SKIP LOCKED); a job
+    out of attempts is ended failed on the way (``claim_job``) and added to ``given_up``."""
     now = utcnow()
     q = _unfinished_api_jobs()
     if is_postgres(conn):
         q = q.with_for_update(skip_locked=True)
     for row in (await conn.execute(q)).mappings():
         if row["state"] == "queued" or _lease_free(row, now):
-            return await claim_job(conn, row["id"], owner, lease_seconds)
+            claimed = await claim_job(conn, row["id"], owner, lease_seconds, max_attempts=max_attempts)
+            if claimed["state"] == "running":
+                return claimed
+            if given_up is not None:
+                given_up.append(claimed)
     return None
 
 
@@ -280,7 +309,7 @@ async def commit_progress(
         .values(
             records_read=c.records_read + counts.read, inserted=c.inserted + counts.inserted,
             updated=c.updated + counts.updated, skipped=c.skipped + counts.skipped, failed=c.failed + counts.failed,
-            last_index=last_index, last_line=last_line, updated_at=now,
+            last_index=last_index, last_line=last_line, updated_at=now, attempts=0, error=None,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
         )
     )
@@ -288,12 +317,16 @@ async def commit_progress(
         raise JobLost(f"import job {job_id} was cancelled or taken over by another process")
 
 
-async def release_lease(conn: AsyncConnection, job_id: uuid.UUID, owner: str) -> None:
-    """Give a running job back (this process is stopping): another process may resume it at once."""
+async def release_lease(conn: AsyncConnection, job_id: uuid.UUID, owner: str, *, crashed: str | None = None) -> None:
+    """Give a running job back: another process may resume it at once. A process stopping on
+    purpose does not count the attempt; ``crashed`` (what went wrong, without data) does."""
     c = import_jobs.c
-    await conn.execute(
-        import_jobs.update().where(c.id == job_id, c.lease_owner == owner).values(lease_expires_at=utcnow())
-    )
+    values: dict[str, Any] = {"lease_expires_at": utcnow()}
+    if crashed is None:
+        values["attempts"] = sa.case((c.attempts > 0, c.attempts - 1), else_=0)
+    else:
+        values["error"] = crashed
+    await conn.execute(import_jobs.update().where(c.id == job_id, c.lease_owner == owner).values(**values))
 
 
 async def finish_job(

@@ -15,6 +15,7 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from authshift.migration.import_plan import Candidate
 from authshift.migration.import_prebuild import Prebuilder
 from authshift.migration.import_wire import pack, unpack
 from authshift.migration.import_source import ByteCounter, ImportOptions, read_batches
+from authshift.migration.reader_guard import run_reader
 from authshift.migration.sources import SourceFormatError
 
 __all__ = ["PROCESS_THRESHOLD", "ReadRequest", "prefetch_batches"]
@@ -92,7 +94,9 @@ class Prefetch:
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")
         channel: Any = ctx.Queue(maxsize=_QUEUE_BATCHES)
-        worker = ctx.Process(target=_produce, args=(channel, self.request), name="authshift-import-read", daemon=True)
+        request = pickle.dumps(self.request, protocol=pickle.HIGHEST_PROTOCOL)
+        worker = ctx.Process(target=run_reader, args=(channel, request, os.getpid()), name="authshift-import-read",
+                             daemon=True)
         worker.start()
 
         def receive() -> tuple[str, Any, int]:
@@ -138,7 +142,8 @@ def _send(channel: Any, item: tuple[str, Any, int]) -> None:
 
 
 def _produce(channel: Any, request: ReadRequest) -> None:
-    """Worker process: read and prepare every batch, send it; then "end" (or "error")."""
+    """Worker process (started by ``reader_guard.run_reader``): read and prepare every batch,
+    send it; then "end" (or "error")."""
     gc.freeze()  # see bulk_import._few_collections: records form no cycles
     gc.set_threshold(100_000, 50, 100)
     counter: list[ByteCounter] = []

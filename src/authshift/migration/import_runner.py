@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from authshift.errors import Conflict
 from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import run_job
+from authshift.migration.import_uploads import sweep_uploads
 from authshift.state import AppState
 from authshift.storage.db import reading
 
 __all__ = ["discard_upload", "start_import_runner", "upload_dir", "wake_runner"]
 
 log = get_logger("authshift.import.runner")
+SWEEP_EVERY_SECONDS = 30.0
+CRASH_PAUSE_POLLS = 10  # after a job's run crashed, wait this many poll intervals before claiming again
 _wakeups: dict[int, asyncio.Event] = {}
 
 
@@ -46,6 +50,11 @@ def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+async def sweep(state: AppState) -> int:
+    """Delete the uploads of finished jobs and of dead uploads (``import_uploads``)."""
+    return await sweep_uploads(state.engine, uploads_dir(state), keep_finished=state.settings.imports.keep_uploads)
+
+
 def wake_runner(state: AppState) -> None:
     """Tell this process's runner a job was queued (other processes find it at their next poll)."""
     event = _wakeups.get(id(state))
@@ -59,8 +68,12 @@ async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool
     async with reading(state.engine) as probe:
         if not await jobs.any_claimable_job(probe):
             return False
+    given_up: list[Mapping[str, Any]] = []
     async with state.engine.begin() as conn:
-        row = await jobs.claim_next_job(conn, owner, cfg.lease_seconds)
+        row = await jobs.claim_next_job(conn, owner, cfg.lease_seconds, cfg.max_attempts, given_up)
+    for failed in given_up:
+        log.warning("import job failed: it crashed too many times in a row", job_id=str(failed["id"]))
+        discard_upload(state, failed)
     if row is None:
         return False
     log.info("import job claimed", job_id=str(row["id"]), resume_after_line=row["last_line"])
@@ -71,6 +84,7 @@ async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool
         )
     except (jobs.JobLost, Conflict) as exc:
         log.warning("import job given up", job_id=str(row["id"]), reason=str(exc))
+        await sweep(state)  # cancelled between its claim and its run: its upload goes now
         return True
     if summary.state != "running":
         discard_upload(state, row)
@@ -86,15 +100,25 @@ async def start_import_runner(state: AppState) -> Callable[[], Awaitable[None]]:
     owner = jobs.lease_owner_id()
 
     async def loop() -> None:
+        swept = 0.0
         while not stopping.is_set():
             try:
                 jobs.ACTIVE_OWNERS.add(owner)
                 ran = await _run_one(state, owner, stopping)
-            except Exception as exc:  # noqa: BLE001 - keep serving; the job's lease expires and it is retried
+            except Exception as exc:  # noqa: BLE001 - keep serving; the job is retried, up to [imports] max_attempts
                 log.error("import runner error", error_type=type(exc).__name__)
-                ran = False
+                # A pause before the retry, so that a short database outage does not use up the attempts.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=cfg.poll_seconds * CRASH_PAUSE_POLLS)
+                continue
             if ran:
                 continue
+            if time.monotonic() - swept > SWEEP_EVERY_SECONDS:  # idle: jobs given up or cancelled meanwhile
+                swept = time.monotonic()
+                try:
+                    await sweep(state)
+                except Exception as exc:  # noqa: BLE001 - tried again at the next idle round
+                    log.warning("sweeping import uploads failed", error_type=type(exc).__name__)
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=cfg.poll_seconds)

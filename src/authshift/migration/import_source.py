@@ -179,9 +179,14 @@ def read_batches(
         for item in reader(stream, options=source_options):
             if item.index <= skip_through:
                 continue
-            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
-                                 hash_format=options.hash_format, source=options.source,
-                                 own_sources=options.format == "native"))
+            try:
+                cand = prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
+                               hash_format=options.hash_format, source=options.source,
+                               own_sources=options.format == "native")
+            except Exception as exc:  # noqa: BLE001 - one record never stops the reader
+                cand = Candidate(item.index, item.line, None)  # not echoed: it could not be handled
+                cand.errors = [{"path": "", "message": f"the record cannot be processed ({type(exc).__name__})"}]
+            batch.append(cand)
             if len(batch) >= batch_size:
                 if prebuild is not None:
                     prebuild(batch)

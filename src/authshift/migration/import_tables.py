@@ -44,6 +44,9 @@ import_jobs = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_expires_at", UtcDateTime),
+    # Runs in a row that ended without committing a batch (a crash): past [imports] max_attempts
+    # the job ends failed instead of being claimed, and crashing, again (import_jobs.claim_job).
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
     # Counts by sign-in readiness and by hash family, stored when the job finishes
     # (migration/readiness_report.py); when it was undone (``authshift imports undo``).
     sa.Column("readiness_counts", JSONType),

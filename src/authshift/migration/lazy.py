@@ -35,9 +35,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift import passwords
-from authshift.accounts.login_ids import candidates
-from authshift.accounts.migration_state import announce_migrated
+from authshift.accounts.login_ids import NORMALIZERS, candidates
+from authshift.accounts.migration_state import announce_migrated, mark_migrated
+from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.sources import LEGACY_SOURCE
+from authshift.accounts.totp import has_totp
 from authshift.accounts.users import create_user, find_user_id, set_password
 from authshift.errors import Conflict, FieldError, InvalidInput, Unavailable
 from authshift.logs import get_logger
@@ -47,7 +49,6 @@ from authshift.state import AppState
 from authshift.storage.db import reading
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import users
-from authshift.storage.types import utcnow
 
 __all__ = ["LazyMigration", "MAX_LOGIN_ID_LENGTH", "attach_legacy", "route"]
 
@@ -124,14 +125,19 @@ class LazyMigration:
                 await passwords.dummy_verify_async(password)
             return None
         record = await verify()
-        if record is None or record.get("disabled"):
+        if record is None or record.get("disabled") or not record_matches(record, text, "verify"):
             return None
         stored = await passwords.hash_password_async(password)
         new = {**record, "source": LEGACY_SOURCE, "password": {"hash": stored.value}}
+        # A user with a second factor is created ``imported``: the sign-in completes (and the user
+        # becomes ``migrated``) only once the code is right (accounts/login.py).
+        pending = _has_second_factor(record)
         try:
             async with self.state.engine.begin() as conn:
-                user_id = await create_user(conn, new, ctx=self.state.accounts, migration_state="migrated")
-                await announce_migrated(conn, user_id, via="legacy", details={"cohort": decision.cohort})
+                user_id = await create_user(conn, new, ctx=self.state.accounts,
+                                            migration_state="imported" if pending else "migrated")
+                if not pending:
+                    await announce_migrated(conn, user_id, via="legacy", details={"cohort": decision.cohort})
         except InvalidInput as exc:
             raise _unusable_record(record, exc) from None
         except Conflict as exc:
@@ -145,7 +151,7 @@ class LazyMigration:
             await passwords.dummy_verify_async(password)
             return None
         record = await _ask_legacy(self.client.verify(login_id, password))
-        if record is None or record.get("disabled"):
+        if record is None or record.get("disabled") or not record_matches(record, login_id, "verify"):
             return None
         stored = await passwords.hash_password_async(password)
         async with self.state.engine.begin() as conn:
@@ -155,10 +161,8 @@ class LazyMigration:
             if again.has_password:  # a simultaneous sign-in completed it with this same verified password
                 return local.id
             await set_password(conn, local.id, {"hash": stored.value}, ctx=self.state.accounts, emit_event=False)
-            await conn.execute(
-                users.update().where(users.c.id == local.id).values(migration_state="migrated", updated_at=utcnow())
-            )
-            await announce_migrated(conn, local.id, via="legacy", details={"cohort": None})
+            if not await has_totp(conn, local.id):  # with a second factor: once the code is right (login.py)
+                await mark_migrated(conn, local.id, via="legacy", details={"cohort": None})
         log.info("imported user completed by the legacy system", user_id=str(local.id))
         return local.id
 
@@ -178,7 +182,7 @@ class LazyMigration:
         if self.client.settings.lookup_url is None:
             return None
         record = await _ask_legacy(self.client.lookup(text))
-        if record is None:
+        if record is None or not record_matches(record, text, "lookup"):
             return None
         try:
             async with self.state.engine.begin() as conn:
@@ -203,6 +207,31 @@ class LazyMigration:
         return None
 
 
+def record_matches(record: Mapping[str, Any], login_id: str, endpoint: str) -> bool:
+    """Whether the legacy record holds the login ID the person typed (each compared normalised).
+
+    A legacy system that answers with another user's record (a lookup by a secondary key, a bug)
+    must not sign the person in as that user, nor create them here: the mismatch is refused and
+    logged with the record's ``external_id`` and the kind of login ID, never the values."""
+    typed = candidates(login_id)
+    for wanted in typed:
+        value = record.get(wanted.kind)
+        if isinstance(value, str):
+            try:
+                if NORMALIZERS[wanted.kind](value) == wanted.value:
+                    return True
+            except InvalidLoginId:
+                continue
+    log.warning("the legacy system answered with a record that does not hold the login ID typed; refused",
+                endpoint=endpoint, external_id=record.get("external_id"), login_id_kinds=[c.kind for c in typed])
+    return False
+
+
+def _has_second_factor(record: Mapping[str, Any]) -> bool:
+    mfa = record.get("mfa")
+    return isinstance(mfa, Mapping) and bool(mfa.get("totp"))
+
+
 def _unusable_record(record: Mapping[str, Any], exc: InvalidInput) -> Unavailable:
     log.warning("legacy record cannot make a user", external_id=record.get("external_id"), error=exc.detail,
                 fields=[e.path for e in exc.errors])
@@ -215,6 +244,8 @@ async def route(state: AppState, login_id: str) -> System:
     if text is None:
         raise InvalidInput("login_id is not an email, phone number or username",
                            errors=[FieldError("login_id", "expected an email, phone number or username")])
+    if not state.settings.migration.legacy.configured:
+        return "authshift"  # no legacy system at all: there is nowhere else to send anyone
     async with reading(state.engine) as conn:
         if await find_user_id(conn, text) is not None:
             return "authshift"

@@ -52,7 +52,23 @@ from authshift.accounts.normalize import (
     normalize_username,
 )
 from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
+from authshift.migration.record_limits import (
+    MAX_EMAIL,
+    MAX_LABEL,
+    MAX_LIST,
+    MAX_PHONE,
+    MAX_SHORT,
+    MAX_TEXT,
+    MAX_URL,
+    MAX_USERNAME,
+    CustomAttributes,
+    Label,
+    ShortText,
+    Text,
+    text_limit,
+)
 from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
+from authshift.security.redaction import REDACTED, redact as redact_secrets
 
 __all__ = [
     "Address",
@@ -78,7 +94,6 @@ __all__ = [
 ]
 
 MIGRATION_STATES = ("imported", "migrated", "native")
-REDACTED = "[redacted]"
 
 
 class FieldIssue(NamedTuple):
@@ -195,14 +210,14 @@ def _canonical_uuid(value: str) -> str:
         raise ValueError("expected a UUID such as 0190a6e2-7c1e-7d3a-9b5e-2f1c3d4e5f60") from None
 
 
-EmailText = Annotated[str, AfterValidator(_check_email)]
-PhoneText = Annotated[str, AfterValidator(normalize_phone)]  # stored in E.164
-UsernameText = Annotated[str, AfterValidator(_check_username)]
-UrlText = Annotated[str, AfterValidator(_check_url)]
-BirthdateText = Annotated[str, AfterValidator(_check_birthdate)]
-ZoneText = Annotated[str, AfterValidator(_check_zoneinfo)]
-LocaleText = Annotated[str, AfterValidator(_check_locale)]
-UuidText = Annotated[str, AfterValidator(_canonical_uuid)]
+EmailText = Annotated[str, text_limit(MAX_EMAIL), AfterValidator(_check_email)]
+PhoneText = Annotated[str, text_limit(MAX_PHONE), AfterValidator(normalize_phone)]  # stored in E.164
+UsernameText = Annotated[str, text_limit(MAX_USERNAME), AfterValidator(_check_username)]
+UrlText = Annotated[str, text_limit(MAX_URL), AfterValidator(_check_url)]
+BirthdateText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_birthdate)]
+ZoneText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_zoneinfo)]
+LocaleText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_check_locale)]
+UuidText = Annotated[str, text_limit(MAX_SHORT), AfterValidator(_canonical_uuid)]
 
 
 # --------------------------------------------------------------------------- models
@@ -214,19 +229,19 @@ class _Model(BaseModel):
 class Address(_Model):
     """OIDC Core 5.1.1 address claim."""
 
-    formatted: str | None = None
-    street_address: str | None = None
-    locality: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
+    formatted: Text | None = None
+    street_address: Text | None = None
+    locality: Text | None = None
+    region: Text | None = None
+    postal_code: Text | None = None
+    country: Text | None = None
 
 
 class Identity(_Model):
     """A federated identity: the user's subject at an upstream identity provider."""
 
-    provider: str = Field(min_length=1)
-    subject: str = Field(min_length=1)
+    provider: str = Field(min_length=1, max_length=MAX_LABEL)
+    subject: str = Field(min_length=1, max_length=MAX_TEXT)
     email: EmailText | None = None
 
 
@@ -417,7 +432,7 @@ Password = Annotated[
 
 _UNION_TAGS = frozenset({"totp:secret", "totp:uri", "password:hash", "password:structured", "password:plaintext"})
 
-OptionalStr = str | None
+OptionalStr = Text | None
 
 
 class UserRecord(_Model):
@@ -425,7 +440,7 @@ class UserRecord(_Model):
 
     id: UuidText | None = None
     external_id: OptionalStr = None
-    source: OptionalStr = None
+    source: ShortText | None = None
     email: EmailText | None = None
     email_verified: bool | None = None
     phone_number: PhoneText | None = None
@@ -444,9 +459,9 @@ class UserRecord(_Model):
     zoneinfo: ZoneText | None = None
     locale: LocaleText | None = None
     address: Address | None = None
-    custom_attributes: dict[str, Any] | None = None
-    roles: list[str] | None = None
-    groups: list[str] | None = None
+    custom_attributes: CustomAttributes | None = None
+    roles: Annotated[list[Label], Field(max_length=MAX_LIST)] | None = None
+    groups: Annotated[list[Label], Field(max_length=MAX_LIST)] | None = None
     disabled: bool | None = None
     disabled_reason: OptionalStr = None
     created_at: UtcDateTime | None = None
@@ -455,7 +470,7 @@ class UserRecord(_Model):
     migration_state: Literal["imported", "migrated", "native"] | None = None
     password: Password | None = None
     password_migration: Literal["lazy", "reset"] | None = None
-    identities: list[Identity] | None = None
+    identities: Annotated[list[Identity], Field(max_length=MAX_LIST)] | None = None
     mfa: Mfa | None = None
 
     @field_validator("password_migration")
@@ -600,61 +615,12 @@ _RECORD_SERIALIZER = UserRecord.__pydantic_serializer__
 
 # --------------------------------------------------------------------------- redaction
 
-# Inside a structured password object, these keys hold parameters, not secrets.
-_PASSWORD_PUBLIC_KEYS = frozenset({
-    "algorithm", "format", "must_change", "expire_at", "hash_config", "iterations", "rounds", "cost",
-    "hash_encoding", "salt_encoding", "key_encoding", "password_encoding", "salt_position",
-    "encoding", "digest", "memory_cost", "mem_cost", "time_cost", "parallelism", "n", "r", "p",
-    "ln", "block_size", "dk_len", "key_length", "version", "variant",
-})
-# Key names (lower-case, without _ or -) whose values are always secrets.
-_SECRET_NAMES = frozenset({"password", "plaintext", "recoverycodes", "uri", "credentials",
-                           "secretdata", "encryptedpassword", "custompasswordhash"})
-_SECRET_SUFFIXES = ("hash", "salt", "secret", "token", "key", "separator")
-
-
-def _is_secret_key(key: str) -> bool:
-    name = re.sub(r"[^a-z0-9]", "", key.lower())
-    return name in _SECRET_NAMES or name.endswith(_SECRET_SUFFIXES)
-
-
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: REDACTED if _is_secret_key(str(key)) else _redact_value(item)
-                for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(item) for item in value]
-    if isinstance(value, str) and value.lower().startswith("otpauth:"):
-        return REDACTED
-    return value
-
-
-def _redact_password(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: item if key in _PASSWORD_PUBLIC_KEYS and not isinstance(item, (dict, list))
-                else REDACTED for key, item in value.items()}
-    return REDACTED
-
-
 def redact(obj: Any) -> Any:
-    """A copy of a record (raw object, native or foreign, or a UserRecord) with every secret masked.
+    """A copy of a record (raw object, native or foreign, or a UserRecord) with every secret masked,
+    for reports: ``security.redaction.redact``, the rule logs, the audit log and errors use too.
 
     Password hashes, salts, keys and plain passwords, TOTP secrets and URIs, recovery codes and
     anything named like a secret or token become ``"[redacted]"``; the password's algorithm and
     cost parameters and flags stay visible, so a report can still say what was wrong.
     """
-    if isinstance(obj, UserRecord):
-        obj = record_to_json(obj)
-    if not isinstance(obj, dict):
-        return _redact_value(obj)
-    result: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key == "password":
-            result[key] = _redact_password(value)
-        elif key == "custom_attributes" and isinstance(value, dict):
-            result[key] = _redact_value(value)
-        elif _is_secret_key(str(key)):
-            result[key] = REDACTED
-        else:
-            result[key] = _redact_value(value)
-    return result
+    return redact_secrets(record_to_json(obj) if isinstance(obj, UserRecord) else obj)

@@ -26,7 +26,8 @@ async def prune_once(state: AppState) -> None:
     async with state.engine.begin() as conn:
         await prune_expired(conn)
         await conn.execute(authorization_codes.delete().where(authorization_codes.c.expires_at < utcnow() - timedelta(hours=1)))
-        longest = max(state.settings.throttle.account_window_seconds, state.settings.throttle.ip_window_seconds)
+        cfg = state.settings
+        longest = max(cfg.throttle.account_window_seconds, cfg.throttle.ip_window_seconds, cfg.signup.ip_window_seconds)
         await throttle.prune(conn, older_than=timedelta(seconds=longest))
 
 

@@ -75,3 +75,12 @@ async def revoke_admin_key(conn: AsyncConnection, key_id: str) -> bool:
         admin_keys.update().where(admin_keys.c.id == key_id, admin_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
     return bool(result.rowcount)
+
+
+async def list_admin_keys(conn: AsyncConnection) -> list[dict[str, object]]:
+    """Every key, oldest first, without anything secret (the digest stays in the database)."""
+    rows = (await conn.execute(sa.select(
+        admin_keys.c.id, admin_keys.c.name, admin_keys.c.scopes, admin_keys.c.created_at,
+        admin_keys.c.last_used_at, admin_keys.c.revoked_at,
+    ).order_by(admin_keys.c.created_at, admin_keys.c.id))).mappings()
+    return [{**row, "scopes": list(row["scopes"])} for row in rows]

@@ -30,7 +30,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.login_ids import candidates
-from authshift.config import ThrottleSettings
 from authshift.security.digests import secret_digest
 from authshift.storage.combined import Write
 from authshift.storage.db import is_postgres
@@ -72,13 +71,6 @@ def user_key(user_id: object) -> str:
 
 def ip_key(ip: str | None) -> str:
     return counter_key("ip", ip or "unknown")
-
-
-def login_limits(cfg: ThrottleSettings, login_id: str, ip: str | None) -> list[Limit]:
-    return [
-        Limit(account_key(login_id), cfg.account_max_attempts, cfg.account_window_seconds),
-        Limit(ip_key(ip), cfg.ip_max_attempts, cfg.ip_window_seconds),
-    ]
 
 
 @functools.cache
@@ -193,6 +185,13 @@ async def forgive(conn: AsyncConnection, key: str) -> None:
     await conn.execute(
         throttle.update().where(throttle.c.key == key, throttle.c.count > 0).values(count=throttle.c.count - 1)
     )
+
+
+async def take_back(conn: AsyncConnection, key: str) -> None:
+    """Undo one attempt that was not judged after all: as if it had never been counted (a
+    counter back at zero is removed)."""
+    await forgive(conn, key)
+    await conn.execute(throttle.delete().where(throttle.c.key == key, throttle.c.count <= 0))
 
 
 async def prune(conn: AsyncConnection, *, older_than: timedelta) -> int:

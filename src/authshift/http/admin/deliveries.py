@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from authshift.audit import record_audit
 from authshift.events import delivery as svc
 from authshift.http.deps import Admin, Conn
+from authshift.http.openapi import problems
 from authshift.migration.stats import MAX_DAYS, migration_stats
 
 router = APIRouter(prefix="/api/admin/v1", tags=["deliveries"])
@@ -39,7 +40,8 @@ async def get_delivery(_: Admin, conn: Conn, delivery_id: uuid.UUID) -> dict[str
     return await svc.get_delivery(conn, delivery_id)
 
 
-@router.post("/deliveries/{delivery_id}/redeliver", summary="Send a delivery again with a fresh attempt budget")
+@router.post("/deliveries/{delivery_id}/redeliver", summary="Send a delivery again with a fresh attempt budget",
+             responses=problems(409))
 async def redeliver(key: Admin, conn: Conn, delivery_id: uuid.UUID) -> dict[str, Any]:
     delivery = await svc.redeliver(conn, delivery_id)
     await record_audit(conn, actor=f"admin-key:{key.id}", action="delivery.redelivered", target=str(delivery_id))

@@ -14,7 +14,9 @@ from fastapi.responses import FileResponse
 
 from authshift.audit import record_audit
 from authshift.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
+from authshift.http.admin.schemas import export_body
 from authshift.http.deps import Admin, Conn, State
+from authshift.http.openapi import problems
 from authshift.migration.export_jobs import (
     create_export_job, delete_export_job, files_expired, get_export_job, job_view, wake_workers,
 )
@@ -41,8 +43,13 @@ def _require_secrets_scope(key: AdminKey) -> None:
                         "(authshift admin-keys create --allow-secrets)")
 
 
-@router.post("", status_code=202, summary="Queue an export",
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_BODY}}}})
+_BODY = export_body()
+_BODY["requestBody"]["content"]["application/json"]["example"] = EXAMPLE_BODY
+_FILE_TYPES = {media: {"schema": {"type": "string", "format": "binary"}}
+               for media in ("application/x-ndjson", "text/csv", "application/json", "application/octet-stream")}
+
+
+@router.post("", status_code=202, summary="Queue an export", openapi_extra=_BODY)
 async def create_export(key: Admin, state: State, body: Any = Body(...)) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", errors=[FieldError("body", "expected an object")])
@@ -81,7 +88,9 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
     return job, path
 
 
-@router.get("/{job_id}/download", summary="Download the finished export (streamed)")
+@router.get("/{job_id}/download", summary="Download the finished export (streamed)", response_class=FileResponse,
+            responses={200: {"description": "The export file (encrypted: application/octet-stream)", "content": _FILE_TYPES},
+                       **problems(409, 410)})
 async def download_export(key: Admin, conn: Conn, job_id: uuid.UUID) -> FileResponse:
     job, path = await _finished_file(key, conn, job_id, "file_path")
     options = job["options"]
@@ -92,13 +101,16 @@ async def download_export(key: Admin, conn: Conn, job_id: uuid.UUID) -> FileResp
     return FileResponse(path, media_type=media_type, filename=f"authshift-export-{job_id}{''.join(path.suffixes)}")
 
 
-@router.get("/{job_id}/report", summary="What could not be exported, per user (NDJSON)")
+@router.get("/{job_id}/report", summary="What could not be exported, per user (NDJSON)", response_class=FileResponse,
+            responses={200: {"description": "One JSON object a line", "content": {"application/x-ndjson": _FILE_TYPES[
+                "application/x-ndjson"]}}, **problems(409, 410)})
 async def download_report(key: Admin, conn: Conn, job_id: uuid.UUID) -> FileResponse:
     _, path = await _finished_file(key, conn, job_id, "report_path")
     return FileResponse(path, media_type="application/x-ndjson", filename=f"authshift-export-{job_id}.report.ndjson")
 
 
-@router.delete("/{job_id}", status_code=204, summary="Delete a finished export and its files from the server")
+@router.delete("/{job_id}", status_code=204, summary="Delete a finished export and its files from the server",
+               responses=problems(409))
 async def delete_export(key: Admin, conn: Conn, job_id: uuid.UUID) -> Response:
     job = await get_export_job(conn, job_id)
     if job["options"].get("include_secrets"):

@@ -15,12 +15,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from authshift.audit import record_audit
 from authshift.errors import FieldError, InvalidInput
 from authshift.http.deps import Admin, State
+from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
 from authshift.accounts.hash_config_store import check_hash_config_names
+from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
+from authshift.migration.import_uploads import receiving
+from authshift.migration.sources import FORMATS
 from authshift.migration.import_undo_service import preview_undo, undo_job
 from authshift.migration.readiness_report import lazy_warning
 
@@ -31,31 +35,40 @@ OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash
 FILE_FIELDS = {"file", "auth0_password_hashes", "hash_config_file"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_DOC = {
     "requestBody": {
+        "required": True,
         "content": {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "auth0_password_hashes": {"type": "string", "format": "binary"},
-                        "format": {"type": "string", "default": "native"},
-                        "identifier": {"type": "string", "default": "email"},
-                        "mode": {"type": "string", "default": "insert"},
+                        "file": _FILE,
+                        "auth0_password_hashes": {**_FILE, "description": "Auth0's password-hash export (only with format auth0)"},
+                        "format": {"enum": list(FORMATS), "default": "native",
+                                   "description": "firebase needs the project's hash parameters configured as "
+                                                  "[hash_configs.<hash_config>]"},
+                        "identifier": {"enum": list(IDENTIFIERS), "default": "email"},
+                        "mode": {"enum": list(MODES), "default": "insert"},
                         "dry_run": {"type": "boolean", "default": False},
-                        "hash_config": {"type": "string", "default": "default", "description": "same as hash_config_name"},
+                        "hash_config": {"type": "string", "default": "default",
+                                        "description": "the name of a [hash_configs.<name>] section or of hash "
+                                                       "parameters stored by an earlier import (firebase); "
+                                                       "same as hash_config_name"},
                         "hash_config_name": {"type": "string", "default": "default"},
-                        "hash_config_file": {"type": "string", "format": "binary"},
-                        "hash_format": {"type": "string"},
+                        "hash_config_file": {**_FILE, "description": "a file of hash parameters (firebase)"},
+                        "hash_format": {"type": "string", "description": "the hash family of the file's hashes "
+                                        "where a shape is ambiguous; see docs/hash-formats.md"},
                         "source": {"type": "string", "description": "the system the users come from "
                                    "(external_id is unique per source); see docs/import-format.md"},
                     },
                 }
             },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        }
+            "application/octet-stream": {"schema": _FILE},
+        },
     }
 }
 
@@ -80,7 +93,8 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: R
     )
 
 
-@router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC)
+@router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC,
+             responses=problems(409, 413))
 async def create_import(request: Request, key: Admin, state: State) -> JSONResponse:
     """multipart/form-data with a ``file`` part (and ``auth0_password_hashes``) plus the options as
     fields, or the raw file as the body with the options as query parameters (``filename`` names it)."""
@@ -88,39 +102,40 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
     job_id = uuid7()
     directory = upload_dir(state, str(job_id))
     directory.mkdir(parents=True, mode=0o700)
-    try:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            upload = await receive_multipart(
-                request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
-            )
-            main = upload.files.get("file")
-            if main is None:
-                raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-            options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
-        else:
-            params = dict(request.query_params)
-            filename = params.pop("filename", None) or "upload"
-            options = _options(params, None)
-            main = await receive_raw(request.stream(), directory, filename=filename, limit=cfg.max_upload_bytes)
-        if main.size == 0:
-            raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
-        check_options(options, state.accounts.hash_configs)
-        await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
-        async with state.engine.begin() as conn:
-            await jobs.create_job(
-                conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
-                file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
-            )
-            await record_audit(
-                conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
-                details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
-                         "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
-            )
-            view = jobs.job_view(await jobs.get_job(conn, job_id))
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    with receiving(directory):  # its files are swept if this process dies mid-upload
+        try:
+            content_type = request.headers.get("content-type", "")
+            if content_type.startswith("multipart/form-data"):
+                upload = await receive_multipart(
+                    request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
+                )
+                main = upload.files.get("file")
+                if main is None:
+                    raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
+                options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
+            else:
+                params = dict(request.query_params)
+                filename = params.pop("filename", None) or "upload"
+                options = _options(params, None)
+                main = await receive_raw(request.stream(), directory, filename=filename, limit=cfg.max_upload_bytes)
+            if main.size == 0:
+                raise InvalidInput("the uploaded file is empty", errors=[FieldError("file", "is empty")])
+            check_options(options, state.accounts.hash_configs)
+            await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
+            async with state.engine.begin() as conn:
+                await jobs.create_job(
+                    conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
+                    file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
+                )
+                await record_audit(
+                    conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
+                    details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
+                             "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
+                )
+                view = jobs.job_view(await jobs.get_job(conn, job_id))
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
     wake_runner(state)
     return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{job_id}"})
 
@@ -174,7 +189,8 @@ async def import_results(
     return StreamingResponse(body(), media_type="application/x-ndjson")
 
 
-@router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)")
+@router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)",
+             responses=problems(409))
 async def cancel_import(key: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
     async with state.engine.begin() as conn:
         before = await jobs.get_job(conn, job_id)

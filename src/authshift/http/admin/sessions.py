@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body
 from authshift.accounts.migration_state import record_sign_in
 from authshift.audit import record_audit
 from authshift.errors import FieldError, Forbidden, InvalidInput, NotFound
+from authshift.http.admin.schemas import SESSION_BODY
 from authshift.http.deps import Admin, Conn, State
 from authshift.oidc.claims import ScopeSyntaxError, parse_scope
 from authshift.oidc.clients import get_client
@@ -25,10 +26,6 @@ from authshift.storage.tables import users
 
 router = APIRouter(prefix="/api/admin/v1/users", tags=["sessions"])
 
-SESSION_BODY = {"requestBody": {"content": {"application/json": {"schema": {
-    "type": "object", "required": ["client_id"],
-    "properties": {"client_id": {"type": "string"}, "scope": {"type": "string", "example": "openid profile email"}},
-}}}}}
 
 
 def _string(body: Any, key: str, *, required: bool) -> str | None:
@@ -63,7 +60,7 @@ async def mint_session(key: Admin, conn: Conn, state: State, user_id: uuid.UUID,
         raise NotFound(f"no user with id {user_id}")
     if row.disabled:
         raise Forbidden("the user is disabled; no session can be minted")
-    await record_sign_in(conn, user_id, row.migration_state, via="admin_session", details={"admin_key": key.id})
+    await record_sign_in(conn, user_id, row.migration_state, via="admin_session", details={"admin_key_id": key.id})
     tokens = await issue_tokens(state, conn, client=client, user_id=user_id, scope=scope)
     await record_audit(
         conn, actor=f"admin_key:{key.id}", action="session.minted", target=str(user_id),

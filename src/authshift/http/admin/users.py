@@ -10,12 +10,28 @@ from fastapi import APIRouter, Body, Query, Response
 
 from authshift.accounts import users as svc
 from authshift.errors import FieldError, InvalidInput
+from authshift.http.admin.schemas import body as json_body, inline_body, names_body, user_schemas
 from authshift.http.deps import Admin, Conn, State
-from authshift.migration.records import RecordError, UserRecord, parse_record, record_to_json
+from authshift.http.openapi import problems
+from authshift.migration.records import RecordError, parse_datetime, parse_record, record_to_json
 
 router = APIRouter(prefix="/api/admin/v1/users", tags=["users"])
 
-RECORD_BODY = {"requestBody": {"content": {"application/json": {"schema": UserRecord.model_json_schema()}}}}
+_SCHEMAS = user_schemas()
+CREATE_BODY = json_body("UserRecord", _SCHEMAS)
+PATCH_BODY = json_body("UserPatch", _SCHEMAS)
+DISABLE_BODY = inline_body({"type": "object", "properties": {"reason": {"type": ["string", "null"]}}}, required=False)
+_DATE_TIME = {"format": "date-time", "description": "ISO 8601 date-time (no offset means UTC)"}
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    """A query parameter's date-time, by the record format's rule (a number is refused)."""
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not a date-time", errors=[FieldError(name, str(exc))]) from None
 
 
 def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], list[dict[str, str]]]:
@@ -34,25 +50,27 @@ def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], l
 async def list_users(
     _: Admin,
     conn: Conn,
-    email: str | None = None,
+    email: str | None = Query(None, json_schema_extra={"format": "email"}),
     external_id: str | None = None,
     migration_state: Literal["imported", "migrated", "native"] | None = None,
     source: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: str | None = Query(None, json_schema_extra=_DATE_TIME),
+    created_before: str | None = Query(None, json_schema_extra=_DATE_TIME),
     limit: int = Query(50, ge=1, le=svc.MAX_PAGE),
     cursor: uuid.UUID | None = Query(None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
     page, next_cursor = await svc.list_users(
         conn,
-        svc.UserFilter(email, external_id, migration_state, source, created_after, created_before),
+        svc.UserFilter(email, external_id, migration_state, source, _instant("created_after", created_after),
+                       _instant("created_before", created_before)),
         limit=limit,
         after=cursor,
     )
     return {"users": page, "next_cursor": str(next_cursor) if next_cursor else None}
 
 
-@router.post("", status_code=201, summary="Create a user from a record", openapi_extra=RECORD_BODY)
+@router.post("", status_code=201, summary="Create a user from a record", openapi_extra=CREATE_BODY,
+             responses=problems(409))
 async def create_user(_: Admin, conn: Conn, state: State, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     rec, warnings = validated(body)
     user_id = await svc.create_user(conn, rec, ctx=state.accounts)
@@ -65,7 +83,8 @@ async def get_user(_: Admin, conn: Conn, user_id: uuid.UUID) -> dict[str, Any]:
     return await svc.get_user(conn, user_id)
 
 
-@router.patch("/{user_id}", summary="Change the fields given (null removes one)", openapi_extra=RECORD_BODY)
+@router.patch("/{user_id}", summary="Change the fields given (null removes one)", openapi_extra=PATCH_BODY,
+              responses=problems(409))
 async def patch_user(
     _: Admin, conn: Conn, state: State, user_id: uuid.UUID, body: dict[str, Any] = Body(...)
 ) -> dict[str, Any]:
@@ -76,7 +95,7 @@ async def patch_user(
     return await svc.update_user(conn, user_id, rec, ctx=state.accounts)
 
 
-@router.post("/{user_id}/disable", summary="Disable a user (they can no longer sign in)")
+@router.post("/{user_id}/disable", summary="Disable a user (they can no longer sign in)", openapi_extra=DISABLE_BODY)
 async def disable_user(
     _: Admin, conn: Conn, user_id: uuid.UUID, body: dict[str, Any] | None = Body(None)
 ) -> dict[str, Any]:
@@ -104,11 +123,11 @@ def _names(body: Any, key: str) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-@router.put("/{user_id}/roles", summary="Replace a user's roles")
+@router.put("/{user_id}/roles", summary="Replace a user's roles", openapi_extra=names_body("roles"))
 async def set_roles(_: Admin, conn: Conn, state: State, user_id: uuid.UUID, body: Any = Body(...)) -> dict[str, Any]:
     return await svc.update_user(conn, user_id, {"roles": _names(body, "roles")}, ctx=state.accounts)
 
 
-@router.put("/{user_id}/groups", summary="Replace a user's groups")
+@router.put("/{user_id}/groups", summary="Replace a user's groups", openapi_extra=names_body("groups"))
 async def set_groups(_: Admin, conn: Conn, state: State, user_id: uuid.UUID, body: Any = Body(...)) -> dict[str, Any]:
     return await svc.update_user(conn, user_id, {"groups": _names(body, "groups")}, ctx=state.accounts)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from authshift.audit import record_audit
 from authshift.errors import InvalidInput
 from authshift.events import webhooks as svc
+from authshift.http.admin.schemas import webhook_body
 from authshift.http.deps import Admin, Conn, State
 from authshift.security.secretbox import SecretBox
 from authshift.state import AppState
@@ -27,7 +28,8 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
-@router.post("", status_code=201, summary="Register a webhook endpoint (returns its secret, once)")
+@router.post("", status_code=201, summary="Register a webhook endpoint (returns its secret, once)",
+             openapi_extra=webhook_body(partial=False))
 async def create_endpoint(key: Admin, conn: Conn, state: State, body: Any = Body(...)) -> dict[str, Any]:
     endpoint, secret = await svc.create_endpoint(conn, _object(body), settings=state.settings.delivery, box=_box(state))
     await record_audit(conn, actor=f"admin-key:{key.id}", action="webhook.created", target=endpoint["id"],
@@ -45,7 +47,8 @@ async def get_endpoint(_: Admin, conn: Conn, endpoint_id: uuid.UUID) -> dict[str
     return await svc.get_endpoint(conn, endpoint_id)
 
 
-@router.patch("/{endpoint_id}", summary="Change url, event_types, description or enabled")
+@router.patch("/{endpoint_id}", summary="Change url, event_types, description or enabled",
+              openapi_extra=webhook_body(partial=True))
 async def update_endpoint(key: Admin, conn: Conn, state: State, endpoint_id: uuid.UUID, body: Any = Body(...)) -> dict[str, Any]:
     endpoint = await svc.update_endpoint(conn, endpoint_id, _object(body), settings=state.settings.delivery)
     await record_audit(conn, actor=f"admin-key:{key.id}", action="webhook.updated", target=str(endpoint_id),

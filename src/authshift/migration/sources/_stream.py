@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 from authshift.migration.records import FieldIssue
+from authshift.migration.sources._values import line_needs_check, record_too_large, unstorable
 from authshift.migration.sources.base import SourceFormatError, SourceItem
 
 __all__ = [
@@ -95,9 +96,26 @@ def _read_head(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
     return head, stream
 
 
+def _whole_first_line(head: bytes, rest: BinaryIO) -> bytes:
+    """``head`` read on until its first non-blank line ends (or the file does): a one-line JSON
+    object longer than the sniffed bytes was taken for a document written over several lines."""
+    chunks = [head]
+    size = len(head)
+    while b"\n" not in chunks[-1] and size <= MAX_VALUE_CHARS:
+        chunk = rest.read(_SNIFF_BYTES)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def open_source(stream: BinaryIO) -> OpenedSource:
-    """Sniff the layout of a file from its first non-blank character."""
+    """Sniff the layout of a file from its first non-blank character (and, for ``{``, whether
+    its first line ends with ``}``: NDJSON, or an object written over several lines)."""
     head, rest = _read_head(stream)
+    if head.lstrip()[:1] == b"{" and b"\n" not in head.lstrip():
+        head = _whole_first_line(head, rest)
     joined: BinaryIO = io.BufferedReader(_Rejoined(head, rest), buffer_size=_SNIFF_BYTES)  # type: ignore[assignment]
     stripped = head.lstrip()
     first_line = stripped.split(b"\n", 1)[0].strip()
@@ -123,6 +141,8 @@ def read_layouts(stream: BinaryIO, readers: dict[Layout, LayoutReader], refusal:
     if opened.layout == "empty":
         return iter(())
     reader = readers.get(opened.layout)
+    if reader is None and opened.layout == "ndjson":
+        reader = readers.get("json_object")  # one line holding a whole document ({"users": [...]}, minified)
     if reader is None:
         raise SourceFormatError(refusal)
     return reader(opened)
@@ -136,6 +156,9 @@ def _issue(message: str) -> tuple[FieldIssue, ...]:
 
 class LineUnreadable(ValueError):
     """An NDJSON line that is not valid UTF-8 or not valid JSON; the message says why."""
+
+
+_NOT_DECODED = object()
 
 
 # orjson turns integers beyond 64 bits into floats where the stdlib keeps them exact. Such an
@@ -157,6 +180,11 @@ def _decode_line_stdlib(raw: bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise LineUnreadable(f"broken JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:  # thousands of nested brackets: the decoder ran out of stack
+        raise LineUnreadable(_TOO_DEEP) from None
+
+
+_TOO_DEEP = "the JSON is nested too deeply to be read"
 
 
 def decode_ndjson_line(raw: bytes) -> Any:
@@ -178,7 +206,12 @@ def decode_ndjson_line(raw: bytes) -> Any:
 
 
 def iter_ndjson(stream: BinaryIO) -> Iterator[SourceItem]:
-    """One JSON object per line; blank lines are skipped; line numbers are physical lines."""
+    """One JSON object per line; blank lines are skipped; line numbers are physical lines.
+
+    A line over the record size limit, or holding a value no database stores (``_values``),
+    fails alone. Lines orjson decoded are walked only when ``line_needs_check`` says they may
+    hold such a value (orjson refuses the others itself); lines the stdlib decoded are walked.
+    """
     index = 0
     for number, raw in enumerate(stream, start=1):
         if number == 1 and raw.startswith(_BOM):
@@ -186,14 +219,32 @@ def iter_ndjson(stream: BinaryIO) -> Iterator[SourceItem]:
         if not raw or raw.isspace():  # blank (what bytes.strip removes, without copying the line)
             continue
         index += 1
-        try:
-            value = decode_ndjson_line(raw)
-        except LineUnreadable as exc:
-            yield SourceItem(number, index, errors=_issue(str(exc)))
+        too_large = record_too_large(len(raw))
+        if too_large:
+            yield SourceItem(number, index, errors=too_large)
             continue
+        value: Any = _NOT_DECODED
+        if _NINETEEN_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
+        checked = value is not _NOT_DECODED and not line_needs_check(raw)
+        if not checked:
+            try:
+                if value is _NOT_DECODED:
+                    value = _decode_line_stdlib(raw)
+            except LineUnreadable as exc:
+                yield SourceItem(number, index, errors=_issue(str(exc)))
+                continue
         if not isinstance(value, dict):
             yield SourceItem(number, index, errors=_issue("a record must be a JSON object"))
             continue
+        if not checked:
+            problems = unstorable(value)
+            if problems:
+                yield SourceItem(number, index, errors=problems)
+                continue
         yield SourceItem(number, index, value)
 
 
@@ -262,8 +313,20 @@ def iter_csv(stream: BinaryIO, convert: Callable[[dict[str, str]], tuple[dict[st
             yield SourceItem(start, index, errors=_issue(
                 f"the row has {len(row)} cells but the header has {len(header)} columns"))
             continue
+        too_large = record_too_large(sum(map(len, row)), "characters")
+        if too_large:
+            yield SourceItem(start, index, errors=too_large)
+            continue
         cells = {name: cell for name, cell in zip(header, row) if cell != "" and name}
-        obj, problems = convert(cells)
+        try:
+            obj, problems = convert(cells)
+        except RecursionError:  # a JSON cell nested thousands of levels deep
+            yield SourceItem(start, index, errors=_issue(_TOO_DEEP))
+            continue
+        unusable = unstorable(obj)
+        if unusable:  # not even echoed in the report: the report is stored too
+            yield SourceItem(start, index, errors=unusable)
+            continue
         if problems:
             yield SourceItem(start, index, obj, errors=tuple(problems))
         else:
@@ -282,6 +345,14 @@ class _BrokenJson(Exception):
         self.line = line
 
 
+class _TooDeep(Exception):
+    """A JSON value nested too deeply for the decoder (skipped)."""
+
+
+_TOO_DEEP_VALUE = object()
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]|"')
+
+
 class _JsonScanner:
     """An incremental reader of one JSON document: values are decoded one at a time."""
 
@@ -290,13 +361,16 @@ class _JsonScanner:
         self._decoder = json.JSONDecoder()
         self._buf = ""
         self._pos = 0
+        self._base = 0  # characters of the document before self._buf
         self._eof = False
         self.line = 1  # line number at self._pos
+        self.size = 0  # characters of the last element ``elements`` gave
 
     def _fill(self) -> bool:
         if self._eof:
             return False
         if self._pos:
+            self._base += self._pos
             self._buf = self._buf[self._pos:]
             self._pos = 0
         try:
@@ -331,11 +405,19 @@ class _JsonScanner:
             raise _BrokenJson(f"expected {what}, found {shown}", self.line)
         self._advance(self._pos + 1)
 
+    @property
+    def offset(self) -> int:
+        """Characters of the document read up to the current position."""
+        return self._base + self._pos
+
     def value(self) -> Any:
         self.peek()
         while True:
             try:
                 value, end = self._decoder.raw_decode(self._buf, self._pos)
+            except RecursionError:
+                self._skip_value()
+                raise _TooDeep() from None
             except json.JSONDecodeError as exc:
                 incomplete = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - 32
                 if self._eof or not incomplete:
@@ -351,8 +433,34 @@ class _JsonScanner:
             self._advance(end)
             return value
 
+    def _skip_value(self) -> None:
+        """Move past a value too deeply nested to decode: count its brackets, outside strings."""
+        depth, pos = 0, self._pos
+        while True:
+            for token in _TOKEN.finditer(self._buf, pos):
+                text = token.group()
+                if text == '"':  # a string going on past the buffer
+                    break
+                pos = token.end()
+                if text in "[{":
+                    depth += 1
+                elif text in "]}":
+                    depth -= 1
+                    if depth == 0:
+                        self._advance(pos)
+                        return
+            else:
+                pos = len(self._buf)
+            if len(self._buf) - self._pos > MAX_VALUE_CHARS:
+                raise _BrokenJson(f"a JSON value is larger than {MAX_VALUE_CHARS} characters", self.line)
+            start = self._pos
+            if not self._fill():
+                raise _BrokenJson("broken JSON: the document ends inside a value", self.line)
+            pos -= start - self._pos  # the buffer may have been shifted by _fill
+
     def elements(self) -> Iterator[tuple[int, int, Any]]:
-        """At a '[': yield (index, line, value) for each element."""
+        """At a '[': yield (index, line, value) for each element; a value nested too deeply to
+        decode is skipped and given as ``_TOO_DEEP_VALUE``."""
         self.expect("[", "'['")
         if self.peek() == "]":
             self._advance(self._pos + 1)
@@ -362,7 +470,13 @@ class _JsonScanner:
             self.peek()
             index += 1
             line = self.line
-            yield index, line, self.value()
+            start = self.offset
+            try:
+                value = self.value()
+            except _TooDeep:
+                value = _TOO_DEEP_VALUE
+            self.size = self.offset - start
+            yield index, line, value
             following = self.peek()
             if following == ",":
                 self._advance(self._pos + 1)
@@ -396,10 +510,13 @@ def _items(scanner: _JsonScanner, elements: Iterator[tuple[int, int, Any]]) -> I
     index = 0
     try:
         for index, line, value in elements:
-            if isinstance(value, dict):
-                yield SourceItem(line, index, value)
-            else:
+            if value is _TOO_DEEP_VALUE:
+                yield SourceItem(line, index, errors=_issue(_TOO_DEEP))
+            elif not isinstance(value, dict):
                 yield SourceItem(line, index, errors=_issue("a record must be a JSON object"))
+            else:
+                problems = record_too_large(scanner.size, "characters") or unstorable(value)
+                yield SourceItem(line, index, errors=problems) if problems else SourceItem(line, index, value)
     except _BrokenJson as exc:
         yield SourceItem(exc.line, index + 1, errors=_issue(
             f"{exc.message} at line {exc.line}; the rest of the JSON document cannot be read"))

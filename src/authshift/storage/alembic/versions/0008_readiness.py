@@ -1,7 +1,7 @@
 """readiness: sign-in readiness per user, shadow checks, import undo
 
 Revision ID: 0008_readiness
-Revises: 0008_records
+Revises: 0008_stall
 Create Date: 2026-12-03 07:45:00
 
 Existing users get a first readiness from what is stored (a password: ready; none: lazy or
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 import authshift.storage.types
 
 revision = '0008_readiness'
-down_revision = '0008_records'
+down_revision = '0008_stall'
 branch_labels = None
 depends_on = None
 

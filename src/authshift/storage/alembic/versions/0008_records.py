@@ -11,7 +11,7 @@ migration environment runs with foreign keys off, so that dropping the old table
 cascade into the users' identities, passwords and sessions (it checks them afterwards).
 
 Revision ID: 0008_records
-Revises: 0008_hashes (chained by the readiness branch so the three 0008 migrations form one line)
+Revises: 0008_hashes
 """
 
 from __future__ import annotations
