@@ -57,36 +57,31 @@ def write_mixed(tmp_path: Path, *, bad: bool = True) -> tuple[Path, Path]:
 
 
 def readiness_json(env: dict[str, str], *args: str) -> dict[str, Any]:
+    """``authshift migration readiness --json ARGS``, the real command."""
     result = run_cli(["migration", "readiness", "--json", *args], env)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def new_public_client(env: dict[str, str]) -> str:
-    made = run_cli(["clients", "create", "--name", "readiness", "--redirect-uri", REDIRECT_URI, "--public"], env)
-    assert made.returncode == 0, made.stderr
-    return json.loads(made.stdout)["client_id"]  # type: ignore[no-any-return]
-
-
-async def signs_in(base_url: str, client_id: str, login_id: str, password: str) -> bool:
-    """A person at the hosted login page: True when they reach the app with a code that gives tokens."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        verifier, challenge = pkce_pair()
-        authorize = "/oauth2/authorize?" + urllib.parse.urlencode({
-            "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": "openid email",
-            "state": "s", "code_challenge": challenge, "code_challenge_method": "S256",
-        })
-        page = await http.get(authorize, follow_redirects=True)
-        assert page.status_code == 200, page.text
-        resp = await submit(http, page, {"login_id": login_id, "password": password})
-        if resp.status_code != 303:
-            return False
-        landed = await follow_to_page(http, urljoin(str(resp.url), resp.headers["location"]), stop_prefix=REDIRECT_URI)
-        if not isinstance(landed, str):
-            return False
-        params = query_of(landed)
-        tokens = await http.post("/oauth2/token", data={
-            "grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT_URI,
-            "client_id": client_id, "code_verifier": verifier,
-        })
-        return tokens.status_code == 200
+async def signs_in(http: httpx.AsyncClient, client_id: str, login_id: str, password: str) -> bool:
+    """A person at the hosted login page (a fresh browser): True when they reach the app with a
+    code that gives tokens."""
+    http.cookies.clear()
+    verifier, challenge = pkce_pair()
+    authorize = "/oauth2/authorize?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": "openid email",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256",
+    })
+    page = await follow_to_page(http, str(http.base_url.join(authorize)), stop_prefix=REDIRECT_URI)
+    assert not isinstance(page, str) and page.status_code == 200, page
+    resp = await submit(http, page, {"login_id": login_id, "password": password})
+    if resp.status_code != 303:
+        return False
+    landed = await follow_to_page(http, urljoin(str(resp.url), resp.headers["location"]), stop_prefix=REDIRECT_URI)
+    if not isinstance(landed, str):
+        return False
+    tokens = await http.post("/oauth2/token", data={
+        "grant_type": "authorization_code", "code": query_of(landed)["code"], "redirect_uri": REDIRECT_URI,
+        "client_id": client_id, "code_verifier": verifier,
+    })
+    return tokens.status_code == 200

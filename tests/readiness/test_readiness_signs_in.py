@@ -1,59 +1,75 @@
 """Readiness counts match the users who can actually sign in: every ``ready`` user of a mixed
-import signs in through the hosted login of a real ``authshift serve``, every ``reset`` one fails."""
+import (imported with the real ``authshift import``) signs in through the hosted login pages and
+gets tokens, every ``reset`` one fails."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
+from typing import Any
 
-from tests.readiness.helpers import MIXED, new_public_client, readiness_json, signs_in, write_mixed
-from tests.support.servers import LiveServer, run_cli
+import httpx
+import pytest
+
+from authshift.migration.readiness_report import cell_user_ids, readiness_table
+from tests.oidc.helpers import new_client
+from tests.readiness.helpers import MIXED, readiness_json, signs_in, write_mixed
+from tests.support.servers import run_cli
 
 
-async def test_every_ready_user_signs_in_and_every_reset_user_fails(settings_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.fixture
+def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
+    return {**settings_env, "AUTHSHIFT_THROTTLE__IP_MAX_ATTEMPTS": "1000"}
+
+
+async def cell(state: Any, **where: Any) -> list[dict[str, Any]]:
+    async with state.engine.connect() as conn:
+        return (await cell_user_ids(conn, limit=1000, **where))["users"]  # type: ignore[no-any-return]
+
+
+async def test_every_ready_user_signs_in_and_every_reset_user_fails(
+    settings_env: dict[str, str], tmp_path: Path, app: Any, client: httpx.AsyncClient,
+) -> None:
+    state = app.state.authshift
     users, config = write_mixed(tmp_path)
     report = tmp_path / "report.ndjson"
-    imported = run_cli(["import", str(users), "--hash-config", str(config), "--report", str(report)], settings_env)
+    imported = run_cli(["import", str(users), "--hash-config", str(config),
+                        "--report", str(report)], settings_env)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     lines = [json.loads(line) for line in report.read_text().splitlines()]
-    email_of = {r["user_id"]: json.loads(users.read_text().splitlines()[r["index"] - 1])["email"]
-                for r in lines if r["outcome"] == "inserted"}
-    assert len(email_of) == len(MIXED)
-    by_email = {email_of[r["user_id"]]: r for r in lines if r["outcome"] == "inserted"}
+    records = users.read_text().splitlines()
+    by_email = {json.loads(records[r["index"] - 1])["email"]: r for r in lines if r["outcome"] == "inserted"}
+    email_of = {r["user_id"]: email for email, r in by_email.items()}
+    assert set(by_email) == set(MIXED)
     for email, (_, _, expected) in MIXED.items():
         if expected is not None:
             assert by_email[email]["readiness"] == expected, (email, by_email[email])
 
-    # the summary counts what the report says, user by user
+    # the summary and the table count what the report says, user by user
     table = readiness_json(settings_env)
     assert table["users"] == len(MIXED)
-    for state in ("ready", "lazy", "reset", "unverified"):
-        assert table["totals"][state] == sum(1 for r in by_email.values() if r["readiness"] == state), state
-        assert f"  {state}" in imported.stdout
+    for name in ("ready", "lazy", "reset", "unverified"):
+        assert table["totals"][name] == sum(1 for r in by_email.values() if r["readiness"] == name), name
+        assert f"  {name}" in imported.stdout
     assert "warning:" in imported.stdout and "verify_url" in imported.stdout  # lazy users, no legacy system
 
-    ready = {email_of[u["id"]] for u in readiness_json(settings_env, "--readiness", "ready")["users"]}
-    reset = {email_of[u["id"]] for u in readiness_json(settings_env, "--readiness", "reset")["users"]}
+    ready = {email_of[u["id"]] for u in await cell(state, readiness="ready")}
+    reset = {email_of[u["id"]] for u in await cell(state, readiness="reset")}
     assert {"bcrypt@mixed.example", "md5crypt@mixed.example", "ssha@mixed.example"} <= ready
     assert {"reset@mixed.example", "nothing@mixed.example"} <= reset
-    assert len(ready) + len(reset) >= 6
-    # a cell's users a page at a time
-    first = readiness_json(settings_env, "--readiness", "reset", "--limit", "1")
-    second = readiness_json(settings_env, "--readiness", "reset", "--limit", "1", "--after", first["next"])
-    assert {first["users"][0]["id"], second["users"][0]["id"]} <= {u for u, e in email_of.items() if e in reset}
-    assert first["users"] != second["users"]
+    async with state.engine.connect() as conn:  # a cell's users a page at a time
+        first = await cell_user_ids(conn, readiness="reset", limit=1)
+        second = await cell_user_ids(conn, readiness="reset", limit=1, after=uuid.UUID(first["next"]))
+    assert first["users"] != second["users"] and {email_of[first["users"][0]["id"]]} <= reset
 
-    client_id = new_public_client(settings_env)
-    server = LiveServer({**settings_env, "AUTHSHIFT_THROTTLE__IP_MAX_ATTEMPTS": "1000"}, tmp_path)
-    server.start()
-    try:
-        for email in sorted(ready):
-            assert await signs_in(server.url, client_id, email, MIXED[email][0] or ""), f"{email} is ready but cannot sign in"
-        for email in sorted(reset):
-            assert not await signs_in(server.url, client_id, email, MIXED[email][0] or ""), f"{email} is reset but signed in"
-    finally:
-        server.stop()
-    # signing in proved them: still ready (now on native hashes)
-    after = readiness_json(settings_env)
+    made, _ = await new_client(state, public=True)
+    for email in sorted(ready):
+        assert await signs_in(client, made.client_id, email, MIXED[email][0] or ""), f"{email} is ready but cannot sign in"
+    for email in sorted(reset):
+        assert not await signs_in(client, made.client_id, email, MIXED[email][0] or ""), f"{email} is reset but signed in"
+    # signing in proved them: still ready, now on native hashes
+    async with state.engine.connect() as conn:
+        after = await readiness_table(conn)
     assert after["totals"]["ready"] == len(ready)
     assert {c["hash_family"] for c in after["cells"] if c["readiness"] == "ready"} == {"argon2id"}

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from authshift.state import AppState
 
 GENERIC_FAILURE = "The login ID or password is incorrect."
+SHADOW_MISMATCH = "shadow_mismatch"  # ``migrate_via`` of a sign-in that must not migrate the user (migration/shadow.py)
 MAX_LOGIN_ID_LENGTH = 320
 MAX_PASSWORD_LENGTH = 4096
 
@@ -158,7 +159,7 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
         decided = await state.legacy.shadow(account.user_id, login_id, password) if state.legacy is not None else None
         if not decided and (decided is False or not await _verify_and_upgrade(state, account, password)):
             return FAILED
-        user_id, via = account.user_id, "password"
+        user_id, via = account.user_id, "password" if decided is None else SHADOW_MISMATCH
 
     async with state.engine.begin() as conn:
         disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
@@ -219,7 +220,11 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
 async def _complete_migration(conn: AsyncConnection, user_id: uuid.UUID, via: str | None) -> None:
     """Every factor has passed: an ``imported`` user becomes ``migrated`` (``mark_migrated`` does
     nothing for anyone else). Called only here so that a user whose second factor fails stays
-    ``imported`` (issue #13: migration completes only when the whole sign-in succeeds)."""
+    ``imported`` (issue #13: migration completes only when the whole sign-in succeeds). A sign-in
+    the legacy system decided against a mismatching imported hash (shadow verification) leaves
+    the user ``imported``: migrated, they would meet that wrong hash at their next sign-in."""
+    if via == SHADOW_MISMATCH:
+        return
     await mark_migrated(conn, user_id, via=via or "password")
 
 

@@ -70,12 +70,31 @@ def judge_record(
             raw, algorithm, digits, period = totp_secret_bytes(entry)
             totp.append(TotpFactor(algorithm, digits, period, len(raw)))
     creds = Credentials(stored_password, migration, family_named=named, totp=totp)
-    return Stored(judge(creds, limits=ctx.limits, hash_configs=ctx.hash_configs), family_named=named)
+    configs = {**ctx.hash_configs, **_inline_config(stored_password, rec)}
+    return Stored(judge(creds, limits=ctx.limits, hash_configs=configs), family_named=named)
+
+
+def _inline_config(stored: passwords.StoredPassword | None, rec: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Firebase parameters a record gives inline, under the name its stored password now uses
+    (the import keeps them in the database under that name before writing the batch)."""
+    if stored is None or stored.format not in NEEDS_HASH_CONFIG or rec is None:
+        return {}
+    reference = (rec.get("password") or {}).get("hash_config") if isinstance(rec.get("password"), Mapping) else None
+    if not isinstance(reference, Mapping):
+        return {}
+    from authshift.passwords.formats.firebase import hash_config_from_mapping, inline_config_name
+
+    try:
+        config = hash_config_from_mapping(reference, stored.format)
+    except passwords.PasswordFormatError:
+        return {}
+    return {inline_config_name(config): config}
 
 
 def needs_record(stored_password: passwords.StoredPassword | None) -> bool:
     """Whether judging needs the record itself, beyond its parsed password (see ``judge_record``)."""
-    return stored_password is None or bool(registry.by_name(stored_password.format).ambiguous_with(stored_password.value))
+    return (stored_password is None or stored_password.format in NEEDS_HASH_CONFIG
+            or bool(registry.by_name(stored_password.format).ambiguous_with(stored_password.value)))
 
 
 def _row(user_id: uuid.UUID, s: Stored, now: datetime) -> dict[str, Any]:
