@@ -24,6 +24,14 @@ def test_admin_key_printed_once_and_works_against_the_server(settings_env: dict[
         key_id = key.split("_")[1]
         assert run_cli(["admin-keys", "revoke", key_id], settings_env).returncode == 0
         assert httpx.get(f"{server.url}/api/admin/v1/users", headers=headers).status_code == 401
+        again = run_cli(["admin-keys", "revoke", key_id], settings_env)
+        unknown = run_cli(["admin-keys", "revoke", "0123456789ab"], settings_env)
+        for refused in (again, unknown):
+            assert refused.returncode == 1 and "no active admin key with id" in refused.stderr
+        listed = json.loads(run_cli(["admin-keys", "list", "--json"], settings_env).stdout)["admin_keys"]
+        assert [(k["id"], k["name"], k["revoked_at"] is not None, k["last_used_at"] is not None) for k in listed] == [
+            (key_id, "ops", True, True)]
+        assert "key_hash" not in listed[0] and key not in json.dumps(listed)
         assert key not in server.log()
     finally:
         server.stop()
