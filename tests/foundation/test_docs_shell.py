@@ -99,6 +99,10 @@ def _files_the_guides_assume(folder: Path) -> None:
         '{"preferred_username": "carol", "external_id": "legacy-3"}\n' % known
     )
     (folder / "hashes.txt").write_text(f"{known}\n{known}\n")
+    for system, names in (("shop", ("ann", "bob")), ("forum", ("cat", "dan"))):  # import-format.md#sources
+        (folder / f"{system}-users.ndjson").write_text("".join(
+            '{"external_id": "%d", "email": "%s@%s.example", "password": {"hash": "%s"}}\n' % (n, name, system, known)
+            for n, name in enumerate(names, 1)))
 
 
 def _fill(body: str, server: LiveServer, db_url: str) -> str:
