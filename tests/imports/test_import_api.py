@@ -209,3 +209,32 @@ def test_a_real_server_runs_uploaded_jobs_and_logs_no_secret(live_server: Any, t
     live_server.stop()
     for text in (results, live_server.log()):
         assert secret_hash not in text and BCRYPT not in text and key not in text
+
+
+async def test_the_api_imports_a_firebase_project_and_a_hash_family_by_name_and_the_users_sign_in(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], app: Any
+) -> None:
+    """The admin API's equivalents of --hash-config FILE / --hash-config-name / --hash-format."""
+    from tests.e2e.test_firebase_projects_sign_in import A_CONSOLE_BLOCK, A_USERS
+    from tests.oidc.helpers import submit
+
+    werkzeug = {"hash": "sha1$8VTGSwQeUHHJM75s$953f8b831d465af8d6f8547dc839da518d999c9a", "password": "hunter2"}
+    uploads = [
+        ({"file": ("users.json", json.dumps(A_USERS)), "hash_config_file": ("hash.txt", A_CONSOLE_BLOCK)},
+         {"format": "firebase", "hash_config_name": "project-a"}),
+        ({"file": ("flask.ndjson", json.dumps({"email": "flask@x.com", "password": {"hash": werkzeug["hash"]}}) + "\n")},
+         {"format": "native", "hash_format": "werkzeug"}),
+    ]
+    for files, data in uploads:
+        resp = await client.post(IMPORTS, headers=admin_headers, files=files, data=data)
+        assert resp.status_code == 202, resp.text
+        job = await wait_done(client, admin_headers, resp.json()["id"])
+        assert job["state"] == "completed" and job["counts"]["inserted"] == 1, job
+    bad = await client.post(IMPORTS, headers=admin_headers, files={"file": ("u.ndjson", "{}\n")},
+                            data={"hash_format": "no-such-family"})
+    assert bad.status_code == 422 and "hash_format" in bad.text
+    for login_id, password in (("user1@project-a.example", "user1password"), ("flask@x.com", werkzeug["password"])):
+        page = await client.get("/login")
+        signed_in = await submit(client, page, {"login_id": login_id, "password": password})
+        assert signed_in.status_code == 303, (login_id, signed_in.text)
+        client.cookies.clear()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -23,19 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.errors import FieldError, InvalidInput
 from authshift.passwords import HashConfig, StoredPassword
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
-from authshift.passwords.formats.firebase import (
-    INLINE_PREFIX,
-    externalize_hash_config,
-    hash_config_from_mapping,
-    inline_config_name,
-)
 from authshift.security.secretbox import SecretBox
 from authshift.storage.tables import metadata
 from authshift.storage.types import UtcDateTime, utcnow
 
 if TYPE_CHECKING:
     from authshift.accounts.context import AccountsContext
-    from authshift.migration.import_plan import Candidate
 
 PURPOSE = "hash-config"
 
@@ -154,32 +147,3 @@ async def hash_configs_for(engine: AsyncEngine, ctx: AccountsContext, stored: St
         found = await load_hash_configs(conn, ctx.hash_config_box, [reference])
     ctx.hash_configs.update(found)
     return ctx.hash_configs
-
-
-async def keep_inline_hash_configs(engine: AsyncEngine, ctx: AccountsContext, cands: Iterable[Candidate]) -> None:
-    """Store the Firebase parameters records of an import batch gave inline (``prepare`` made
-    their passwords name them). Before the batch's own transaction: a name derived from the
-    parameters is never wrong, so one kept for a batch that is then redone does no harm."""
-    wanted: dict[str, HashConfig] = {}
-    for cand in cands:
-        stored = cand.stored_password
-        if stored is None or stored.format not in NEEDS_HASH_CONFIG or f'"{INLINE_PREFIX}' not in stored.value:
-            continue
-        rec = cand.rec
-        reference = rec.get("password", {}).get("hash_config") if rec else None
-        if isinstance(reference, Mapping):
-            config = hash_config_from_mapping(reference, stored.format)
-            wanted[inline_config_name(config)] = config
-    new = {name: config for name, config in wanted.items() if name not in ctx.hash_configs}
-    if new and ctx.hash_config_box is not None:
-        async with engine.begin() as conn:
-            await store_hash_configs(conn, ctx.hash_config_box, new, ctx.hash_configs)
-        ctx.hash_configs.update(new)
-
-
-async def externalized(conn: AsyncConnection, ctx: AccountsContext, stored: StoredPassword) -> StoredPassword:
-    """``stored`` with inline Firebase parameters kept in the database (encrypted) and named."""
-    stored, configs = externalize_hash_config(stored)
-    if configs and ctx.hash_config_box is not None:
-        await store_hash_configs(conn, ctx.hash_config_box, configs, ctx.hash_configs)
-    return stored

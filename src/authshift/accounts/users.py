@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift import passwords
-from authshift.accounts.hash_config_store import externalized
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
@@ -39,11 +38,8 @@ from authshift.storage.types import utcnow
 MAX_PAGE = 500
 
 
-async def stored_password_for(rec_password: Any, ctx: AccountsContext,
-                              conn: AsyncConnection | None = None) -> passwords.StoredPassword | None:
-    """Parse an imported hash (checking format and ceilings) or hash a new plain-text password.
-
-    With ``conn``, Firebase parameters given inline are kept apart, encrypted, and named."""
+async def stored_password_for(rec_password: Any, ctx: AccountsContext) -> passwords.StoredPassword | None:
+    """Parse an imported hash (checking format and ceilings) or hash a new plain-text password."""
     if rec_password in (None, ""):
         return None
     if isinstance(rec_password, str):
@@ -51,10 +47,9 @@ async def stored_password_for(rec_password: Any, ctx: AccountsContext,
     if isinstance(rec_password, Mapping) and "plaintext" in rec_password:
         return await passwords.hash_password_async(str(rec_password["plaintext"]))
     try:
-        stored = passwords.parse(password_spec(rec_password), limits=ctx.limits, hash_configs=ctx.hash_configs)
+        return passwords.parse(password_spec(rec_password), limits=ctx.limits, hash_configs=ctx.hash_configs)
     except passwords.PasswordFormatError as exc:
         raise InvalidInput("the password cannot be used", errors=[FieldError("password", str(exc))]) from None
-    return await externalized(conn, ctx, stored) if conn is not None else stored
 
 
 async def insert_user_rows(conn: AsyncConnection, rows: UserRows) -> None:
@@ -87,7 +82,7 @@ async def create_user(
         raise InvalidInput("a user needs an email, phone_number, preferred_username or external_id")
     if not rec.get("source"):
         rec = {**rec, "source": DEFAULT_SOURCE}
-    stored = await stored_password_for(rec.get("password"), ctx, conn)
+    stored = await stored_password_for(rec.get("password"), ctx)
     try:
         rows = build_user_rows(rec, ctx=ctx, now=utcnow(), migration_state=migration_state, stored_password=stored)
     except ValueError as exc:
@@ -386,7 +381,7 @@ async def update_user(
     """
     await _require(conn, user_id)
     current = (await load_current(conn, [user_id]))[user_id]
-    stored = await stored_password_for(patch["password"], ctx, conn) if patch.get("password") is not None else None
+    stored = await stored_password_for(patch["password"], ctx) if patch.get("password") is not None else None
     try:
         plan = plan_user_update(current, patch, ctx=ctx, now=utcnow(), stored_password=stored)
     except ValueError as exc:
@@ -410,7 +405,7 @@ async def set_password(
 ) -> None:
     """Replace (or, with ``None``, remove) a user's password: plain text is hashed, a hash is checked."""
     await conn.execute(passwords_table.delete().where(passwords_table.c.user_id == user_id))
-    stored = await stored_password_for(password, ctx, conn)
+    stored = await stored_password_for(password, ctx)
     if stored is not None:
         await conn.execute(passwords_table.insert(), [password_row(user_id, stored, password, utcnow(), must_change=must_change)])
     if stored is not None:

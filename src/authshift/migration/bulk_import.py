@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
+from authshift.accounts.hash_config_store import job_hash_configs_kept
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -404,8 +404,6 @@ class _Loop:
 
     async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
         """Write a batch; returns the batch written and whether it is the one given (not redone)."""
-        if not self.options.dry_run:
-            await keep_inline_hash_configs(self.engine, self.accounts, batch.cands)
         for attempt in range(1, _RETRIES + 1):
             try:
                 await self.recorder.commit(self.engine, batch)
