@@ -50,9 +50,10 @@ async def test_every_ready_user_signs_in_and_every_reset_user_fails(
     # the summary and the table count what the report says, user by user
     table = readiness_json(settings_env)
     assert table["users"] == len(MIXED)
+    summary = next(line for line in imported.stdout.splitlines() if line.startswith("by readiness: "))
     for name in ("ready", "lazy", "reset", "unverified"):
         assert table["totals"][name] == sum(1 for r in by_email.values() if r["readiness"] == name), name
-        assert f"  {name}" in imported.stdout
+        assert f"{name} {table['totals'][name]}" in summary
     assert "warning:" in imported.stdout and "verify_url" in imported.stdout  # lazy users, no legacy system
 
     # the server starts once the import is done (its workers and the import never write SQLite at once)
