@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from authshift.app import create_app
+from authshift.config import Settings
 from authshift.migration.readiness_report import cell_user_ids, readiness_table
 from tests.oidc.helpers import new_client
 from tests.readiness.helpers import MIXED, readiness_json, signs_in, write_mixed
@@ -29,9 +31,8 @@ async def cell(state: Any, **where: Any) -> list[dict[str, Any]]:
 
 
 async def test_every_ready_user_signs_in_and_every_reset_user_fails(
-    settings_env: dict[str, str], tmp_path: Path, app: Any, client: httpx.AsyncClient,
+    settings_env: dict[str, str], settings: Settings, tmp_path: Path,
 ) -> None:
-    state = app.state.authshift
     users, config = write_mixed(tmp_path)
     report = tmp_path / "report.ndjson"
     imported = run_cli(["import", str(users), "--hash-config", str(config),
@@ -49,11 +50,21 @@ async def test_every_ready_user_signs_in_and_every_reset_user_fails(
     # the summary and the table count what the report says, user by user
     table = readiness_json(settings_env)
     assert table["users"] == len(MIXED)
+    summary = next(line for line in imported.stdout.splitlines() if line.startswith("by readiness: "))
     for name in ("ready", "lazy", "reset", "unverified"):
         assert table["totals"][name] == sum(1 for r in by_email.values() if r["readiness"] == name), name
-        assert f"  {name}" in imported.stdout
+        assert f"{name} {table['totals'][name]}" in summary
     assert "warning:" in imported.stdout and "verify_url" in imported.stdout  # lazy users, no legacy system
 
+    # the server starts once the import is done (its workers and the import never write SQLite at once)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000",
+    ) as client:
+        await sign_everyone_in(app.state.authshift, client, email_of)
+
+
+async def sign_everyone_in(state: Any, client: httpx.AsyncClient, email_of: dict[str, str]) -> None:
     ready = {email_of[u["id"]] for u in await cell(state, readiness="ready")}
     reset = {email_of[u["id"]] for u in await cell(state, readiness="reset")}
     assert {"bcrypt@mixed.example", "md5crypt@mixed.example", "ssha@mixed.example"} <= ready

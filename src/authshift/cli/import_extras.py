@@ -101,11 +101,10 @@ class ImportExtras:
         from authshift.migration.readiness_report import lazy_warning
 
         out: list[str] = []
-        if self.counts:
-            out.append("by readiness:")
-            out += [f"  {name:<11}{value:>8}" for name, value in self.counts["by_readiness"].items()]
-            out.append("by hash family:")
-            out += [f"  {name:<11}{value:>8}" for name, value in self.counts["by_hash_family"].items()]
+        if self.counts:  # one line each: scripts read the outcome counts as "  <name>  <n>" lines
+            out.append("by readiness: " + ", ".join(f"{k} {v}" for k, v in self.counts["by_readiness"].items()))
+            out.append("by hash family: " + (", ".join(f"{k} {v}" for k, v in self.counts["by_hash_family"].items())
+                                             or "none"))
             warning = lazy_warning(self.counts, self.legacy_verify)
             if warning:
                 out.append(f"warning: {warning}")
