@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -134,23 +135,32 @@ async def test_api_upload_bad_values_fail_alone_and_the_rest_signs_in(
 
 # ------------------------------------------------------------------ jobs that keep crashing
 
-async def break_user_writes(db_url: str) -> None:
-    """A trigger that makes every insert of a user fail the way a broken database does (not a
-    value refused: SQLSTATE P0001 on PostgreSQL, a constraint-kind abort on SQLite)."""
-    engine = create_engine(db_url)
-    try:
-        async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(sa.text(
-                    "CREATE FUNCTION refuse_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'broken'; END $$ "
-                    "LANGUAGE plpgsql"))
-                await conn.execute(sa.text("CREATE TRIGGER refuse_users BEFORE INSERT ON users FOR EACH ROW "
-                                           "EXECUTE FUNCTION refuse_users()"))
-            else:
-                await conn.execute(sa.text("CREATE TRIGGER refuse_users BEFORE INSERT ON users "
-                                           "BEGIN SELECT RAISE(ABORT, 'broken'); END"))
-    finally:
-        await engine.dispose()
+@pytest.fixture
+async def break_user_writes(db_url: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Installs a trigger that makes every insert of a user fail the way a broken database does
+    (not a value refused: SQLSTATE P0001 on PostgreSQL, a constraint-kind abort on SQLite);
+    removed after the test (the PostgreSQL database is shared by the session's tests)."""
+
+    async def run(*statements: str) -> None:
+        engine = create_engine(db_url)
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.execute(sa.text(statement))
+        finally:
+            await engine.dispose()
+
+    async def install() -> None:
+        if db_url.startswith("postgresql"):
+            await run("CREATE FUNCTION refuse_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'broken'; END $$ "
+                      "LANGUAGE plpgsql",
+                      "CREATE TRIGGER refuse_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_users()")
+        else:
+            await run("CREATE TRIGGER refuse_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'broken'); END")
+
+    yield install
+    if db_url.startswith("postgresql"):
+        await run("DROP TRIGGER IF EXISTS refuse_users ON users", "DROP FUNCTION IF EXISTS refuse_users()")
 
 
 async def job_rows(db_url: str) -> list[dict[str, Any]]:
@@ -162,10 +172,12 @@ async def job_rows(db_url: str) -> list[dict[str, Any]]:
         await engine.dispose()
 
 
-async def test_a_cli_job_that_keeps_crashing_ends_failed(settings_env: dict[str, str], tmp_path: Path) -> None:
+async def test_a_cli_job_that_keeps_crashing_ends_failed(
+    settings_env: dict[str, str], tmp_path: Path, break_user_writes: Callable[[], Awaitable[None]]
+) -> None:
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
     assert run_cli(["db", "upgrade"], settings_env).returncode == 0
-    await break_user_writes(url)
+    await break_user_writes()
     path = write_file(tmp_path / "users.ndjson")
     max_attempts = Settings().imports.max_attempts
     error = "RaiseError" if url.startswith("postgresql") else "IntegrityError"  # the error type, not its text
@@ -183,7 +195,9 @@ async def test_a_cli_job_that_keeps_crashing_ends_failed(settings_env: dict[str,
     assert BCRYPT not in last.stdout + last.stderr + row["error"]
 
 
-async def test_a_server_job_that_keeps_crashing_ends_failed(settings: Settings, tmp_path: Path, db_url: str) -> None:
+async def test_a_server_job_that_keeps_crashing_ends_failed(
+    settings: Settings, tmp_path: Path, db_url: str, break_user_writes: Callable[[], Awaitable[None]]
+) -> None:
     from authshift.app import create_app
     from authshift.security.admin_keys import create_admin_key
 
@@ -191,7 +205,7 @@ async def test_a_server_job_that_keeps_crashing_ends_failed(settings: Settings, 
     application = create_app(fast, migrate=True)
     async with application.router.lifespan_context(application):
         state = application.state.authshift
-        await break_user_writes(db_url)
+        await break_user_writes()
         async with state.engine.begin() as conn:
             key = await create_admin_key(conn, "t")
         headers = {"Authorization": f"Bearer {key.plaintext}"}
