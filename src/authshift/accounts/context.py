@@ -21,6 +21,7 @@ class AccountsContext:
     hash_configs: dict[str, HashConfig]
     totp_box: SecretBox = field(repr=False)
     recovery_pepper: bytes = field(repr=False)
+    webauthn_rp_id: str = "localhost"  # imported passkeys must be for this RP ID (accounts.passkey_rows)
 
     def recovery_code_digest(self, code: str) -> str:
         normalised = "".join(code.split()).replace("-", "").lower()
@@ -52,4 +53,5 @@ def build_accounts_context(settings: Settings, secrets: InstanceSecrets) -> Acco
         hash_configs=hash_configs_from_settings(settings),
         totp_box=SecretBox(secrets.encryption_key, "totp"),
         recovery_pepper=hmac.new(secrets.secret_key, b"recovery-codes", hashlib.sha256).digest(),
+        webauthn_rp_id=settings.webauthn_rp_id,
     )

@@ -11,7 +11,7 @@
    one is configured (``AppState.legacy``, rolling migration); otherwise a dummy hash is verified,
    so an unknown user costs the same time as a wrong password.
 5. Disabled users fail like a wrong password. Then: ``NEEDS_TOTP`` when the user has a TOTP
-   factor, ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
+   factor or a passkey (the second step takes a code, a recovery code or the passkey), ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
    else ``OK``.
 
 Every failure carries the same message (``GENERIC_FAILURE``). ``authshift.errors.Unavailable``
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from authshift import passwords
 from authshift.accounts.migration_state import mark_migrated
+from authshift.accounts.passkeys import has_passkey
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
@@ -132,7 +133,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
             return FAILED
         await throttle.clear(conn, limits[0].key)
         await throttle.forgive(conn, limits[1].key)
-        if await has_totp(conn, user_id):
+        if await has_totp(conn, user_id) or await has_passkey(conn, user_id):  # a passkey is a second factor too
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",))
         return await _after_all_factors(conn, user_id, ("pwd",))
 

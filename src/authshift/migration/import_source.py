@@ -132,6 +132,7 @@ def read_batches(
     skip_through: int = 0,
     counter: list[ByteCounter] | None = None,
     prebuild: Callable[[list[Candidate]], None] | None = None,
+    webauthn_rp_id: str | None = None,
 ) -> Iterator[list[Candidate]]:
     """Prepared records in batches, in file order, after record number ``skip_through``.
 
@@ -153,7 +154,8 @@ def read_batches(
         for item in reader(stream, options=source_options):
             if item.index <= skip_through:
                 continue
-            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs))
+            batch.append(prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
+                                 webauthn_rp_id=webauthn_rp_id))
             if len(batch) >= batch_size:
                 if prebuild is not None:
                     prebuild(batch)
