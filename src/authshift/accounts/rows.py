@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.passkey_rows import webauthn_as_record, webauthn_rows
+from authshift.accounts.recovery_hashes import legacy_code_hash
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.errors import ErrorList
@@ -161,6 +162,8 @@ def mfa_rows(
         {"id": uuid7(), "user_id": user_id, "code_hash": ctx.recovery_code_digest(code)}
         for code in mfa.get("recovery_codes") or []
     ]
+    recovery += [{"id": uuid7(), "user_id": user_id, "code_hash": legacy_code_hash(value, ctx.limits, i)}
+                 for i, value in enumerate(mfa.get("recovery_code_hashes") or [])]
     return totp, otp, recovery
 
 

@@ -22,6 +22,7 @@ import pyotp
 import sqlalchemy as sa
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.recovery_hashes import try_legacy_recovery_code
 from authshift.logs import get_logger
 from authshift.security import throttle
 from authshift.storage.tables import recovery_codes, totp_factors
@@ -104,7 +105,9 @@ async def _try_recovery_code(conn: AsyncConnection, ctx: AccountsContext, user_i
         )
         .values(used_at=utcnow())
     )
-    return bool(used.rowcount)
+    if used.rowcount:
+        return True
+    return await try_legacy_recovery_code(conn, ctx, user_id, code)  # imported as the legacy system's hashes
 
 
 async def verify_second_factor(

@@ -425,6 +425,13 @@ class Mfa(_Model):
     email: EmailText | None = None
     phone_number: PhoneText | None = None
     recovery_codes: list[SecretStr] | None = None
+    # Unused codes as the legacy system stored them: hashes the passwords package verifies
+    # (bcrypt, Django, PBKDF2, argon2...), checked at sign-in as they are, never re-hashed.
+    recovery_code_hashes: list[Annotated[SecretStr, Field(min_length=1, max_length=1024)]] | None = None
+
+    @field_serializer("recovery_code_hashes", when_used="always")
+    def _dump_code_hashes(self, value: list[SecretStr] | None) -> list[str] | None:
+        return None if value is None else [code.get_secret_value() for code in value]
 
     @field_serializer("recovery_codes", when_used="always")
     def _dump_codes(self, value: list[SecretStr] | None) -> list[str] | None:
@@ -727,7 +734,7 @@ _PASSWORD_PUBLIC_KEYS = frozenset({
     "ln", "block_size", "dk_len", "key_length", "version", "variant",
 })
 # Key names (lower-case, without _ or -) whose values are always secrets.
-_SECRET_NAMES = frozenset({"password", "plaintext", "recoverycodes", "uri", "credentials",
+_SECRET_NAMES = frozenset({"password", "plaintext", "recoverycodes", "recoverycodehashes", "uri", "credentials",
                            "secretdata", "encryptedpassword", "custompasswordhash"})
 _SECRET_SUFFIXES = ("hash", "salt", "secret", "token", "key", "separator")
 
