@@ -6,6 +6,7 @@ browser holding one cannot sign in with it."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -125,3 +126,38 @@ async def test_a_passkey_of_another_rp_id_is_refused(localhost_server: LiveServe
         await page.wait_for_url(f"{origin}/")
         await page.goto(f"{origin}/account")
         assert "You have no passkeys yet." in await page.content()
+
+
+async def test_a_kratos_identity_keeps_its_passkey(localhost_server: LiveServer, origin: str, tmp_path: Path) -> None:
+    """Ory Kratos' identity shape (identity/credentials_webauthn.go: Go []byte, standard base64)."""
+    key = MadePasskey.make("localhost")
+    identity = {
+        "id": "5b8c2b6c-3a4e-4a47-9d1e-0b6f1f1d2a11", "schema_id": "default", "state": "active",
+        "traits": {"email": "kratos-user@example.com"},
+        "verifiable_addresses": [{"value": "kratos-user@example.com", "verified": True, "via": "email"}],
+        "credentials": {"webauthn": {"type": "webauthn", "identifiers": [], "config": {
+            "user_handle": base64.b64encode(key.user_handle).decode(),
+            "credentials": [{"id": base64.b64encode(key.credential_id).decode(),
+                             "public_key": base64.b64encode(key.cose_public_key()).decode(),
+                             "attestation_type": "none",
+                             "authenticator": {"aaguid": base64.b64encode(bytes(16)).decode(), "sign_count": 2,
+                                               "clone_warning": False},
+                             "display_name": "YubiKey", "added_at": "2024-02-02T09:00:00Z", "is_passwordless": True}],
+        }}},
+        "created_at": "2023-05-01T00:00:00Z", "updated_at": "2024-02-02T09:00:00Z",
+    }
+    path, report = tmp_path / "kratos.json", tmp_path / "kratos-report.ndjson"
+    path.write_text(json.dumps([identity]))
+    done = run_cli(["import", str(path), "--format", "kratos", "--report", str(report)], localhost_server.env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [json.loads(x)["outcome"] for x in report.read_text().splitlines()] == ["inserted"]
+    async with chromium_with_authenticator() as tab:
+        await tab.add_credential(key.devtools_credential(sign_count=2))
+        page = tab.page
+        await page.add_init_script(NO_CONDITIONAL_UI)
+        await page.goto(f"{origin}/login")
+        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.wait_for_url(f"{origin}/")
+        assert "kratos-user@example.com" in await page.content()
+        await page.goto(f"{origin}/account")
+        assert "YubiKey" in await page.get_by_role("list", name="Your passkeys").inner_text()
