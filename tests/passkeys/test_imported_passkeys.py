@@ -42,7 +42,7 @@ async def test_an_imported_passkey_signs_in(localhost_server: LiveServer, origin
         page = tab.page
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_url(f"{origin}/")
         assert "Signed in as" in await page.content() and "imported@example.com" in await page.content()
         await page.goto(f"{origin}/account")
@@ -73,7 +73,7 @@ async def test_an_imported_passkey_signs_in(localhost_server: LiveServer, origin
         page = tab.page
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_url(f"{origin}/")
         assert "imported@example.com" in await page.content()
 
@@ -91,7 +91,7 @@ async def test_a_signature_counter_that_goes_back_is_refused(localhost_server: L
         page = tab.page
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         alert = page.get_by_role("alert")
         await alert.wait_for()
         assert "could not be verified" in await alert.inner_text()
@@ -115,7 +115,7 @@ async def test_a_passkey_of_another_rp_id_is_refused(localhost_server: LiveServe
         page = tab.page
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         status = page.locator("#passkey-status")
         await status.wait_for(state="visible")
         assert "cancelled or timed out" in await status.inner_text()
@@ -156,7 +156,7 @@ async def test_a_kratos_identity_keeps_its_passkey(localhost_server: LiveServer,
         page = tab.page
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_url(f"{origin}/")
         assert "kratos-user@example.com" in await page.content()
         await page.goto(f"{origin}/account")

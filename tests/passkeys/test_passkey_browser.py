@@ -55,11 +55,11 @@ async def test_register_a_passkey_then_sign_in_with_it(localhost_server: LiveSer
         await page.wait_for_url(f"{origin}/")
         assert "Signed in as" in await page.content() and "pat@example.com" in await page.content()
 
-        # A browser without conditional UI: the "Sign in with a passkey" button.
+        # A browser without conditional UI: the "Use a passkey" button.
         await page.add_init_script(NO_CONDITIONAL_UI)
         await page.get_by_role("button", name="Sign out").click()
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_url(f"{origin}/")
         assert "pat@example.com" in await page.content()
         await page.goto(f"{origin}/account")
@@ -82,7 +82,7 @@ async def test_register_a_passkey_then_sign_in_with_it(localhost_server: LiveSer
         assert "You have no passkeys yet." in await page.content()
         await page.context.clear_cookies()
         await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Sign in with a passkey").click()
+        await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_load_state()
         alert = page.get_by_role("alert")
         await alert.wait_for()
