@@ -11,6 +11,7 @@ from authshift import __version__
 from authshift.config import Settings
 from authshift.events.delivery import start_delivery_worker
 from authshift.http import login_pages, oidc as oidc_http, pages_account
+from authshift.http import account_area, account_security, passkey_pages
 from authshift.http import migration as migration_api
 from authshift.http.admin import clients as admin_clients, users as admin_users
 from authshift.http.admin import deliveries as admin_deliveries
@@ -36,7 +37,7 @@ from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
 ROUTERS: list[APIRouter] = [
-    admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, pages_account.router,
+    admin_users.router, admin_clients.router, oidc_http.router, login_pages.router, pages_account.router, passkey_pages.router, account_area.router, account_security.router,
     admin_webhooks.router, admin_deliveries.router, migration_api.router, admin_exports.router, admin_sessions.router,
     admin_imports.router, admin_readiness.router,
 ]

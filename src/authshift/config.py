@@ -61,7 +61,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Events an older version of the application needs to keep its own copy of users current.
 DEFAULT_WRITEBACK_EVENTS = [
     "user.created", "user.updated", "user.deleted", "user.disabled", "user.enabled", "password.changed",
-    "user.migrated",
+    "user.migrated", "mfa.enrolled", "mfa.removed", "passkey.added", "passkey.removed",
 ]
 
 
@@ -402,6 +402,42 @@ class OidcSettings(_Section):
         return max(self.access_token_ttl_seconds, self.id_token_ttl_seconds) + self.signing_key_cache_seconds
 
 
+class WebAuthnSettings(_Section):
+    """Passkeys (``[webauthn]``). ``rp_id`` is the domain passkeys are bound to: set it to the legacy
+    system's domain to keep its users' passkeys; when the login runs on another origin, that domain
+    publishes ``/.well-known/webauthn`` (Related Origin Requests, see rolling-migration.md).
+
+    ``rp_id`` and ``origins`` default to the issuer's host and origin."""
+
+    rp_id: str | None = None
+    rp_name: str = "authshift"
+    origins: list[str] = []
+    attestation: Literal["none", "indirect", "direct", "enterprise"] = "none"
+    user_verification: Literal["required", "preferred", "discouraged"] = "preferred"
+    timeout_seconds: int = Field(default=300, ge=10, le=3600)
+
+    @field_validator("rp_id")
+    @classmethod
+    def _rp_id_is_a_domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower().rstrip(".")
+        if not value or "/" in value or ":" in value or " " in value:
+            raise ValueError("webauthn.rp_id is a domain name such as example.com (no scheme, port or path)")
+        return value
+
+    @field_validator("origins")
+    @classmethod
+    def _origins_are_origins(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            parts = urlsplit(value)
+            if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+                raise ValueError(f"webauthn.origins: {value!r} is not an origin such as https://login.example.com")
+            out.append(value.rstrip("/"))
+        return out
+
+
 class ThrottleSettings(_Section):
     """Brute-force protection (``[throttle]``): attempts per account and source, per client IP,
     per account from every source, per window; known devices wait instead of being locked out
@@ -486,6 +522,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = OidcSettings()
     throttle: ThrottleSettings = ThrottleSettings()
     signup: SignupSettings = SignupSettings()
+    webauthn: WebAuthnSettings = WebAuthnSettings()
     imports: ImportSettings = ImportSettings()
     # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed;
     # none by default: the client IP is the TCP peer's (docs/operations.md, "Behind a proxy").
@@ -529,6 +566,19 @@ class Settings(BaseSettings):
     def public_issuer(self) -> str:
         """The issuer URL, without a trailing slash; defaults to ``http://127.0.0.1:<port>``."""
         return (self.issuer or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def webauthn_rp_id(self) -> str:
+        """The RP ID passkeys are bound to: ``[webauthn] rp_id``, else the issuer's host."""
+        return self.webauthn.rp_id or (urlsplit(self.public_issuer).hostname or "localhost")
+
+    @property
+    def webauthn_origins(self) -> list[str]:
+        """The origins a passkey ceremony may come from: ``[webauthn] origins``, else the issuer's."""
+        if self.webauthn.origins:
+            return list(self.webauthn.origins)
+        parts = urlsplit(self.public_issuer)
+        return [f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from authshift import passwords
 from authshift.accounts import users as svc
 from authshift.state import AppState
+from tests.passkeys.keys import MadePasskey, b64url
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -49,10 +50,22 @@ def _full_record(i: int) -> dict[str, Any]:
                        {"provider": "github", "subject": f"gh{i}"}],
         "mfa": {"totp": [{"secret": TOTP_SECRET, "encoding": "base32", "algorithm": "SHA1", "digits": 6, "period": 30},
                          {"secret": "GEZDGNBVGY3TQOJQ", "encoding": "base32", "algorithm": "SHA256", "digits": 8, "period": 60}],
-                "email": f"mfa{i}@example.com", "phone_number": "+14155550100", "recovery_codes": ["abcd-efgh", "ijkl-mnop"]},
+                "email": f"mfa{i}@example.com", "phone_number": "+14155550100", "recovery_codes": ["abcd-efgh", "ijkl-mnop"],
+                "webauthn": _passkeys(i)},
         "password": {"hash": passwords.hash_password("native pässword").value, "must_change": True,
                      "expire_at": "2030-01-01T00:00:00Z"},
     }
+
+
+def _passkeys(i: int) -> list[dict[str, Any]]:
+    """Two passkeys, the first with every field (aaguid, last use), the second with the fewest."""
+    full = MadePasskey.make("unused").import_entry(sign_count=41, name=f"Zoë's phone {i}")
+    full.update(aaguid="ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4", last_used_at="2024-05-06T07:08:09.123456Z",
+                transports=["internal", "hybrid"])
+    key = MadePasskey.make("unused")
+    bare = {"credential_id": b64url(key.credential_id), "public_key": b64url(key.cose_public_key()),
+            "user_handle": b64url(key.user_handle)}
+    return [full, bare]
 
 
 async def populate(state: AppState) -> list[Member]:

@@ -142,6 +142,8 @@ async def test_without_the_flag_no_secret_leaves(app: Any, population: list[Memb
     assert all("totp" not in r.get("mfa", {}) for r in records)
     assert TOTP_SECRET not in text and "$argon2id$" not in text and "$2a$" not in text
     full = next(r for r in records if r.get("external_id") == "legacy-0")
+    passkeys = full["mfa"].pop("webauthn")  # public keys are not secrets: passkeys leave with or without the flag
+    assert [p["name"] for p in passkeys] == ["Zoë's phone 0", "Passkey 2"]
     assert full["mfa"] == {"email": "mfa0@example.com", "phone_number": "+14155550100"}
     assert summary.withheld == {"password": len(passwords.formats()) + 2, "mfa.totp": 2, "mfa.recovery_codes": 2}
     for r in records:  # every line is still a valid import record

@@ -23,6 +23,7 @@ class AccountsContext:
     recovery_pepper: bytes = field(repr=False)
     # encrypts the signer keys of stored hash configs (accounts.hash_config_store)
     hash_config_box: SecretBox | None = field(default=None, repr=False)
+    webauthn_rp_id: str = "localhost"  # imported passkeys must be for this RP ID (accounts.passkey_rows)
 
     def recovery_code_digest(self, code: str) -> str:
         normalised = "".join(code.split()).replace("-", "").lower()
@@ -55,4 +56,5 @@ def build_accounts_context(settings: Settings, secrets: InstanceSecrets) -> Acco
         totp_box=SecretBox(secrets.encryption_key, "totp"),
         recovery_pepper=hmac.new(secrets.secret_key, b"recovery-codes", hashlib.sha256).digest(),
         hash_config_box=SecretBox(secrets.encryption_key, "hash-config"),
+        webauthn_rp_id=settings.webauthn_rp_id,
     )

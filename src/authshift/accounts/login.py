@@ -10,7 +10,7 @@
    one is configured (``AppState.legacy``, rolling migration); otherwise a dummy hash is verified,
    so an unknown user costs the same time as a wrong password.
 5. Disabled users fail like a wrong password. Then: ``NEEDS_TOTP`` when the user has a TOTP
-   factor, ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
+   factor or a passkey (the second step takes a code, a recovery code or the passkey), ``MUST_CHANGE_PASSWORD`` when the password is marked must-change or has expired,
    else ``OK``. An ``imported`` user becomes ``migrated`` (``user.migrated``) only once every
    factor has passed: after the password when there is no second factor, else in
    ``second_factor`` once the code is right.
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from authshift import passwords
 from authshift.accounts.hash_config_store import hash_configs_for
 from authshift.accounts.migration_state import mark_migrated
+from authshift.accounts.passkeys import has_passkey
 from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
@@ -168,7 +169,7 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
         if admission is not None:
             await signin_throttle.succeeded(conn, admission)
         await signed_in(conn, user_id, state.accounts)
-        if await has_totp(conn, user_id):
+        if await has_totp(conn, user_id) or await has_passkey(conn, user_id):  # a passkey is a second factor too
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",), migrate_via=via)
         await _complete_migration(conn, user_id, via)
         return await _after_all_factors(conn, user_id, ("pwd",))

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import (
     CLAIM_COLUMNS,
     LOGIN_ID_FIELDS,
@@ -127,6 +128,25 @@ class _Dialect:
                 f"{_key('algorithm')} || {self.text(prefix + 'algorithm')} || {_key('digits')} || {prefix}digits || "
                 f"{_key('period')} || {prefix}period || '}}'")
 
+    def webauthn_entry(self, prefix: str) -> str:
+        """A passkey as ``passkey_rows.webauthn_as_record`` gives it (aaguid and last_used_at when set)."""
+        p = prefix
+        return self.concat([
+            f"{_key('credential_id', first=True)} || {self.text(p + 'credential_id')}",
+            f"{_key('public_key')} || {self.text(p + 'public_key')}",
+            f"{_key('sign_count')} || {p}sign_count",
+            f"{_key('user_handle')} || {self.text(p + 'user_handle')}",
+            f"{_key('transports')} || coalesce({self.json_value(p + 'transports')}, '[]')",
+            f"{_key('rp_id')} || {self.text(p + 'rp_id')}",
+            f"{_key('backup_eligible')} || {self.boolean(p + 'backup_eligible')}",
+            f"{_key('backup_state')} || {self.boolean(p + 'backup_state')}",
+            f"{_key('name')} || {self.text(p + 'name')}",
+            f"{_key('created_at')} || {self.time(p + 'created_at')}",
+            f"{_key('aaguid')} || {self.text(p + 'aaguid')}",
+            f"{_key('last_used_at')} || {self.time(p + 'last_used_at')}",
+            "'}'",
+        ])
+
     def password(self, prefix: str) -> str:
         """A ``passwords`` row as ``rows.stored_password_as_record`` gives it (``{"hash": ...}`` for a
         self-describing hash, the stored object for a structured format; must_change and expire_at
@@ -168,9 +188,9 @@ class _Dialect:
         ]
         return self.concat(parts)
 
-    def mfa(self, totp: str | None, email: str, phone_number: str) -> str:
+    def mfa(self, totp: str | None, email: str, phone_number: str, webauthn: str = "NULL") -> str:
         """``,"mfa":{...}`` from its members' fragments (each ``,"key":value`` or NULL); NULL when empty."""
-        members = self.concat([totp or "NULL", email, phone_number])
+        members = self.concat([totp or "NULL", webauthn, email, phone_number])
         return f"""',"mfa":{{' || substr(nullif({members}, ''), 2) || '}}'"""
 
 
@@ -224,9 +244,14 @@ class _Sqlite(_Dialect):
             "ORDER BY id DESC LIMIT 1)"  # assemble_record keeps the last factor of a channel
             for key, channel in (("email", "channel = 'email'"), ("phone_number", "channel <> 'email'"))
         ]
+        webauthn = (
+            f"""(SELECT ',"webauthn":[' || group_concat(entry, ',') || ']' FROM """
+            f"(SELECT {self.webauthn_entry('')} AS entry FROM webauthn_credentials WHERE {of_user} ORDER BY id))"
+        )
         has_totp = f"EXISTS (SELECT 1 FROM totp_factors WHERE {of_user})"
-        has_mfa = f"EXISTS (SELECT 1 FROM otp_factors WHERE {of_user})" + (f" OR {has_totp}" if include_secrets else "")
-        mfa = f"CASE WHEN {has_mfa} THEN {self.mfa(totp, *otp)} END"
+        has_mfa = (f"EXISTS (SELECT 1 FROM otp_factors WHERE {of_user}) OR EXISTS (SELECT 1 FROM webauthn_credentials "
+                   f"WHERE {of_user})" + (f" OR {has_totp}" if include_secrets else ""))
+        mfa = f"CASE WHEN {has_mfa} THEN {self.mfa(totp, *otp, webauthn=webauthn)} END"
         password = f"(SELECT {self.field('password', self.password(''))} FROM passwords WHERE {of_user})"
         return self.record(
             logins=logins, federated=federated, mfa=mfa, password=password if include_secrets else None,
@@ -281,10 +306,16 @@ class _Postgres(_Dialect):
             agg(last.format("otp_factors.channel = 'email'"), "email"),
             agg(last.format("otp_factors.channel <> 'email'"), "phone_number"),
         )
+        passkeys = per_user(
+            webauthn_credentials, "record_webauthn",
+            agg(f"""',"webauthn":[' || string_agg({self.webauthn_entry('webauthn_credentials.')}, ',' """
+                "ORDER BY webauthn_credentials.id) || ']'", "part"),
+        )
         joined = (
             users.outerjoin(logins, logins.c.user_id == users.c.id)
             .outerjoin(federated, federated.c.user_id == users.c.id)
             .outerjoin(otp, otp.c.user_id == users.c.id)
+            .outerjoin(passkeys, passkeys.c.user_id == users.c.id)
         )
         totp_part = password = None
         if include_secrets:
@@ -297,7 +328,7 @@ class _Postgres(_Dialect):
             password = f"CASE WHEN passwords.user_id IS NOT NULL THEN {self.field('password', self.password('passwords.'))} END"
         mfa = self.mfa(
             totp_part, self.field("email", self.text("record_otp.email")),
-            self.field("phone_number", self.text("record_otp.phone_number")),
+            self.field("phone_number", self.text("record_otp.phone_number")), webauthn="record_webauthn.part",
         )
         line = self.record(logins="record_logins.part", federated="record_federated.part", mfa=mfa, password=password)
         return sa.select(sa.literal_column(line).label("line")).select_from(joined).where(*where).order_by(users.c.id)

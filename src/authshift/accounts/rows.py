@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.passkey_rows import webauthn_as_record, webauthn_rows
+from authshift.accounts.recovery_hashes import legacy_code_hash
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.totp_secrets import parameters_of
 from authshift.accounts.login_ids import NORMALIZERS
@@ -46,6 +48,7 @@ class UserRows:
     totp: list[dict[str, Any]] = field(default_factory=list)
     otp: list[dict[str, Any]] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
+    webauthn: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -138,6 +141,8 @@ def mfa_rows(
         {"id": uuid7(), "user_id": user_id, "code_hash": ctx.recovery_code_digest(code)}
         for code in mfa.get("recovery_codes") or []
     ]
+    recovery += [{"id": uuid7(), "user_id": user_id, "code_hash": legacy_code_hash(value, ctx.limits, i)}
+                 for i, value in enumerate(mfa.get("recovery_code_hashes") or [])]
     return totp, otp, recovery
 
 
@@ -176,6 +181,7 @@ def build_user_rows(
         rows.password = password_row(uid, stored_password, rec.get("password"), now)
     if rec.get("mfa"):
         rows.totp, rows.otp, rows.recovery = mfa_rows(rec["mfa"], uid, now, ctx)
+        rows.webauthn = webauthn_rows(rec["mfa"].get("webauthn"), uid, now, ctx.webauthn_rp_id)
     return rows
 
 
@@ -241,6 +247,7 @@ def assemble_record(
     otp: Sequence[Mapping[str, Any]] = (),
     ctx: AccountsContext | None = None,
     include_secrets: bool = False,
+    webauthn: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """A user as a record (the import format), with ``id`` and ``migration_state``.
 
@@ -249,6 +256,7 @@ def assemble_record(
     as stored, TOTP factors with their decrypted secrets, which needs ``ctx``). Without secrets a
     TOTP factor is left out entirely: a factor without its secret is not a valid record entry.
     Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
+    Passkeys (``mfa.webauthn``) always appear: a public key and its identifiers are not secrets.
 
     ``record_sql`` composes the same record in SQL for the export's fast path: change one, change
     the other (tests/exports/test_record_sql.py compares them field by field on both backends).
@@ -296,6 +304,8 @@ def assemble_record(
         if ctx is None:
             raise ValueError("exporting TOTP secrets needs the accounts context (to decrypt them)")
         mfa["totp"] = [totp_as_record(t, ctx) for t in totp]
+    if webauthn:
+        mfa["webauthn"] = [webauthn_as_record(w) for w in webauthn]
     for o in otp:
         mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
     if mfa:

@@ -20,6 +20,7 @@ import pyotp
 import sqlalchemy as sa
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.recovery_hashes import try_legacy_recovery_code
 from authshift.accounts.totp_secrets import generator
 from authshift.logs import get_logger
 from authshift.security import throttle
@@ -100,7 +101,9 @@ async def _try_recovery_code(conn: AsyncConnection, ctx: AccountsContext, user_i
         )
         .values(used_at=utcnow())
     )
-    return bool(used.rowcount)
+    if used.rowcount:
+        return True
+    return await try_legacy_recovery_code(conn, ctx, user_id, code)  # imported as the legacy system's hashes
 
 
 async def verify_second_factor(

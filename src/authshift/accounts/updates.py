@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.accounts.passkey_rows import webauthn_rows
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import (
     CLAIM_COLUMNS, LOGIN_ID_FIELDS, federated_rows, identity_rows, mfa_rows, parse_time, password_row,
@@ -77,6 +79,7 @@ class UpdatePlan:
     password: dict[str, Any] | None = None  # the new row when password_changed (None: removed)
     federated: list[dict[str, Any]] | None = None  # replacement rows; None: untouched
     mfa: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    webauthn: list[dict[str, Any]] | None = None  # replacement passkeys when mfa is given; None: untouched
     claimed: list[Key] = field(default_factory=list)  # unique keys the user holds after the change
     released: list[Key] = field(default_factory=list)  # unique keys the user gives up
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (field, why): what the patch said, not done
@@ -169,6 +172,7 @@ def plan_user_update(
         plan.released.extend(("identity", pair) for pair in current.federated if pair not in new_pairs)
     if "mfa" in patch:
         plan.mfa = mfa_rows(patch["mfa"], uid, now, ctx)
+        plan.webauthn = webauthn_rows((patch["mfa"] or {}).get("webauthn"), uid, now, ctx.webauthn_rp_id)
     return plan
 
 
@@ -233,6 +237,7 @@ async def apply_user_updates(conn: AsyncConnection, plans: Sequence[UpdatePlan])
     await _replace(conn, [federated_identities], [(p.user_id, p.federated) for p in plans if p.federated is not None])
     mfa_tables = [totp_factors, otp_factors, recovery_codes]
     await _replace(conn, mfa_tables, [(p.user_id, *p.mfa) for p in plans if p.mfa is not None])
+    await _replace(conn, [webauthn_credentials], [(p.user_id, p.webauthn) for p in plans if p.webauthn is not None])
 
 
 async def _replace(conn: AsyncConnection, tables: Sequence[sa.Table], entries: Sequence[tuple[Any, ...]]) -> None:

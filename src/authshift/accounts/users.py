@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift import passwords
+from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
@@ -56,7 +58,7 @@ async def insert_user_rows(conn: AsyncConnection, rows: UserRows) -> None:
     await conn.execute(users.insert(), [rows.user])
     for table, values in (
         (identities, rows.identities), (federated_identities, rows.federated), (totp_factors, rows.totp),
-        (otp_factors, rows.otp), (recovery_codes, rows.recovery),
+        (otp_factors, rows.otp), (recovery_codes, rows.recovery), (webauthn_credentials, rows.webauthn),
     ):
         if values:
             await conn.execute(table.insert(), values)
@@ -110,6 +112,7 @@ _RELATED_COLUMNS: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "federated": (federated_identities, ("provider", "subject", "email")),
     "totp": (totp_factors, ("secret_encrypted", "algorithm", "digits", "period")),
     "otp": (otp_factors, ("channel", "destination")),
+    "webauthn": (webauthn_credentials, WEBAUTHN_RECORD_COLUMNS),
 }
 _PASSWORD_COLUMNS = ("format", "value", "must_change", "expire_at")
 WITHHELD_PASSWORD, WITHHELD_TOTP, WITHHELD_RECOVERY_CODES = "password", "mfa.totp", "mfa.recovery_codes"
@@ -177,7 +180,7 @@ def _user_query() -> sa.Select[Any]:
 def _assemble(
     user_rows: Sequence[Sequence[Any]], related: _Related, *, include_secrets: bool, ctx: AccountsContext | None,
 ) -> list[dict[str, Any]]:
-    idents, feds, totps, otps = (related.rows[n] for n in ("identities", "federated", "totp", "otp"))
+    idents, feds, totps, otps, passkeys = (related.rows[n] for n in ("identities", "federated", "totp", "otp", "webauthn"))
     empty: list[dict[str, Any]] = []
     records = []
     for key, *values in user_rows:
@@ -187,6 +190,7 @@ def _assemble(
             assemble_record(
                 user, idents.get(key, empty), feds.get(key, empty), password=related.passwords.get(key),
                 totp=totps.get(key, empty), otp=otps.get(key, empty), ctx=ctx, include_secrets=include_secrets,
+                webauthn=passkeys.get(key, empty),
             )
         )
     return records

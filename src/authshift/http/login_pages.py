@@ -27,6 +27,7 @@ from authshift.accounts.login import (
     second_factor,
 )
 from authshift.accounts.migration_state import record_login
+from authshift.accounts.second_step import second_step_factors
 from authshift.errors import Unavailable
 from authshift.http.account_templates import PAGE_HEADERS, render_page, safe_return_to
 from authshift.http.browser import (
@@ -223,9 +224,11 @@ def _step_missing(request: Request, return_to: str | None) -> Response:
 @router.get("/login/totp")
 async def totp_page(request: Request) -> Response:
     return_to = safe_return_to(request.query_params.get("return_to"))
-    if login_step(request, "totp") is None:
+    step = login_step(request, "totp")
+    if step is None:
         return _step_missing(request, return_to)
-    return render_page(request, "totp.html", return_to=return_to, error=None)
+    factors = await second_step_factors(app_state(request), step["user_id"])
+    return render_page(request, "totp.html", return_to=return_to, error=None, **factors)
 
 
 @router.post("/login/totp")
@@ -238,7 +241,8 @@ async def totp_submit(request: Request) -> Response:
                                  ip=client_ip(request), migrate_via=step["migrate_via"])
     if result.outcome in (LoginOutcome.FAILED, LoginOutcome.THROTTLED):
         status = 429 if result.outcome is LoginOutcome.THROTTLED else 400
-        return render_page(request, "totp.html", status=status, return_to=return_to, error=BAD_CODE)
+        factors = await second_step_factors(app_state(request), step["user_id"])
+        return render_page(request, "totp.html", status=status, return_to=return_to, error=BAD_CODE, **factors)
     return await _next_step(request, result, return_to)
 
 

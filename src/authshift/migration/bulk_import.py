@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import job_hash_configs_kept
 from authshift.accounts.rows import UserRows, build_user_rows
@@ -234,6 +235,7 @@ async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
     await bulk_insert(conn, totp_factors, [t for r in rows for t in r.totp])
     await bulk_insert(conn, otp_factors, [o for r in rows for o in r.otp])
     await bulk_insert(conn, recovery_codes, [c for r in rows for c in r.recovery])
+    await bulk_insert(conn, webauthn_credentials, [w for r in rows for w in r.webauthn])
     await apply_user_updates(conn, list(batch.plans.values()))
 
 
@@ -554,7 +556,7 @@ async def run_job(
                                                        check_options(options, accounts.hash_configs),
                                                        keep=not options.dry_run)
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
-                                            skip_through=row["last_index"],
+                                            skip_through=row["last_index"], webauthn_rp_id=accounts.webauthn_rp_id,
                                             prebuild_for=None if options.dry_run else engine.url.drivername), config)
             finished = await _run_batches(
                 engine, reading, options=options, accounts=_judging(accounts, hash_configs), recorder=recorder,
@@ -614,7 +616,8 @@ async def dry_run_to_report(
                                                keep=False)
     counts = Counts()
     size = path.stat().st_size
-    reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs), config)
+    reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
+                                    webauthn_rp_id=accounts.webauthn_rp_id), config)
 
     def progressed(batch: _Batch) -> None:
         counts.merge(batch.counts)

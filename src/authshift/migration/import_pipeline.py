@@ -48,10 +48,13 @@ class ReadRequest:
     # The writer's database driver (``engine.url.drivername``): the reader then builds and encodes
     # the rows of records that would insert a user (``import_prebuild``). None: the writer does.
     prebuild_for: str | None = None
+    webauthn_rp_id: str | None = None  # imported passkeys of another RP ID are dropped, with a warning
+
 
     def batches(self, counter: list[ByteCounter]) -> Iterator[list[Candidate]]:
         return read_batches(self.path, self.options, batch_size=self.batch_size, limits=self.limits,
                             hash_configs=self.hash_configs, skip_through=self.skip_through, counter=counter,
+                            webauthn_rp_id=self.webauthn_rp_id,
                             prebuild=Prebuilder(self.prebuild_for) if self.prebuild_for else None)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from authshift import passwords
+from authshift.accounts.passkey_rows import refused_passkeys, rp_id_refusal
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.rows import password_spec
@@ -143,12 +144,15 @@ def prepare(
     hash_format: str | None = None,
     source: str | None = None,
     own_sources: bool = True,
+    webauthn_rp_id: str | None = None,
 ) -> Candidate:
     """Validate one record read from a file (never raises for a bad record: it carries its errors).
 
     ``hash_format`` (``--hash-format``) names the family of the file's hashes where a hash's
     shape is ambiguous; a family only guessed from the shape is a warning on the record.
-    ``source``/``own_sources``: see ``_set_source``."""
+    ``source``/``own_sources``: see ``_set_source``.
+    ``webauthn_rp_id``: passkeys made for another RP ID are left out, each with a warning saying
+    why (``accounts.passkey_rows``); the user is imported and registers a new passkey."""
     cand = Candidate(item.index, item.line, item.obj)
     try:
         parsed = item.parse()
@@ -179,6 +183,8 @@ def prepare(
         how = "verify it against the old system at the next sign-in" if rec["password_migration"] == "lazy" else \
             "make the user choose a new password"
         cand.warnings.append(_issue("password_migration", f"imported without a password: {how}"))
+    if webauthn_rp_id is not None and (get("mfa") or {}).get("webauthn"):
+        _drop_foreign_passkeys(cand, rec["mfa"], webauthn_rp_id)
     keys = cand.keys
     for kind, normalize in _LOGIN_NORMALIZERS:
         value = get(kind)
@@ -202,6 +208,13 @@ def prepare(
     if not cand.errors:
         cand.raw = None  # a valid record is echoed from its validated form, if it fails later
     return cand
+
+
+def _drop_foreign_passkeys(cand: Candidate, mfa: dict[str, Any], rp_id: str) -> None:
+    refused = refused_passkeys(mfa["webauthn"], rp_id)
+    if refused:
+        cand.warnings.extend(_issue(f.path, f.message) for f in refused)
+        mfa["webauthn"] = [e for e in mfa["webauthn"] if rp_id_refusal(e.get("rp_id"), rp_id) is None] or None
 
 
 @dataclass(slots=True)

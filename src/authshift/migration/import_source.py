@@ -158,6 +158,7 @@ def read_batches(
     skip_through: int = 0,
     counter: list[ByteCounter] | None = None,
     prebuild: Callable[[list[Candidate]], None] | None = None,
+    webauthn_rp_id: str | None = None,
 ) -> Iterator[list[Candidate]]:
     """Prepared records in batches, in file order, after record number ``skip_through``.
 
@@ -182,7 +183,7 @@ def read_batches(
             try:
                 cand = prepare(item, identifier=options.identifier, limits=limits, hash_configs=hash_configs,
                                hash_format=options.hash_format, source=options.source,
-                               own_sources=options.format == "native")
+                               own_sources=options.format == "native", webauthn_rp_id=webauthn_rp_id)
             except Exception as exc:  # noqa: BLE001 - one record never stops the reader
                 cand = Candidate(item.index, item.line, None)  # not echoed: it could not be handled
                 cand.errors = [{"path": "", "message": f"the record cannot be processed ({type(exc).__name__})"}]

@@ -86,6 +86,7 @@ __all__ = [
     "TotpSecret",
     "TotpUri",
     "UserRecord",
+    "WebAuthnCredential",
     "parse_datetime",
     "parse_record",
     "record_to_json",
@@ -308,13 +309,80 @@ Totp = Annotated[
 ]
 
 
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+WEBAUTHN_TRANSPORTS = ("usb", "nfc", "ble", "smart-card", "hybrid", "internal", "cable")
+
+
+def b64url_bytes(value: str, *, max_bytes: int) -> bytes:
+    """base64url (padding optional) -> bytes, at most ``max_bytes``; the error says which rule failed."""
+    text = value.strip()
+    if not _B64URL.match(text):
+        raise ValueError("expected base64url (A-Z a-z 0-9 - _)")
+    raw = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    if not raw or len(raw) > max_bytes:
+        raise ValueError(f"expected 1 to {max_bytes} bytes")
+    return raw
+
+
+def _canonical_b64url(max_bytes: int) -> Any:
+    def check(value: str) -> str:
+        return base64.urlsafe_b64encode(b64url_bytes(value, max_bytes=max_bytes)).decode().rstrip("=")
+    return AfterValidator(check)
+
+
+def _check_cose_key(value: str) -> str:
+    """A COSE_Key (RFC 9052 §7) that py_webauthn can turn into a public key (EC2, OKP or RSA)."""
+    from webauthn.helpers import decode_credential_public_key
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    raw = b64url_bytes(value, max_bytes=2048)
+    try:
+        decode_credential_public_key(raw)
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        raise ValueError("not a COSE public key (EC2 P-256/P-384/P-521, Ed25519 or RSA)") from None
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _check_rp_id(value: str) -> str:
+    text = value.strip().lower().rstrip(".")
+    if not text or any(ch in text for ch in "/:@ "):
+        raise ValueError("expected a domain name such as example.com")
+    return text
+
+
+class WebAuthnCredential(_Model):
+    """A passkey or security key (WebAuthn credential record, Level 3 §4 "credential record").
+    ``rp_id`` absent: the configured ``[webauthn] rp_id``."""
+
+    credential_id: Annotated[str, _canonical_b64url(1023)]
+    public_key: Annotated[str, AfterValidator(_check_cose_key)]
+    sign_count: int = Field(default=0, ge=0, le=2**32 - 1)
+    user_handle: Annotated[str, _canonical_b64url(64)]
+    transports: list[Literal["usb", "nfc", "ble", "smart-card", "hybrid", "internal", "cable"]] | None = None
+    aaguid: UuidText | None = None
+    rp_id: Annotated[str, AfterValidator(_check_rp_id)] | None = None
+    backup_eligible: bool = False
+    backup_state: bool = False
+    name: str | None = Field(default=None, max_length=64)
+    created_at: UtcDateTime | None = None
+    last_used_at: UtcDateTime | None = None
+
+
 class Mfa(_Model):
-    """Second factors: TOTP authenticators, email and SMS codes, recovery codes."""
+    """Second factors: TOTP authenticators, passkeys (``webauthn``), email and SMS codes, recovery codes."""
 
     totp: list[Totp] | None = None
+    webauthn: list[WebAuthnCredential] | None = None
     email: EmailText | None = None
     phone_number: PhoneText | None = None
     recovery_codes: list[SecretStr] | None = None
+    # Unused codes as the legacy system stored them: hashes the passwords package verifies
+    # (bcrypt, Django, PBKDF2, argon2...), checked at sign-in as they are, never re-hashed.
+    recovery_code_hashes: list[Annotated[SecretStr, Field(min_length=1, max_length=1024)]] | None = None
+
+    @field_serializer("recovery_code_hashes", when_used="always")
+    def _dump_code_hashes(self, value: list[SecretStr] | None) -> list[str] | None:
+        return None if value is None else [code.get_secret_value() for code in value]
 
     @field_serializer("recovery_codes", when_used="always")
     def _dump_codes(self, value: list[SecretStr] | None) -> list[str] | None:

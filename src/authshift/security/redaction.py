@@ -36,7 +36,7 @@ REDACTED = "[redacted]"
 
 # Normalised names (lower case, letters and digits only) that are secrets whatever their value.
 SECRET_NAMES = frozenset({
-    "plaintext", "uri", "credentials", "secretdata", "recoverycodes", "totp", "otp", "code",
+    "plaintext", "uri", "credentials", "secretdata", "recoverycodes", "recoverycodehashes", "totp", "otp", "code",
     "authorization", "cookie", "setcookie", "apikey", "signerkey", "sessionid",
 })
 # Words that make any name a secret's: encrypted_password, client_secret, webhook_secret,

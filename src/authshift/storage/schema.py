@@ -7,6 +7,7 @@ imported here, so Alembic and the test harness see the whole schema.
 from __future__ import annotations
 
 from authshift.accounts import hash_config_store  # noqa: F401  (password_hash_configs)
+from authshift.accounts import passkey_tables  # noqa: F401  (webauthn_credentials, webauthn_challenges)
 from authshift.accounts import reset_tables  # noqa: F401  (password_reset_tokens)
 from authshift.events import outbox  # noqa: F401  (registers the events table)
 from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
