@@ -62,7 +62,7 @@ async def rich_population(state: AppState) -> None:
         await _create(conn, state, {"phone_number": "+14155550111", "phone_number_verified": True, "disabled_reason": "kept"},
                       password_migration="lazy", custom_attributes=None, roles=None, address=sa.null())
         await _create(conn, state, {"preferred_username": "only_username", "source": "ldap"}, password_migration="reset")
-        await _create(conn, state, {"external_id": "nothing-else"}, source=None, last_login_at=None)
+        await _create(conn, state, {"external_id": "nothing-else"}, last_login_at=None)  # every user has a source now
         structured = next(f for f in passwords.formats() if f.structured)
         await _create(conn, state, {
             "email": "structured@example.com",

@@ -8,6 +8,8 @@ server's URL, the example database URL the test database's, ``$ADMIN_KEY`` an ad
 A block that cannot run says so in the Markdown, just above it, with the reason:
 ``<!-- not run: REASON -->`` (or, for a whole page, ``<!-- shell examples not run: REASON -->``).
 A block whose last command is meant to fail gives its exit status: ``<!-- run: exit N -->``.
+A block marked ``<!-- example: NAME -->`` is run by the test of its own guide (it needs files or a
+legacy system that test makes: tests/readiness/test_readiness_docs.py, tests/passkeys/test_docs.py...).
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class Block:
         return None
 
     @property
+    def run_elsewhere(self) -> bool:
+        return bool(self.marker and re.match(r"example: [\w-]+", self.marker))
+
+    @property
     def exit_status(self) -> int:
         found = re.fullmatch(r"run: exit (\d+)", self.marker or "")
         return int(found.group(1)) if found else 0
@@ -73,7 +79,7 @@ def test_every_shell_example_is_run_or_says_why_not() -> None:
     assert len(seen) >= 10  # the extraction finds the guides' blocks
     for block in seen:
         reason = block.not_run_reason or page_not_run(block.doc)
-        if block.marker is not None and reason is None:
+        if block.marker is not None and reason is None and not block.run_elsewhere:
             assert re.fullmatch(r"run: exit \d+", block.marker), f"{block.doc} block {block.number}: unknown marker"
         if reason is not None:
             assert len(reason) >= 20, f"{block.doc} block {block.number}: say why it is not run"
@@ -127,7 +133,7 @@ def test_the_shell_examples_of_a_guide_run(doc: str, live_server: LiveServer, se
     env["ADMIN_KEY"] = made.stdout.split('"key": "')[1].split('"')[0]
     ran = 0
     for block in blocks():
-        if block.doc != doc or block.not_run_reason is not None:
+        if block.doc != doc or block.not_run_reason is not None or block.run_elsewhere:
             continue
         script = _fill(block.body, live_server, settings_env["AUTHSHIFT_DATABASE_URL"])
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env, capture_output=True,

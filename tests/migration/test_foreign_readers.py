@@ -33,7 +33,6 @@ from django.contrib.auth.hashers import (
 from authshift.migration.records import (
     HashPassword,
     ParsedRecord,
-    RecordError,
     StructuredPassword,
     UserRecord,
 )

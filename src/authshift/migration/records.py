@@ -20,6 +20,7 @@ upsert reads as "remove this value".
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import uuid

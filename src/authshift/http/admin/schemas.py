@@ -48,6 +48,7 @@ _USER_STRINGS: dict[tuple[str, str], dict[str, Any]] = {
     ("UserRecord", "zoneinfo"): {"format": "iana-time-zone"},
     ("UserRecord", "locale"): {"pattern": r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$"},
     ("Mfa", "email"): {"format": "email"},
+    ("Identity", "email"): {"format": "email"},
     ("Mfa", "phone_number"): {"format": "phone"},
     ("HashPassword", "hash"): {"format": "password-hash"},
     ("PlainPassword", "plaintext"): {"format": "password"},
