@@ -75,20 +75,10 @@ def judge_record(
 
 
 def _inline_config(stored: passwords.StoredPassword | None, rec: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The Firebase parameters a record gives inline, under the name its stored password now uses
-    (the import keeps them in the database under that name before writing the batch)."""
-    if stored is None or stored.format not in NEEDS_HASH_CONFIG or rec is None:
-        return {}
-    reference = (rec.get("password") or {}).get("hash_config") if isinstance(rec.get("password"), Mapping) else None
-    if not isinstance(reference, Mapping):
-        return {}
-    from authshift.passwords.formats.firebase import hash_config_from_mapping, inline_config_name
-
-    try:
-        config = hash_config_from_mapping(reference, stored.format)
-    except passwords.PasswordFormatError:
-        return {}
-    return {inline_config_name(config): config}
+    """Hash configs a record adds to the instance's for judging it: none. Firebase parameters given
+    inline stay inside the stored password object (the verifier reads them from there); only
+    named ones need a lookup, and those are in ``ctx.hash_configs`` or stored by the import."""
+    return {}
 
 
 def needs_record(stored_password: passwords.StoredPassword | None) -> bool:
