@@ -54,7 +54,7 @@ def assert_outcomes(results: list[dict[str, Any]]) -> None:
     assert [r["line"] for r in results] == list(range(1, len(LINES) + 1))
     for result, (_, path, reason) in zip(results, LINES):
         if reason is None:
-            assert result["outcome"] == "inserted", result
+            assert result["outcome"] in ("inserted", "would_insert"), result  # a CLI dry run says what it would do
         else:
             assert result["outcome"] == "failed" and len(result["errors"]) == 1, result
             assert result["errors"][0]["path"] == path and reason in result["errors"][0]["message"], result

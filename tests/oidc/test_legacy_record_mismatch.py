@@ -100,7 +100,7 @@ async def test_a_record_of_another_user_signs_nobody_in(state: AppState, client:
                             "password_confirm": "a long and unusual passphrase"})
     assert created.status_code == 303
     async with state.engine.connect() as conn:
-        assert (await conn.execute(sa.select(users.c.external_id, users.c.source))).all() == [(None, None)]
+        assert (await conn.execute(sa.select(users.c.external_id, users.c.source))).all() == [(None, "signup")]  # born here by sign-up, not claimed from the legacy record
 
 
 async def test_the_matching_user_still_signs_in(state: AppState, client: httpx.AsyncClient) -> None:
