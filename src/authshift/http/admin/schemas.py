@@ -64,6 +64,19 @@ def _strings(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [branch for branch in node.get("anyOf", []) if branch.get("type") == "string"]
 
 
+def _no_nul(node: Any) -> None:
+    """Every free string of a user record excludes NUL, which no backend stores (PostgreSQL text
+    cannot hold it; the API refuses it with a 422 like the import readers)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" not in node and "format" not in node and "enum" not in node:
+            node["pattern"] = "^[^\\x00]*$"
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
 def user_schemas() -> dict[str, Any]:
     """``UserRecord`` (create) and ``UserPatch`` and the schemas they use, by name."""
     schema = UserRecord.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -74,6 +87,7 @@ def user_schemas() -> dict[str, Any]:
             branch.update(extra)
             if "format" in extra and extra["format"] in FORMATS:
                 branch["description"] = FORMATS[extra["format"]]
+    _no_nul(defs)
     # A password given as a string is a new plain-text password (PlainPassword's short form).
     password = defs["UserRecord"]["properties"]["password"]
     password["anyOf"].insert(0, {"type": "string", "format": "password", "description": FORMATS["password"]})

@@ -35,7 +35,15 @@ def _instant(name: str, value: str | None) -> datetime | None:
 
 
 def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Validate a record body with the import rules; plain-text passwords are allowed here."""
+    """Validate a record body with the import rules; plain-text passwords are allowed here.
+
+    Values no backend can store (a NUL, a lone surrogate, NaN, too deep) are refused first, as
+    the import readers refuse them (``sources._values``): PostgreSQL answered a NUL with a 500."""
+    from authshift.migration.sources._values import unstorable
+
+    issues = unstorable(body)
+    if issues:
+        raise InvalidInput("the user record is not valid", errors=[FieldError(i.path, i.message) for i in issues])
     try:
         parsed = parse_record(body, allow_plaintext_password=True)
     except RecordError as exc:
