@@ -97,7 +97,11 @@ async def test_dry_run_over_the_api_writes_no_user(client: httpx.AsyncClient, ad
     done = await wait_done(client, admin_headers, resp.json()["id"])
     assert done["dry_run"] is True and done["counts"]["inserted"] == 1
     results = ndjson(await client.get(f"{IMPORTS}/{done['id']}/results", headers=admin_headers))
-    assert results[0]["outcome"] == "inserted"
+    # what would happen, and no id for a user that will never exist
+    assert results[0]["outcome"] == "would_insert" and results[0]["user_id"] is None
+    filtered = ndjson(await client.get(f"{IMPORTS}/{done['id']}/results", headers=admin_headers,
+                                       params={"outcome": "would_insert"}))
+    assert [r["line"] for r in filtered] == [results[0]["line"]]
     async with app.state.authshift.engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one() == 0
 

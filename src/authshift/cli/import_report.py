@@ -1,7 +1,6 @@
 """What ``authshift import`` shows: the report lines, the progress bar and the summary.
 
-- A dry run's report says what a real run would do (``would_insert``, ``would_update``,
-  ``would_skip``) and gives no id for users it would create: such an id never exists.
+- A dry run's report says what a real run would do, as ``migration.dry_run`` states it.
 - The summary groups failures and warnings by reason (with the first line of each), so a
   file with one systematic problem reads as one line, not as a count to investigate.
 - The progress bar shows the share of the file read and the time left, and fits 80 columns.
@@ -19,11 +18,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from authshift.migration.dry_run import DRY_RUN_OUTCOMES, dry_run_view
+
 if TYPE_CHECKING:
     from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback
     from authshift.migration.import_plan import Decision
 
-DRY_RUN_OUTCOMES = {"inserted": "would_insert", "updated": "would_update", "skipped": "would_skip", "failed": "failed"}
 SHOWN_REASONS = 10  # per kind; the report has them all
 
 
@@ -37,15 +37,6 @@ def open_report(path: Path) -> TextIO:
 def default_report(data_dir: Path, name: str) -> Path:
     """Reports go to the instance's data folder (``<data_dir>/reports``), not the working directory."""
     return (data_dir / "reports" / name).absolute()
-
-
-def dry_run_json(outcome: dict[str, Any]) -> dict[str, Any]:
-    """A report line as a dry run states it: what would happen, and no id for a user not created."""
-    view = dict(outcome)
-    view["outcome"] = DRY_RUN_OUTCOMES.get(view["outcome"], view["outcome"])
-    if view["outcome"] == "would_insert":
-        view["user_id"] = None
-    return view
 
 
 class Tally:
@@ -104,7 +95,7 @@ def report_writer(fh: TextIO, tally: Tally, *, dry_run: bool) -> OutcomesCallbac
                 view = d.as_json()
                 tally.add(view)
                 if dry_run:
-                    view = dry_run_json(view)
+                    view = dry_run_view(view)
                 lines.append(json.dumps(view, ensure_ascii=False, separators=(",", ":")))
             else:  # the common case: nothing to tally, formatted directly
                 lines.append(d.as_line())

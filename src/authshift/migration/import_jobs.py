@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import emit
 from authshift.ids import uuid7
+from authshift.migration.dry_run import dry_run_view, stored_outcome
 from authshift.migration.import_tables import import_jobs, import_results
 from authshift.storage.bulk import in_values
 from authshift.storage.db import is_postgres
@@ -437,8 +438,17 @@ async def iter_results(
 
 
 async def iter_result_lines(
-    engine: AsyncEngine, job_id: uuid.UUID, *, outcome: str | None = None, page: int = RESULT_PAGE
+    engine: AsyncEngine, job_id: uuid.UUID, *, outcome: str | None = None, page: int = RESULT_PAGE,
+    dry_run: bool = False,
 ) -> AsyncIterator[str]:
-    """Every outcome of a job as NDJSON text, a page of lines at a time (the report, the results API)."""
+    """Every outcome of a job as NDJSON text, a page of lines at a time (the report, the results API).
+
+    A dry run's lines say what would happen (``migration.dry_run``); ``outcome`` may use either name."""
+    if outcome:
+        outcome = stored_outcome(outcome)
     async for rows in iter_result_rows(engine, job_id, outcome=outcome, page=page):
-        yield "".join(result_line(row) + "\n" for row in rows)
+        if dry_run:
+            yield "".join(json.dumps(dry_run_view(result_json(row)), ensure_ascii=False, separators=(",", ":")) + "\n"
+                          for row in rows)
+        else:
+            yield "".join(result_line(row) + "\n" for row in rows)

@@ -177,13 +177,14 @@ async def undo_import(key: Admin, state: State, job_id: uuid.UUID, dry_run: bool
 )
 async def import_results(
     _: Admin, state: State, job_id: uuid.UUID,
-    outcome: Literal["inserted", "updated", "skipped", "failed"] | None = None,
+    outcome: Literal["inserted", "updated", "skipped", "failed", "would_insert", "would_update", "would_skip"] | None = None,
 ) -> StreamingResponse:
+    """A dry run's lines say what would happen (``would_insert`` ..., no id for a user not created)."""
     async with state.engine.connect() as conn:
-        await jobs.get_job(conn, job_id)
+        dry_run = bool((await jobs.get_job(conn, job_id))["options"].get("dry_run"))
 
     async def body() -> AsyncIterator[bytes]:
-        async for text in jobs.iter_result_lines(state.engine, job_id, outcome=outcome, page=1000):
+        async for text in jobs.iter_result_lines(state.engine, job_id, outcome=outcome, page=1000, dry_run=dry_run):
             yield text.encode()
 
     return StreamingResponse(body(), media_type="application/x-ndjson")
