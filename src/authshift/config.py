@@ -454,6 +454,7 @@ class ThrottleSettings(_Section):
     ip_window_seconds: int = Field(default=900, gt=0)
     known_device_max_delay_seconds: int = Field(default=60, gt=0)
     known_device_days: int = Field(default=90, gt=0)  # how long a browser stays known after a sign-in
+    known_network_days: int = Field(default=30, gt=0)  # how long a /24 or /64 stays the owner's after a sign-in
 
 
 class SignupSettings(_Section):

@@ -62,8 +62,8 @@ async def test_a_distributed_attack_cannot_keep_the_owner_out_of_a_known_device(
         assert outcome is (LoginOutcome.FAILED if i < ACCOUNT_LOCK else LoginOutcome.THROTTLED)
     # unknown devices are refused now, even with the right password ...
     assert (await svc.login(state, "target@example.com", PASSWORD, ip="192.0.2.1")).outcome is LoginOutcome.THROTTLED
-    async with httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url)) as stranger:
-        # a browser known to another account is a stranger to this one
+    async with _browser_at(client, "192.0.2.200") as stranger:
+        # a browser known to another account, on another network, is a stranger to this one
         assert (await _post_login(stranger, "other@example.com", PASSWORD)).status_code == 303
         assert "authshift_device" in stranger.cookies
         locked = await _post_login(stranger, "target@example.com", PASSWORD)
@@ -106,3 +106,45 @@ def test_the_wait_doubles_up_to_its_maximum(state: AppState) -> None:
     waits = [known_device_delay(cfg, failures) for failures in range(ACCOUNT_LIMIT + 6)]
     assert waits == [0] * ACCOUNT_LIMIT + [1, 2, 4, 8, 8, 8]  # the maximum is MAX_DELAY in this test
     assert known_device_delay(cfg.model_copy(update={"known_device_max_delay_seconds": 60}), ACCOUNT_LIMIT + 10) == 60
+
+
+def _browser_at(client: httpx.AsyncClient, ip: str) -> httpx.AsyncClient:
+    """A new browser (no cookies) whose connections come from ``ip``."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url=str(client.base_url))
+
+
+async def test_a_new_browser_on_the_owners_network_waits_but_is_never_locked_out(
+    state: AppState, client: httpx.AsyncClient
+) -> None:
+    await new_user(state, email="office@example.com", password=PASSWORD)
+    async with _browser_at(client, "203.0.113.20") as laptop:  # the owner signs in from the office once
+        assert (await _post_login(laptop, "office@example.com", PASSWORD)).status_code == 303
+    for i in range(ACCOUNT_LOCK + 1):  # an attack from many addresses locks the account for strangers
+        await svc.login(state, "office@example.com", "guess", ip=f"198.51.100.{i}")
+    async with _browser_at(client, "192.0.2.77") as stranger:
+        assert (await _post_login(stranger, "office@example.com", PASSWORD)).status_code == 429
+    # a phone with no cookies, on the same office network (another address of the /24), gets in
+    async with _browser_at(client, "203.0.113.41") as phone:
+        resp = await _post_login(phone, "office@example.com", PASSWORD)
+        assert resp.status_code == 303 and resp.headers["location"] == "/"
+    # and guesses from that network only ever wait, doubling, they never lock it out
+    statuses = [(await svc.login(state, "office@example.com", "guess", ip="203.0.113.99")).outcome
+                for _ in range(ACCOUNT_LIMIT + 1)]
+    assert statuses[:ACCOUNT_LIMIT] == [LoginOutcome.FAILED] * ACCOUNT_LIMIT
+    waited = await svc.login(state, "office@example.com", PASSWORD, ip="203.0.113.99")
+    assert waited.outcome is LoginOutcome.THROTTLED and waited.retry_after is not None
+    assert waited.retry_after <= MAX_DELAY
+
+
+async def test_the_known_network_is_stored_as_a_digest_not_an_address(state: AppState, client: httpx.AsyncClient) -> None:
+    from authshift.security.known_networks import known_networks, network_of
+
+    await new_user(state, email="private@example.com", password=PASSWORD)
+    async with _browser_at(client, "2001:db8:1:2::5") as browser:
+        assert (await _post_login(browser, "private@example.com", PASSWORD)).status_code == 303
+    async with state.engine.connect() as conn:
+        stored = (await conn.execute(sa.select(known_networks.c.network))).scalars().all()
+    assert len(stored) == 1 and "2001" not in stored[0] and "db8" not in stored[0]
+    assert network_of("2001:db8:1:2::5") == "2001:db8:1:2::/64" and network_of("::ffff:203.0.113.5") == "203.0.113.0/24"
+    assert network_of("not an address") is None and network_of(None) is None

@@ -41,6 +41,7 @@ from authshift.migration.readiness_store import signed_in
 from authshift.logs import get_logger
 from authshift.security import signin_throttle
 from authshift.security.failure_time import failure_clock
+from authshift.security.known_networks import known_network
 from authshift.security.signin_throttle import KnownDevice
 from authshift.storage.db import reading
 from authshift.storage.tables import identities, users
@@ -130,10 +131,12 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
         user_id = account.user_id if account is not None else None
         known = device.id if device is not None and user_id is not None and device.knows(user_id) else None
         async with state.engine.begin() as conn:
+            network = None if known is not None or user_id is None else await known_network(
+                conn, user_id, ip, days=state.settings.throttle.known_network_days)
             admission = await signin_throttle.admit(conn, state.settings.throttle, login_id, ip, user_id=user_id,
-                                                    known_device=known)
+                                                    known_device=known, known_network=network)
         if not admission.admitted:
-            log.warning("sign-in throttled", ip=ip, known_device=known is not None)
+            log.warning("sign-in throttled", ip=ip, known_device=known is not None, known_network=network is not None)
             return LoginResult(LoginOutcome.THROTTLED, retry_after=admission.retry_after)
     started = time.perf_counter()
     try:
@@ -145,7 +148,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
                 await signin_throttle.give_back(conn, admission)
         raise
     if result.outcome is LoginOutcome.FAILED:
-        await failure_clock.pad(started, password)
+        await failure_clock.pad(started, password, local_hash=account is not None and account.password is not None)
     return result
 
 

@@ -45,6 +45,7 @@ from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.oidc.authorization import decode_request
 from authshift.oidc.clients import get_client
 from authshift.oidc.sessions import create_session, get_session, reauthenticate, session_row
+from authshift.security.known_networks import remember_network
 from authshift.storage.db import reading
 from authshift.storage.tables import identities
 
@@ -209,6 +210,7 @@ async def _signed_in(request: Request, user_id: uuid.UUID, amr: tuple[str, ...],
                 ip=client_ip(request), user_agent=request.headers.get("user-agent"),
             ))
         await record_login(conn, user_id)
+        await remember_network(conn, user_id, client_ip(request))
     assert session is not None
     response = _redirect(return_to or "/")
     set_session_cookie(response, state, session)

@@ -13,6 +13,7 @@ from authshift.oidc.keys import ensure_signing_key, key_box
 from authshift.oidc.tables import authorization_codes
 from authshift.oidc.tokens import prune_expired
 from authshift.security import throttle
+from authshift.security.known_networks import prune_networks
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ async def prune_once(state: AppState) -> None:
         cfg = state.settings
         longest = max(cfg.throttle.account_window_seconds, cfg.throttle.ip_window_seconds, cfg.signup.ip_window_seconds)
         await throttle.prune(conn, older_than=timedelta(seconds=longest))
+        await prune_networks(conn, days=cfg.throttle.known_network_days)
 
 
 async def start_oidc(state: AppState) -> Callable[[], Awaitable[None]]:

@@ -15,6 +15,11 @@ The policy (docs/operations.md, "Sign-in throttling") in one place:
   own counter and never refused by the three budgets above: after ``account_max_attempts``
   failures it waits a delay that doubles with each further failure, up to
   ``known_device_max_delay_seconds``. So the owner always gets in, at worst a little later.
+- **Known networks are never locked out either.** A new browser on a network from which the
+  account completed a sign-in within ``known_network_days`` (its /24 or /64:
+  ``security/known_networks.py``) gets the same growing delays, on a counter per account and
+  network, instead of the budgets above: the owner's office or home is not locked out by an
+  attacker elsewhere.
 
 Attempts are counted *before* the password is checked (a parallel burst cannot slip past), and
 given back (``give_back``) when the attempt could not be judged (the legacy system was down:
@@ -90,7 +95,11 @@ def known_device_delay(cfg: ThrottleSettings, failures: int) -> int:
     return int(min(2 ** min(over, 30), cfg.known_device_max_delay_seconds))
 
 
-async def _admit_known_device(conn: AsyncConnection, cfg: ThrottleSettings, key: str, now: datetime) -> Admission:
+def network_key(user_id: uuid.UUID, network: str) -> str:
+    return counter_key("network", f"{user_id}|{network}")
+
+
+async def _admit_known_source(conn: AsyncConnection, cfg: ThrottleSettings, key: str, now: datetime) -> Admission:
     t = throttle.throttle.c
     row = (await conn.execute(sa.select(t.count, t.window_start).where(t.key == key))).first()
     if row is not None and row.window_start >= now - timedelta(seconds=cfg.account_window_seconds):
@@ -106,15 +115,18 @@ async def _admit_known_device(conn: AsyncConnection, cfg: ThrottleSettings, key:
 
 async def admit(
     conn: AsyncConnection, cfg: ThrottleSettings, login_id: str, ip: str | None, *,
-    user_id: uuid.UUID | None, known_device: str | None,
+    user_id: uuid.UUID | None, known_device: str | None, known_network: str | None = None,
 ) -> Admission:
     """Count one sign-in attempt and decide whether it may be checked (see the module docstring).
 
     ``user_id``: the account the login ID names, if any; ``known_device``: the id of this browser's
-    device cookie when it names that user."""
+    device cookie when it names that user; ``known_network``: the digest of the client's network
+    when that user completed a sign-in from it (``known_networks.known_network``)."""
     now = utcnow()
     if user_id is not None and known_device is not None:
-        return await _admit_known_device(conn, cfg, device_key(user_id, known_device), now)
+        return await _admit_known_source(conn, cfg, device_key(user_id, known_device), now)
+    if user_id is not None and known_network is not None:
+        return await _admit_known_source(conn, cfg, network_key(user_id, known_network), now)
     pair = Limit(pair_key(login_id, ip), cfg.account_max_attempts, cfg.account_window_seconds)
     source = Limit(ip_key(ip), cfg.ip_max_attempts, cfg.ip_window_seconds)
     account = Limit(account_key(login_id), cfg.account_lock_attempts, cfg.account_window_seconds)

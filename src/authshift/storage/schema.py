@@ -14,6 +14,7 @@ from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
 from authshift.events import tables as _delivery_tables  # noqa: F401  (webhook endpoints, deliveries)
 from authshift.migration.token_exchange import tables as token_exchange_tables  # noqa: F401
 from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
+from authshift.security import known_networks  # noqa: F401  (networks owners signed in from)
 from authshift.security import throttle  # noqa: F401  (throttle counters)
 from authshift.migration import export_tables  # noqa: F401  (registers the export jobs table)
 from authshift.migration import import_tables  # noqa: F401  (registers the import job tables)
