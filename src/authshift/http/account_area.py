@@ -13,9 +13,11 @@ Every page needs the browser session; without one the person is sent to ``/login
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from authshift.accounts.login import login_ids_of
@@ -53,6 +55,27 @@ async def signed_in_user(request: Request) -> uuid.UUID | None:
 
 def to_login(back: str = ACCOUNT) -> Response:
     return redirect(login_url(back))
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A change to the account that may go ahead: its form, and the signed-in user making it."""
+
+    form: FormData
+    user_id: uuid.UUID
+
+
+async def posted_by_signed_in_user(request: Request, back: str = ACCOUNT) -> Posted | Response:
+    """Every change in the account area starts here: the form must pass its CSRF check and a user
+    must be signed in (else back to the login page, returning to ``back``). Otherwise, the
+    response to give instead."""
+    form = await _posted_form(request)
+    if isinstance(form, Response):
+        return form
+    user_id = await signed_in_user(request)
+    if user_id is None:
+        return to_login(back)
+    return Posted(form, user_id)
 
 
 async def account_page(request: Request, user_id: uuid.UUID, *, status: int = 200, error: str | None = None,
@@ -94,12 +117,10 @@ async def new_passkey_options(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/passkeys")
 async def add_passkey_submit(request: Request) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login()
+    posted = await posted_by_signed_in_user(request)
+    if isinstance(posted, Response):
+        return posted
+    form, user_id = posted.form, posted.user_id
     state = app_state(request)
     name = form.get("name")
     try:
@@ -113,12 +134,10 @@ async def add_passkey_submit(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/passkeys/{passkey_id}/remove")
 async def remove_passkey_submit(request: Request, passkey_id: str) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login()
+    posted = await posted_by_signed_in_user(request)
+    if isinstance(posted, Response):
+        return posted
+    user_id = posted.user_id
     try:
         key = uuid.UUID(passkey_id)
     except ValueError:

@@ -25,7 +25,7 @@ from authshift.accounts.self_service import (
     remove_totp,
     revoke_own_session,
 )
-from authshift.http.account_area import ACCOUNT, account_page, redirect, signed_in_user, to_login
+from authshift.http.account_area import ACCOUNT, account_page, posted_by_signed_in_user, redirect, signed_in_user, to_login
 from authshift.http.account_templates import render_page
 from authshift.http.browser import app_state, current_session
 from authshift.http.login_pages import _posted_form
@@ -67,12 +67,10 @@ async def password_page(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/password")
 async def password_submit(request: Request) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login(ACCOUNT + "/password")
+    posted = await posted_by_signed_in_user(request, ACCOUNT + "/password")
+    if isinstance(posted, Response):
+        return posted
+    form, user_id = posted.form, posted.user_id
     errors = await change_password(app_state(request), user_id, _field(form, "current_password"),
                                    _field(form, "password"), _field(form, "password_confirm"))
     if errors:
@@ -105,12 +103,10 @@ async def totp_page(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/totp")
 async def totp_submit(request: Request) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login(ACCOUNT + "/totp")
+    posted = await posted_by_signed_in_user(request, ACCOUNT + "/totp")
+    if isinstance(posted, Response):
+        return posted
+    form, user_id = posted.form, posted.user_id
     token = _field(form, "token")
     problem = await confirm_totp(app_state(request), user_id, token, _field(form, "code"))
     if problem:
@@ -120,12 +116,10 @@ async def totp_submit(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/totp/remove")
 async def totp_remove(request: Request) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login()
+    posted = await posted_by_signed_in_user(request)
+    if isinstance(posted, Response):
+        return posted
+    user_id = posted.user_id
     await remove_totp(app_state(request), user_id)
     return redirect(ACCOUNT + "?notice=totp_removed")
 
@@ -135,12 +129,10 @@ async def totp_remove(request: Request) -> Response:
 
 @router.post(ACCOUNT + "/recovery-codes")
 async def recovery_codes_submit(request: Request) -> Response:
-    form = await _posted_form(request)
-    if isinstance(form, Response):
-        return form
-    user_id = await signed_in_user(request)
-    if user_id is None:
-        return to_login()
+    posted = await posted_by_signed_in_user(request)
+    if isinstance(posted, Response):
+        return posted
+    user_id = posted.user_id
     codes = await new_recovery_codes(app_state(request), user_id)
     return render_page(request, "account/recovery_codes.html", codes=codes)
 

@@ -26,6 +26,7 @@ from authshift.events.outbox import emit
 from authshift.ids import uuid7
 from authshift.migration.dry_run import dry_run_view, stored_outcome
 from authshift.migration.import_tables import import_jobs, import_results
+from authshift.migration.local_process import local_pid, pid_ended
 from authshift.storage.bulk import in_values
 from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
@@ -96,18 +97,12 @@ def _owner_is_dead(owner: str | None) -> bool:
         return True
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    pid = local_pid(host, pid_text)
+    if pid is None:
         return False
-    pid = int(pid_text)
     if pid == os.getpid():
         return owner not in ACTIVE_OWNERS
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return pid_ended(pid)
 
 
 # Lease owners of this process that are running a job right now (the others are leftovers).

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authshift.migration.import_tables import import_jobs
+from authshift.migration.local_process import local_pid, pid_ended
 from authshift.storage.bulk import in_values
 
 __all__ = ["STALE_SECONDS", "receiving", "sweep_uploads"]
@@ -57,18 +58,12 @@ def _receiver_gone(directory: Path) -> bool | None:
         host, _, pid_text = (directory / RECEIVING).read_text().partition(":")
     except OSError:
         return None
-    if host != socket.gethostname() or not pid_text.isdigit():
+    pid = local_pid(host, pid_text)
+    if pid is None:
         return None
-    pid = int(pid_text)
     if pid == os.getpid():
         return True  # this process is not receiving it (``_HERE``): its receiver was an earlier one
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return pid_ended(pid)
 
 
 def _last_write(directory: Path) -> float:
