@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import httpx
@@ -16,7 +14,8 @@ import pytest
 
 from authshift.accounts.totp import current_code
 from tests.oidc.helpers import pkce_pair, query_of
-from tests.support.servers import LiveServer, free_port, run_cli
+from tests.support.legacy_tokens import JsonServer
+from tests.support.servers import LiveServer, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -38,35 +37,20 @@ def _browser_unavailable() -> str | None:
     return None
 
 
-class _Callback(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        type(self).hits.append(self.path)
-        body = b"<!doctype html><title>Example app</title><p>Back in the app.</p>"
-        self.send_response(200)
-        self.send_header("content-type", "text/html")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+CALLBACK_HITS: list[str] = []  # the paths that reached the relying party
 
 
 @pytest.fixture
 def app_server() -> Iterator[str]:
     """The relying party's redirect target: a tiny HTTP server that records what reaches it."""
-    _Callback.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Callback)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    CALLBACK_HITS.clear()
+
+    def answer(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        CALLBACK_HITS.append(path)
+        return 200, b"<!doctype html><title>Example app</title><p>Back in the app.</p>"
+
+    with JsonServer(answer) as server:
+        yield server.url
 
 
 async def test_chromium_signs_in_with_totp(live_server: LiveServer, settings_env: dict[str, str], app_server: str) -> None:
@@ -118,7 +102,7 @@ async def test_chromium_signs_in_with_totp(live_server: LiveServer, settings_env
 
     query = query_of(landed)
     assert query["state"] == "browser-state" and query["iss"] == live_server.url
-    assert any(hit.startswith("/callback?code=") for hit in _Callback.hits)
+    assert any(hit.startswith("/callback?code=") for hit in CALLBACK_HITS)
     tokens = httpx.post(f"{live_server.url}/oauth2/token", data={
         "grant_type": "authorization_code", "code": query["code"], "redirect_uri": redirect_uri, "client_id": client_id,
         "code_verifier": verifier})

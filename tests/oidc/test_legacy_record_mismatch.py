@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -22,41 +20,27 @@ import structlog
 from authshift.state import AppState
 from authshift.storage.tables import users
 from tests.oidc.helpers import submit
-from tests.support.servers import free_port
+from tests.support.legacy_tokens import JsonServer
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 PASSWORD = "the legacy password"
 OTHER = {"external_id": "legacy-42", "email": "someone.else@example.com", "preferred_username": "someone_else"}
 
 
-class _WrongUserLegacy(BaseHTTPRequestHandler):
-    asked: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        type(self).asked.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-        body = json.dumps(OTHER).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+ASKED: list[dict] = []  # what the legacy system was asked, in order
 
 
 @pytest.fixture
 def wrong_user_legacy() -> Iterator[str]:
-    _WrongUserLegacy.asked = []
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _WrongUserLegacy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """A legacy system that answers every verify and lookup with another user's record."""
+    ASKED.clear()
+
+    def answer(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+        ASKED.append(json.loads(body))
+        return 200, OTHER
+
+    with JsonServer(answer) as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -92,7 +76,7 @@ async def test_a_record_of_another_user_signs_nobody_in(state: AppState, client:
     mismatches = [e for e in logged if "does not hold the login ID typed" in e["event"]]
     assert [(e["endpoint"], e["external_id"]) for e in mismatches] == [("verify", "legacy-42")] * 2
     assert PASSWORD not in repr(logged) and "victim" not in repr(mismatches)
-    assert [a["login_id"] for a in _WrongUserLegacy.asked] == ["victim@example.com", "victim"]
+    assert [a["login_id"] for a in ASKED] == ["victim@example.com", "victim"]
     assert await _user_count(state) == 0  # neither the other user nor a second account was made
     # claiming before sign-up refuses the mismatch too: the sign-up makes the typed user, not the other
     created = await submit(client, await client.get("/signup"),

@@ -24,7 +24,8 @@ Answer = Callable[[str, bytes, dict[str, str]], tuple[int, Any]]
 
 
 class JsonServer:
-    """A threaded HTTP server on 127.0.0.1 answering JSON from ``answer(path, body, headers)``."""
+    """A threaded HTTP server on 127.0.0.1 answering JSON from ``answer(path, body, headers)``
+    (or a page, when the answer's payload is bytes)."""
 
     def __init__(self, answer: Answer) -> None:
         self.requests: list[str] = []
@@ -36,9 +37,10 @@ class JsonServer:
                 body = self.rfile.read(length) if length else b""
                 outer.requests.append(self.path)
                 status, payload = answer(self.path, body, {k.lower(): v for k, v in self.headers.items()})
-                data = b"" if payload is None else json.dumps(payload).encode()
+                raw = isinstance(payload, bytes)  # a page (HTML) rather than JSON
+                data = payload if raw else b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html; charset=utf-8" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
