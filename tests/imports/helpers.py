@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from authshift.accounts import users as svc
+from authshift.app import create_app
 from authshift.config import ImportSettings, Settings
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
 from authshift.migration.import_source import ImportOptions
+from authshift.security.admin_keys import create_admin_key
 from authshift.state import AppState, build_state
 from authshift.storage.tables import identities
 
@@ -36,6 +39,20 @@ def write_ndjson(path: Path, records: Iterable[dict[str, Any] | str]) -> Path:
 
 def read_ndjson(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@asynccontextmanager
+async def admin_api(settings: Settings, *, migrate: bool = False) -> AsyncIterator[tuple[AppState, httpx.AsyncClient, dict[str, str]]]:
+    """The app started with ``settings`` (its lifespan runs the import runner and the sweeps), an
+    HTTP client to it, and the headers of a new admin key: for tests that need their own settings."""
+    application = create_app(settings, migrate=migrate)
+    async with application.router.lifespan_context(application):
+        state = application.state.authshift
+        async with state.engine.begin() as conn:
+            key = await create_admin_key(conn, "tests")
+        headers = {"Authorization": f"Bearer {key.plaintext}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://127.0.0.1") as http:
+            yield state, http, headers
 
 
 @asynccontextmanager

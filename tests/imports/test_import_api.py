@@ -15,12 +15,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from authshift.app import create_app
 from authshift.config import Settings
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_tables import import_jobs as import_jobs_table
 from authshift.storage.tables import audit_log, users
-from tests.imports.helpers import BCRYPT, write_ndjson
+from tests.imports.helpers import BCRYPT, admin_api, write_ndjson
 
 IMPORTS = "/api/admin/v1/imports"
 PROBLEM = "application/problem+json"
@@ -147,24 +146,15 @@ async def test_keys_and_unknown_jobs(client: httpx.AsyncClient, admin_headers: d
 
 async def test_cancel_a_queued_job(settings: Settings, tmp_path: Path) -> None:
     quiet = settings.model_copy(update={"imports": settings.imports.model_copy(update={"runner": False})})
-    application = create_app(quiet)
-    async with application.router.lifespan_context(application):
-        state = application.state.authshift
-        from authshift.security.admin_keys import create_admin_key
-
-        async with state.engine.begin() as conn:
-            key = await create_admin_key(conn, "t")
-        headers = {"Authorization": f"Bearer {key.plaintext}"}
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            resp = await client.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", "{}\n")})
-            job_id = resp.json()["id"]
-            assert resp.json()["state"] == "queued" and len(list((tmp_path / "imports-data").iterdir())) == 1
-            cancelled = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=headers)
-            assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
-            assert list((tmp_path / "imports-data").iterdir()) == []
-            again = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=headers)
-            assert again.status_code == 409
+    async with admin_api(quiet) as (state, client, headers):
+        resp = await client.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", "{}\n")})
+        job_id = resp.json()["id"]
+        assert resp.json()["state"] == "queued" and len(list((tmp_path / "imports-data").iterdir())) == 1
+        cancelled = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=headers)
+        assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+        assert list((tmp_path / "imports-data").iterdir()) == []
+        again = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=headers)
+        assert again.status_code == 409
         async with state.engine.connect() as conn:
             actions = [a for (a,) in (await conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.at))).all()]
         assert actions == ["import.created", "import.cancelled"]

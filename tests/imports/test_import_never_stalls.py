@@ -23,7 +23,7 @@ from authshift.migration.import_tables import import_jobs
 from authshift.migration.sources import _stream
 from authshift.state import AppState
 from authshift.storage.db import create_engine
-from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, app_state, read_ndjson, run_import, summary_counts, user_by_email
+from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, admin_api, app_state, read_ndjson, run_import, summary_counts, user_by_email
 from tests.oidc.helpers import REDIRECT_URI, new_client, pkce_pair, query_of, sign_in
 from tests.support.servers import run_cli
 
@@ -198,36 +198,26 @@ async def test_a_cli_job_that_keeps_crashing_ends_failed(
 async def test_a_server_job_that_keeps_crashing_ends_failed(
     settings: Settings, tmp_path: Path, db_url: str, break_user_writes: Callable[[], Awaitable[None]]
 ) -> None:
-    from authshift.app import create_app
-    from authshift.security.admin_keys import create_admin_key
-
     fast = settings.model_copy(update={"imports": settings.imports.model_copy(update={"poll_seconds": 0.05})})
-    application = create_app(fast, migrate=True)
-    async with application.router.lifespan_context(application):
-        state = application.state.authshift
+    async with admin_api(fast, migrate=True) as (state, http, headers):
         await break_user_writes()
-        async with state.engine.begin() as conn:
-            key = await create_admin_key(conn, "t")
-        headers = {"Authorization": f"Bearer {key.plaintext}"}
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            body = write_file(tmp_path / "u.ndjson").read_bytes()
-            resp = await http.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", body)})
-            assert resp.status_code == 202, resp.text
-            job = await wait_state(http, headers, resp.json()["id"])
-            assert job["state"] == "failed", job
-            assert f"stopped {fast.imports.max_attempts} times in a row" in job["error"], job
-            assert ("RaiseError" if db_url.startswith("postgresql") else "IntegrityError") in job["error"]
-            await asyncio.sleep(0.3)  # claimed no more: still failed, attempts not counting up
-            async with state.engine.connect() as conn:
-                row = await jobs.get_job(conn, uuid.UUID(job["id"]))
-            assert row["state"] == "failed" and row["attempts"] == fast.imports.max_attempts
-            # its upload (password hashes) is deleted too
-            for _ in range(100):
-                if not list((tmp_path / "imports-data").iterdir()):
-                    break
-                await asyncio.sleep(0.05)
-            assert list((tmp_path / "imports-data").iterdir()) == []
+        body = write_file(tmp_path / "u.ndjson").read_bytes()
+        resp = await http.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", body)})
+        assert resp.status_code == 202, resp.text
+        job = await wait_state(http, headers, resp.json()["id"])
+        assert job["state"] == "failed", job
+        assert f"stopped {fast.imports.max_attempts} times in a row" in job["error"], job
+        assert ("RaiseError" if db_url.startswith("postgresql") else "IntegrityError") in job["error"]
+        await asyncio.sleep(0.3)  # claimed no more: still failed, attempts not counting up
+        async with state.engine.connect() as conn:
+            row = await jobs.get_job(conn, uuid.UUID(job["id"]))
+        assert row["state"] == "failed" and row["attempts"] == fast.imports.max_attempts
+        # its upload (password hashes) is deleted too
+        for _ in range(100):
+            if not list((tmp_path / "imports-data").iterdir()):
+                break
+            await asyncio.sleep(0.05)
+        assert list((tmp_path / "imports-data").iterdir()) == []
 
 
 async def test_a_record_the_database_refuses_fails_alone_in_its_batch(

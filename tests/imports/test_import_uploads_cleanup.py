@@ -13,10 +13,8 @@ from typing import Any
 
 import httpx
 
-from authshift.app import create_app
 from authshift.config import Settings
-from authshift.security.admin_keys import create_admin_key
-from tests.imports.helpers import BCRYPT
+from tests.imports.helpers import BCRYPT, admin_api
 from tests.support.servers import LiveServer, run_cli
 
 IMPORTS = "/api/admin/v1/imports"
@@ -70,23 +68,16 @@ async def test_cancelled_jobs_leave_no_upload_whenever_they_are_cancelled(settin
         update={"poll_seconds": 0.01, "batch_size": 50})})
     body = "".join(json.dumps({"email": f"u{n}@x.com"}) + "\n" for n in range(1500))
     uploads = tmp_path / "imports-data"
-    application = create_app(fast)
-    async with application.router.lifespan_context(application):
-        state = application.state.authshift
-        async with state.engine.begin() as conn:
-            key = await create_admin_key(conn, "t")
-        headers = {"Authorization": f"Bearer {key.plaintext}"}
-        transport = httpx.ASGITransport(app=application)
-        states: list[str] = []
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            for delay in (0, 0, 0.001, 0.003, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6):
-                resp = await http.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", body)})
-                assert resp.status_code == 202, resp.text
-                await asyncio.sleep(delay)
-                cancel = await http.post(f"{IMPORTS}/{resp.json()['id']}/cancel", headers=headers)
-                assert cancel.status_code in (200, 409), cancel.text
-                job: dict[str, Any] = (await http.get(f"{IMPORTS}/{resp.json()['id']}", headers=headers)).json()
-                states.append(job["state"])
+    states: list[str] = []
+    async with admin_api(fast) as (_, http, headers):
+        for delay in (0, 0, 0.001, 0.003, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6):
+            resp = await http.post(IMPORTS, headers=headers, files={"file": ("u.ndjson", body)})
+            assert resp.status_code == 202, resp.text
+            await asyncio.sleep(delay)
+            cancel = await http.post(f"{IMPORTS}/{resp.json()['id']}/cancel", headers=headers)
+            assert cancel.status_code in (200, 409), cancel.text
+            job: dict[str, Any] = (await http.get(f"{IMPORTS}/{resp.json()['id']}", headers=headers)).json()
+            states.append(job["state"])
         assert "cancelled" in states
         for _ in range(200):  # the runner stops after the batch in progress
             if not files_under(uploads):
