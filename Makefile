@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 ACTIVATE_HINT = @echo "make: authshift is installed in $(VENV); to run the authshift command of the guides, first: . $(VENV)/bin/activate"
 
-.PHONY: run test test-deps clean
+.PHONY: run test test-deps lint clean
 
 $(BIN)/python:
 	@echo "make: creating the virtual environment $(VENV) with $(PYTHON)"
@@ -44,6 +44,12 @@ test: test-deps
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make: pytest collected no tests (exit 5): nothing was checked" >&2; fi; \
 	  exit $$status
+
+## lint: the linter (ruff) and the type checker (mypy, strict on the pure packages), as CI runs them
+lint: $(VENV)/.installed
+	@echo "make: ruff (lint) and mypy (types, strict on src/authshift/passwords)"
+	$(BIN)/python -m ruff check src tests bench
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

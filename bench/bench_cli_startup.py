@@ -50,7 +50,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "80"}
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in CASES}
-    for name, args, stdin in CASES:  # warm the file cache (and .pyc files) once
+    for _name, args, stdin in CASES:  # warm the file cache (and .pyc files) once
         one_run(args, stdin, env)
     for _ in range(runs):
         for name, args, stdin in CASES:  # interleaved: a load spike hits every case alike

@@ -77,13 +77,13 @@ def main() -> None:
     print("-" * 68)
     for info in formats():
         stored = parse(info.example)
-        seconds = median_seconds(lambda: verify(info.example_password, stored), args.runs)
+        seconds = median_seconds(lambda info=info, stored=stored: verify(info.example_password, stored), args.runs)
         print(f"{info.name:44} {seconds * 1e3:10.3f} {seconds / floor:12,.0f}")
     print("\nat the producing systems' current default costs:")
     print("-" * 68)
     for label, password, stored in production_defaults():
         runs = max(3, args.runs // 2)
-        seconds = median_seconds(lambda: verify(password, stored), runs)
+        seconds = median_seconds(lambda password=password, stored=stored: verify(password, stored), runs)
         print(f"{label:44} {seconds * 1e3:10.3f} {seconds / floor:12,.0f}")
 
 

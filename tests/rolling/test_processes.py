@@ -71,7 +71,7 @@ def test_a_server_killed_mid_delivery_loses_no_event(
         ids = eventually_sync(lambda: len(set(event_ids(receiver))) == 5 and event_ids(receiver), timeout=60)
         assert len(set(ids)) == 5 and len(ids) >= answered_before_kill
         for email in emails:  # the write-backs pending at the kill arrived too, each applied once
-            eventually_sync(lambda: legacy.get_user(email), timeout=60)
+            eventually_sync(lambda email=email: legacy.get_user(email), timeout=60)
         applied = [e for e in legacy.writeback_log() if e["event"]["data"]["user"].get("email") in emails]
         assert sorted(e["event"]["data"]["user"]["email"] for e in applied) == sorted(emails)
         assert len({e["webhook_id"] for e in applied}) == 5

@@ -14,7 +14,7 @@ from authshift.config import DeliverySettings
 from authshift.errors import InvalidInput
 from authshift.events import webhooks
 from authshift.events.delivery import backoff_seconds
-from authshift.events.signing import verify
+from authshift.events.signing import WebhookSignatureMismatch, verify
 
 from .conftest import eventually, unique
 from .receiver import Receiver
@@ -135,7 +135,7 @@ async def test_events_reach_subscribed_endpoints_signed_with_the_event_id(
     other = by_path[("/all", "user.created")]
     assert other.json()["id"] == body["id"]  # one event, one idempotency id, whichever endpoint
     assert verify(everything["secret"], other.headers, other.body)
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookSignatureMismatch):
         verify(users_only["secret"], other.headers, other.body)
     listed = await deliveries(client, admin_headers, target=f"webhook:{users_only['id']}")
     assert [(d["event_type"], d["state"], d["attempts"]) for d in listed] == [("user.created", "delivered", 1)]

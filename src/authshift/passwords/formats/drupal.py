@@ -46,7 +46,7 @@ class Drupal7Upgraded(PortableHashFormat):
         if value.startswith(("U$P$", "U$H$")):
             phpass = Phpass()
             checked = phpass.check(value[1:], ctx)
-            return Checked(lambda password: checked.matches(_md5_hex(password)))
+            return Checked(lambda password: checked.matches(_md5_hex(password).decode("ascii")))
         return super().check(value, ctx)
 
     @staticmethod
