@@ -10,13 +10,19 @@ from authshift.security.redaction import redact
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field of the input, named by its path (``mfa.totp[0].digits``)."""
+    """One problem (or warning) with one field of the input, named by its path
+    (``mfa.totp[0].digits``; empty for the record as a whole). The one type for field problems:
+    the admin API's ``errors``, a record's issues and warnings, and import reports all use it, so
+    the message reads the same everywhere (``str()``)."""
 
     path: str
     message: str
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 class AuthshiftError(Exception):

@@ -100,7 +100,7 @@ def run(fn: Callable[[AppState], Awaitable[T]], **overrides: Any) -> T:
     except SchemaMismatch as exc:
         fail(str(exc), EXIT_NO_INSTANCE)
     except AuthshiftError as exc:
-        details = "".join(f"\n  {e.path}: {e.message}" for e in exc.errors)
+        details = "".join(f"\n  {e}" for e in exc.errors)
         fail(f"{exc.detail}{details}")
 
 

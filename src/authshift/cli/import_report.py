@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from authshift.errors import FieldError
 from authshift.migration.dry_run import DRY_RUN_OUTCOMES, dry_run_view
 
 if TYPE_CHECKING:
@@ -78,8 +79,7 @@ class Tally:
 
 def _reason(issue: Any) -> str:
     if isinstance(issue, dict):
-        path, message = issue.get("path"), issue.get("message", "")
-        text = f"{path}: {message}" if path else str(message)
+        text = str(FieldError(issue.get("path") or "", str(issue.get("message", ""))))
     else:
         text = str(issue)
     return text if len(text) <= 120 else text[:117] + "..."

@@ -170,7 +170,7 @@ def import_(
         extra = ImportExtras.from_options(max_failed, check_credentials, cfg)
         extra.file_configs = file_hash_configs(options)
     except InvalidInput as exc:
-        fail(exc.detail + "".join(f"\n  {e.path}: {e.message}" for e in exc.errors), EXIT_USAGE)
+        fail(exc.detail + "".join(f"\n  {e}" for e in exc.errors), EXIT_USAGE)
     require_instance(cfg)  # never creates one, nor changes its schema
     tally = Tally()
 
@@ -190,7 +190,7 @@ def import_(
     except SchemaMismatch as exc:
         fail(str(exc), EXIT_FAILED)
     except InvalidInput as exc:
-        details = "".join(f"\n  {e.path}: {e.message}" for e in exc.errors)
+        details = "".join(f"\n  {e}" for e in exc.errors)
         fail(f"{exc.detail}{details}", EXIT_USAGE)
     except AuthshiftError as exc:
         fail(exc.detail, EXIT_FAILED)

@@ -85,7 +85,7 @@ def create(
     try:
         rec = record_to_json(parse_record(body, allow_plaintext_password=True).record)
     except RecordError as exc:
-        fail("the user record is not valid" + "".join(f"\n  {i.path}: {i.message}" for i in exc.issues), 2)
+        fail("the user record is not valid" + "".join(f"\n  {i}" for i in exc.issues), 2)
 
     async def go(state: Any, conn: Any) -> dict[str, Any]:
         uid = await svc.create_user(conn, rec, ctx=state.accounts)

@@ -569,7 +569,7 @@ async def run_job(
                 return ImportSummary(job_id, "cancelled", counts, options.dry_run, "cancelled")
             raise
         except AuthshiftError as exc:
-            error = exc.detail + "".join(f"; {e.path}: {e.message}" for e in exc.errors)
+            error = exc.detail + "".join(f"; {e}" for e in exc.errors)
         except SourceFormatError as exc:
             error = f"the file cannot be read as {options.format}: {exc}"
         except OSError as exc:

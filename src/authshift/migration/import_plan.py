@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from authshift import passwords
+from authshift.errors import FieldError
 from authshift.accounts.passkey_rows import refused_passkeys, rp_id_refusal
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
@@ -52,7 +53,8 @@ _LOGIN_NORMALIZERS = tuple(NORMALIZERS.items())
 
 
 def _issue(path: str, message: str) -> dict[str, str]:
-    return {"path": path, "message": message}
+    """A field problem as a report line carries it."""
+    return FieldError(path, message).as_dict()
 
 
 class Candidate:

@@ -28,7 +28,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Annotated, Any, Literal, NamedTuple, Union
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -52,6 +52,7 @@ from authshift.accounts.normalize import (
     normalize_phone,
     normalize_username,
 )
+from authshift.errors import FieldError
 from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
 from authshift.migration.record_limits import (
     MAX_EMAIL,
@@ -98,14 +99,7 @@ __all__ = [
 MIGRATION_STATES = ("imported", "migrated", "native")
 
 
-class FieldIssue(NamedTuple):
-    """One problem or warning about one field: ``path`` like ``mfa.totp[0].digits``."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+FieldIssue = FieldError  # the record's name for the one field-problem type (``authshift.errors``)
 
 
 class RecordError(ValueError):

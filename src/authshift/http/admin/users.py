@@ -43,14 +43,12 @@ def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], l
 
     issues = unstorable(body)
     if issues:
-        raise InvalidInput("the user record is not valid", errors=[FieldError(i.path, i.message) for i in issues])
+        raise InvalidInput("the user record is not valid", errors=list(issues))
     try:
         parsed = parse_record(body, allow_plaintext_password=True)
     except RecordError as exc:
-        raise InvalidInput(
-            "the user record is not valid", errors=[FieldError(i.path, i.message) for i in exc.issues]
-        ) from None
-    warnings = [{"path": w.path, "message": w.message} for w in parsed.warnings]
+        raise InvalidInput("the user record is not valid", errors=list(exc.issues)) from None
+    warnings = [w.as_dict() for w in parsed.warnings]
     return record_to_json(parsed.record, keep_nulls=keep_nulls), warnings
 
 
