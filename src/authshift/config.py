@@ -496,6 +496,8 @@ class ConsoleSettings(_Section):
 
     idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     absolute_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    # how often the Overview's history (console/snapshots.py) is brought up to date
+    snapshot_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
 
 
 class Settings(BaseSettings):
