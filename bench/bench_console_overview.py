@@ -64,10 +64,12 @@ INSERT INTO events (id, type, occurred_at, subject, data, dispatched_at)
            || CASE WHEN abs(hashtext(id::text)) % 2 = 0 THEN jsonb_build_object('cohort', 'beta') ELSE '{}'::jsonb END,
          now()
   FROM users WHERE abs(hashtext(id::text || 'm')) % 20 = 0;
-INSERT INTO events (id, type, occurred_at, subject, data) VALUES ('00000000-0000-7000-8000-000000000001', 'user.updated', now(), NULL, '{}');
+INSERT INTO events (id, type, occurred_at, subject, data)
+  SELECT ('00000000-0000-7000-8000-' || lpad(g::text, 12, '0'))::uuid, 'user.updated', now(), NULL, '{}'
+  FROM generate_series(1, 2000) g;
 INSERT INTO deliveries (id, event_id, target, subject, event_type, state, attempts, next_attempt_at, created_at)
-  SELECT gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'legacy-writeback', NULL, 'user.updated',
-         CASE WHEN g % 10 = 0 THEN 'dead' ELSE 'pending' END, 0, now(), now()
+  SELECT gen_random_uuid(), ('00000000-0000-7000-8000-' || lpad(g::text, 12, '0'))::uuid, 'legacy-writeback', NULL,
+         'user.updated', CASE WHEN g % 10 = 0 THEN 'dead' ELSE 'pending' END, 0, now(), now()
   FROM generate_series(1, 2000) g;
 """
 
