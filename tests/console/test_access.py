@@ -9,22 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from authshift.storage.db import create_engine
 from tests.console.conftest import Console, form_fields, sign_in_browser, sign_in_http
+from tests.console.db import query
 
 pytestmark = pytest.mark.browser
 
 
 async def audit_entries(db_url: str) -> list[tuple[str, str]]:
-    engine = create_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(sa.text("SELECT actor, action FROM audit_log ORDER BY at, id"))).all()
-    finally:
-        await engine.dispose()
-    return [(r.actor, r.action) for r in rows]
+    return [(actor, action) for actor, action in await query(db_url, "SELECT actor, action FROM audit_log ORDER BY at, id")]
 
 
 async def test_operator_signs_in_in_a_browser_and_a_non_operator_is_refused(console: Console, browser_page: Any) -> None:

@@ -53,6 +53,18 @@ def _not_found(request: Request, operator: Operator, what: str) -> Response:
     return render(request, "not_found.html", operator=operator, title="User not found", active="users", status=404, what=what)
 
 
+async def _read(request: Request, user_id: str, load: Any) -> Any:
+    """``load(conn, uid)`` for a user id from the path; ``None`` when it is no id or no user."""
+    uid = _uuid(user_id)
+    if uid is None:
+        return None
+    async with reading(request.app.state.authshift.engine) as conn:
+        try:
+            return await load(conn, uid)
+        except NotFound:
+            return None
+
+
 def _back(user_id: uuid.UUID, notice: str) -> Response:
     return RedirectResponse(f"/console/users/{user_id}?notice={notice}", status_code=303, headers=PAGE_HEADERS)
 
@@ -78,14 +90,9 @@ async def users_page(request: Request, operator: CurrentOperator, q: str = "", s
 
 @router.get("/console/users/{user_id}")
 async def user_page(request: Request, operator: CurrentOperator, user_id: str) -> Response:
-    uid = _uuid(user_id)
-    if uid is None:
+    detail = await _read(request, user_id, user_detail)
+    if detail is None:
         return _not_found(request, operator, user_id)
-    async with reading(request.app.state.authshift.engine) as conn:
-        try:
-            detail = await user_detail(conn, uid)
-        except NotFound:
-            return _not_found(request, operator, user_id)
     record = detail.record
     return render(request, "user.html", operator=operator, title=_display_name(record), active="users", user=record,
                   detail=detail, notice=NOTICES.get(request.query_params.get("notice", "")), max_reason=MAX_REASON,
@@ -139,14 +146,10 @@ async def revoke_sessions(request: Request, operator: CurrentOperator, _form: Ch
 @router.post("/console/users/{user_id}/password-reset")
 async def send_reset(request: Request, operator: CurrentOperator, _form: ChangeForm, user_id: str) -> Response:
     state = request.app.state.authshift
-    uid = _uuid(user_id)
-    if uid is None:
+    record = await _read(request, user_id, svc.get_user)
+    if record is None:
         return _not_found(request, operator, user_id)
-    async with reading(state.engine) as conn:
-        try:
-            email = (await svc.get_user(conn, uid)).get("email")
-        except NotFound:
-            return _not_found(request, operator, user_id)
+    uid, email = uuid.UUID(record["id"]), record.get("email")
     message_id = await request_password_reset(state, email) if email else None
     async with state.engine.begin() as conn:
         await audit_change(conn, operator, "user.password_reset_sent" if message_id else "user.password_reset_not_sent",
@@ -156,14 +159,9 @@ async def send_reset(request: Request, operator: CurrentOperator, _form: ChangeF
 
 @router.get("/console/users/{user_id}/delete")
 async def confirm_delete(request: Request, operator: CurrentOperator, user_id: str) -> Response:
-    uid = _uuid(user_id)
-    if uid is None:
+    record = await _read(request, user_id, svc.get_user)
+    if record is None:
         return _not_found(request, operator, user_id)
-    async with reading(request.app.state.authshift.engine) as conn:
-        try:
-            record = await svc.get_user(conn, uid)
-        except NotFound:
-            return _not_found(request, operator, user_id)
     return render(request, "user_delete.html", operator=operator, title=f"Delete {_display_name(record)}?",
                   active="users", user=record)
 
