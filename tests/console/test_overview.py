@@ -59,6 +59,7 @@ def test_counts_shown_equal_the_database(console: Console, operator_http: httpx.
         assert shown(html, f"readiness-{readiness}") == n
     assert shown(html, "state-migrated") == 1
     assert shown(html, "migrated-30d") == 1 and shown(html, "via-signed in") == 1
+    assert shown(html, "cohort-(no cohort)") == 1 and ">cohort (no cohort)</th>" in html  # a column of the daily table
 
     table = source_table(html)
     for source, total, imported, migrated in db(

@@ -1,5 +1,6 @@
-"""End to end in Chromium: an operator signs in, finds a user and disables them; that user then
-cannot sign in; enabled again, they can. The change is in the audit log under the operator."""
+"""End to end in Chromium: an operator signs in, reads the Overview's counts (the database's), finds a
+user and disables them; that user then cannot sign in; enabled again, they can. The change is in
+the audit log under the operator."""
 
 from __future__ import annotations
 
@@ -35,7 +36,14 @@ async def test_operator_finds_a_user_and_disables_them(console: Console, operato
     import_population(console, tmp_path)
     target = SHOP[2]
     page = operator_page
-    assert await user_signs_in(page, console.url, target)
+    assert await user_signs_in(page, console.url, target)  # and so becomes migrated
+
+    await page.reload()  # the Overview's counts, as the browser shows them, equal the database's
+    assert int((await page.locator('[data-count="users"]').inner_text()).replace(",", "")) == \
+        (await query(db_url, "SELECT count(*) FROM users"))[0][0]
+    for state, n in await query(db_url, "SELECT migration_state, count(*) FROM users GROUP BY migration_state"):
+        assert await page.locator(f'[data-count="state-{state}"]').inner_text() == f"{n:,}"
+    assert await page.locator('[data-count="state-migrated"]').inner_text() == "1"
 
     await page.get_by_role("navigation", name="Console").get_by_role("link", name="Users").click()
     await page.get_by_label("Email, username, phone number, external id or authshift id").fill("shopper2")  # the username

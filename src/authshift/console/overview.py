@@ -59,6 +59,8 @@ async def overview(request: Request, operator: CurrentOperator, source: str | No
         migrated_total=sum(migrated_per_day.values()), exchanges_total=sum(exchanges_per_day.values()),
         via_bars=charts.bars(sorted(by_via.items(), key=lambda kv: -kv[1])),
         cohort_bars=charts.bars(sorted(by_cohort.items(), key=lambda kv: -kv[1])),
+        cohorts=sorted(by_cohort, key=lambda c: -by_cohort[c]),
+        cohort_per_day={d.isoformat(): per for d, per in moves.get("cohort", {}).items()},
         moves_days=data.MOVES_DAYS, rate_days=data.RATE_DAYS,
         projection=data.projection(unfiltered, migrated_per_day, today),
         connector=data.connector_health(state), webhooks=webhooks, chart=charts,
