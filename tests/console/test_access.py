@@ -44,7 +44,7 @@ async def test_operator_signs_in_in_a_browser_and_a_non_operator_is_refused(cons
     assert f"You are signed in as {console.non_operator}, who is not a console operator" in await page.get_by_role("alert").inner_text()
 
 
-def test_refused_over_http_with_403_and_nothing_shown(console: Console) -> None:
+async def test_refused_over_http_with_403_and_nothing_shown(console: Console, db_url: str) -> None:
     client, answer = sign_in_http(console.url, console.non_operator)
     try:
         assert answer.status_code == 403
@@ -52,6 +52,7 @@ def test_refused_over_http_with_403_and_nothing_shown(console: Console) -> None:
         assert client.get("/console/", follow_redirects=False).status_code == 303  # no session was made
     finally:
         client.close()
+    assert ("console", "console.refused") in await audit_entries(db_url)
 
 
 async def test_sign_in_is_pkce_through_the_hosted_login_and_audited(console: Console, db_url: str) -> None:

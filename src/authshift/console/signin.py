@@ -119,7 +119,8 @@ async def console_callback(request: Request) -> Response:
         operator = await load_operator(conn, user_id)
         if operator is None:
             who = await operator_name(conn, user_id)
-            await record_audit(conn, actor=f"console:{who}", action="console.refused", target=str(user_id))
+            # actor "console", not "console:<who>": that form names operators only
+            await record_audit(conn, actor="console", action="console.refused", target=str(user_id), details={"who": who})
             response = render(request, "refused.html", operator=None, title="Not a console operator", status=403, who=who)
         else:
             token = await start_session(conn, user_id, state.settings.console)
