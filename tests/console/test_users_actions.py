@@ -92,7 +92,7 @@ def test_no_change_without_the_csrf_token_or_for_unknown_users(console: Console,
     assert "Disable" in operator_http.get(f"/console/users/{uid}").text  # still enabled
     fields = form_fields(operator_http.get("/console/users").text)
     missing = "00000000-0000-7000-8000-000000000000"
-    for path in (f"/console/users/{missing}", f"/console/users/not-an-id"):
+    for path in (f"/console/users/{missing}", "/console/users/not-an-id"):
         assert operator_http.get(path).status_code == 404
     assert operator_http.post(f"/console/users/{missing}/disable", data=fields).status_code == 404
     assert operator_http.post(f"/console/users/{missing}/delete", data={**fields, "confirm": "delete"}).status_code == 404

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import PASSWORD, Console, sign_in_browser
+from tests.console.conftest import PASSWORD, Console
 from tests.console.db import query
 from tests.console.population import SHOP, import_population
 

@@ -6,10 +6,10 @@ A new page is a router added to ``CONSOLE_ROUTERS`` (CONSOLE_PAGES.md)."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
-from urllib.parse import urlencode
 
 from authshift.console import audit_pages, overview, signin, users_pages
 from authshift.console.access import NotAnOperator, SignInRequired

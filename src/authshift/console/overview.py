@@ -7,7 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from authshift.console import charts, overview_data as data
+from authshift.console import charts
+from authshift.console import overview_data as data
 from authshift.console.access import CurrentOperator
 from authshift.console.changes import ChangeForm, audit_change
 from authshift.console.rendering import render

@@ -23,13 +23,18 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from authshift.audit import record_audit
-from authshift.console.changes import ChangeForm, audit_change
 from authshift.console.access import CurrentOperator
+from authshift.console.changes import ChangeForm, audit_change
 from authshift.console.oidc_client import CLIENT_ID, SCOPES, callback_uri, ensure_console_client
 from authshift.console.operators import load_operator, operator_name
 from authshift.console.rendering import render
 from authshift.console.sessions import (
-    COOKIE_PATH, clear_session_cookie, end_session, session_cookie, set_session_cookie, start_session,
+    COOKIE_PATH,
+    clear_session_cookie,
+    end_session,
+    session_cookie,
+    set_session_cookie,
+    start_session,
 )
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.browser import client_ip
