@@ -2,7 +2,7 @@
 audit log indexes for the console's filters
 
 Revision ID: 0009_console
-Revises: 0008_passkeys
+Revises: 0009_known_networks
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import authshift.storage.types
 
 revision = '0009_console'
-down_revision = '0008_passkeys'
+down_revision = '0009_known_networks'
 branch_labels = None
 depends_on = None
 
