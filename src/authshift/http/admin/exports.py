@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import FileResponse
 
 from authshift.audit import record_audit
@@ -18,7 +18,7 @@ from authshift.http.admin.schemas import export_body
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
 from authshift.migration.export_jobs import (
-    create_export_job, delete_export_job, files_expired, get_export_job, job_view, wake_workers,
+    create_export_job, delete_export_job, files_expired, get_export_job, job_view, list_export_jobs, wake_workers,
 )
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_writers import writer_for
@@ -64,6 +64,11 @@ async def create_export(key: Admin, state: State, body: Any = Body(...)) -> dict
         job_id = await create_export_job(conn, options, actor=actor_of(key))
     wake_workers()
     return {"id": str(job_id), "state": "queued", "status_url": f"/api/admin/v1/exports/{job_id}"}
+
+
+@router.get("", summary="Recent exports, newest first")
+async def list_exports(_: Admin, conn: Conn, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    return {"exports": await list_export_jobs(conn, limit=limit)}
 
 
 @router.get("/{job_id}", summary="State and counts of an export")

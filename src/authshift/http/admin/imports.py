@@ -19,14 +19,14 @@ from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
-from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
+from authshift.migration import import_job_service
+from authshift.migration.import_runner import upload_dir, wake_runner
 from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_uploads import receiving
 from authshift.migration.sources import FORMATS
 from authshift.migration.import_undo_service import preview_undo, undo_job
-from authshift.migration.readiness_report import lazy_warning
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -148,10 +148,7 @@ async def list_imports(_: Admin, state: State, limit: int = Query(50, ge=1, le=5
 
 @router.get("/{job_id}", summary="An import job: state and live counts")
 async def get_import(_: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
-    async with state.engine.connect() as conn:
-        view = jobs.job_view(await jobs.get_job(conn, job_id))
-    view["warnings"] = [w for w in [lazy_warning(view["readiness"], state.settings.migration.legacy.verify_url is not None)] if w]
-    return view
+    return await import_job_service.import_status(state, job_id)
 
 
 @router.get("/{job_id}/undo", summary="Preview undoing a job: who would be removed, restored, or kept")
@@ -192,10 +189,4 @@ async def import_results(
 @router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)",
              responses=problems(409))
 async def cancel_import(key: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
-    async with state.engine.begin() as conn:
-        before = await jobs.get_job(conn, job_id)
-        row = await jobs.cancel_job(conn, job_id)
-        await record_audit(conn, actor=f"admin_key:{key.id}", action="import.cancelled", target=str(job_id))
-    if before["state"] == "queued":
-        discard_upload(state, row)
-    return jobs.job_view(row)
+    return await import_job_service.cancel_import(state, job_id, actor=f"admin_key:{key.id}")
