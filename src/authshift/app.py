@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from authshift import __version__
 from authshift.config import Settings
+from authshift.console.app import install_console
 from authshift.events.delivery import start_delivery_worker
 from authshift.http import login_pages, oidc as oidc_http, pages_account
 from authshift.http import account_area, account_security, passkey_pages
@@ -90,4 +91,5 @@ def create_app(settings: Settings, *, migrate: bool = False, background: bool = 
 
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app)
     return app

@@ -489,6 +489,15 @@ class ImportSettings(_Section):
     max_attempts: int = Field(default=3, ge=1)
 
 
+class ConsoleSettings(_Section):
+    """The migration console's sessions (``[console]``, docs/console.md): an operator who leaves the
+    console alone for ``idle_minutes`` signs in again, and so does everyone after
+    ``absolute_minutes`` whatever they did; short, because the console can disable and delete users."""
+
+    idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    absolute_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseSettings):
     """Everything authshift reads from its environment. Secrets are ``SecretStr`` and never printed."""
 
@@ -524,6 +533,7 @@ class Settings(BaseSettings):
     signup: SignupSettings = SignupSettings()
     webauthn: WebAuthnSettings = WebAuthnSettings()
     imports: ImportSettings = ImportSettings()
+    console: ConsoleSettings = ConsoleSettings()
     # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed;
     # none by default: the client IP is the TCP peer's (docs/operations.md, "Behind a proxy").
     trusted_proxies: Annotated[list[str], NoDecode] = []

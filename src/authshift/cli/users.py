@@ -116,3 +116,35 @@ def delete(user_id: str, yes: bool = typer.Option(False, "--yes", help="Do not a
         raise typer.Exit(1)
     run(in_transaction(lambda s, c: svc.delete_user(c, uid)))
     typer.echo(f"deleted {uid}")
+
+
+@app.command("grant-console")
+def grant_console(email: str) -> None:
+    """Let the user who signs in with EMAIL into the migration console (/console)."""
+    from authshift.audit import record_audit
+    from authshift.console.operators import grant_console as grant
+
+    async def go(state: Any, conn: Any) -> tuple[uuid.UUID, bool]:
+        user_id, changed = await grant(conn, email, granted_by="cli")
+        if changed:
+            await record_audit(conn, actor="cli", action="console.granted", target=str(user_id))
+        return user_id, changed
+
+    user_id, changed = run(in_transaction(go))
+    typer.echo(f"{email} ({user_id}) {'may now' if changed else 'could already'} use the console")
+
+
+@app.command("revoke-console")
+def revoke_console(email: str) -> None:
+    """Take the console away from the user who signs in with EMAIL; their console sessions end now."""
+    from authshift.audit import record_audit
+    from authshift.console.operators import revoke_console as revoke
+
+    async def go(state: Any, conn: Any) -> tuple[uuid.UUID, bool]:
+        user_id, changed = await revoke(conn, email)
+        if changed:
+            await record_audit(conn, actor="cli", action="console.revoked", target=str(user_id))
+        return user_id, changed
+
+    user_id, changed = run(in_transaction(go))
+    typer.echo(f"{email} ({user_id}) {'may no longer' if changed else 'could not'} use the console")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from authshift.accounts import hash_config_store  # noqa: F401  (password_hash_configs)
 from authshift.accounts import passkey_tables  # noqa: F401  (webauthn_credentials, webauthn_challenges)
 from authshift.accounts import reset_tables  # noqa: F401  (password_reset_tokens)
+from authshift.console import tables as console_tables  # noqa: F401  (console operators and sessions)
 from authshift.events import outbox  # noqa: F401  (registers the events table)
 from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
 from authshift.events import tables as _delivery_tables  # noqa: F401  (webhook endpoints, deliveries)

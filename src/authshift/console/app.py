@@ -1,0 +1,64 @@
+"""Mounting the console on the application: its routers, its static files, and the handlers
+that turn "sign in first", "not an operator" and "form expired" into pages instead of JSON.
+
+A new page is a router added to ``CONSOLE_ROUTERS`` (CONSOLE_PAGES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from urllib.parse import urlencode
+
+from authshift.console import overview, signin
+from authshift.console.access import NotAnOperator, SignInRequired
+from authshift.console.changes import ConsoleCsrfError
+from authshift.console.rendering import render
+from authshift.http.account_templates import PAGE_HEADERS
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
+
+static_router = APIRouter(include_in_schema=False)
+
+
+@static_router.get("/console/static/{name}")
+async def console_static(name: str) -> Response:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+@static_router.get("/console", include_in_schema=False)
+async def console_root() -> Response:
+    return RedirectResponse("/console/", status_code=308)
+
+
+CONSOLE_ROUTERS: list[APIRouter] = [static_router, signin.router, overview.router]
+
+
+async def _sign_in_first(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse(f"/console/login?{urlencode({'next': exc.next_path})}", status_code=303, headers=PAGE_HEADERS)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotAnOperator)
+    return render(request, "refused.html", operator=None, title="Not a console operator", status=403, who=exc.who)
+
+
+async def _form_expired(request: Request, exc: Exception) -> Response:
+    return render(request, "message.html", operator=getattr(request.state, "console_operator", None),
+                  title="Form expired", status=403, retry=False, alert=True,
+                  message="This form has expired or was sent from another site. Nothing was changed. "
+                          "Reload the page and try again.")
+
+
+def install_console(app: FastAPI) -> None:
+    for router in CONSOLE_ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(SignInRequired, _sign_in_first)
+    app.add_exception_handler(NotAnOperator, _refused)
+    app.add_exception_handler(ConsoleCsrfError, _form_expired)
