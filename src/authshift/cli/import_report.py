@@ -66,11 +66,11 @@ class Tally:
         line = outcome.get("line")
         if outcome["outcome"] == "failed":
             for error in outcome.get("errors") or [{"path": "", "message": outcome.get("reason") or "failed"}]:
-                self._add("failed", _reason(error), line)
+                self._add("failed", reason_text(error), line)
         elif outcome["outcome"] == "skipped" and outcome.get("reason"):
             self._add("skipped", str(outcome["reason"]), line)
         for warning in outcome.get("warnings") or []:
-            self._add("warnings", _reason(warning), line)
+            self._add("warnings", reason_text(warning), line)
 
     def lines(self) -> list[str]:
         out = []
@@ -87,7 +87,8 @@ class Tally:
         return out
 
 
-def _reason(issue: Any) -> str:
+def reason_text(issue: Any) -> str:
+    """One line for an error or warning (``path: message``), cut at 120 characters."""
     if isinstance(issue, dict):
         path, message = issue.get("path"), issue.get("message", "")
         text = f"{path}: {message}" if path else str(message)

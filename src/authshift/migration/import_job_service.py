@@ -25,7 +25,8 @@ async def import_status(state: AppState, job_id: uuid.UUID) -> dict[str, Any]:
     return view
 
 
-async def cancel_import(state: AppState, job_id: uuid.UUID, *, actor: str) -> dict[str, Any]:
+async def cancel_import(state: AppState, job_id: uuid.UUID, *, actor: str,
+                        audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Stop a queued or running job (committed batches stay) and audit it under ``actor``.
 
     ``NotFound`` for an unknown id, ``Conflict`` for a job already over. The process running the
@@ -33,7 +34,7 @@ async def cancel_import(state: AppState, job_id: uuid.UUID, *, actor: str) -> di
     async with state.engine.begin() as conn:
         before = await jobs.get_job(conn, job_id)
         row = await jobs.cancel_job(conn, job_id)
-        await record_audit(conn, actor=actor, action="import.cancelled", target=str(job_id))
+        await record_audit(conn, actor=actor, action="import.cancelled", target=str(job_id), details=audit_details)
     if before["state"] == "queued":
         discard_upload(state, row)
     return jobs.job_view(row)

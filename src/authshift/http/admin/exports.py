@@ -80,6 +80,12 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
     job = await get_export_job(conn, job_id)
     if job["options"].get("include_secrets"):
         _require_secrets_scope(key)
+    return job, finished_file(job, column)
+
+
+def finished_file(job: dict[str, Any], column: str) -> Path:
+    """The file of a completed export (``file_path`` or ``report_path``); the reason it cannot be
+    had otherwise (not completed: 409, expired: 410, none: 404). The console downloads through it too."""
     if job["state"] != "completed":
         raise Conflict(f"the export is {job['state']}, not completed", state=job["state"])
     if files_expired(job):
@@ -90,7 +96,7 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
     path = Path(job[column])
     if not path.is_file():
         raise NotFound("the export file is no longer on this server")
-    return job, path
+    return path
 
 
 @router.get("/{job_id}/download", summary="Download the finished export (streamed)", response_class=FileResponse,
