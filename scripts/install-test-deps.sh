@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives besides Python packages:
 #  - Debian's chromium for the browser tests (Playwright's own browser download is not used);
-#  - the npm packages of the legacy identity provider the tests start (pinned by its lock file).
+#  - the npm packages of the legacy identity provider the tests start, and axe-core, which the
+#    console's tests inject into every console page (each pinned by its lock file).
 # Each step prints what it did; a step that cannot be done prints why (the tests that need it are
 # then skipped with that reason) and never stops the run.
 set -u
@@ -18,7 +19,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-for dir in "$here"/tests/legacy/*/; do
+for dir in "$here"/tests/legacy/*/ "$here"/tests/console/axe/; do
   if [ -f "$dir/package-lock.json" ]; then
     if command -v npm >/dev/null 2>&1; then
       if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from authshift import __version__
 from authshift.config import Settings
 from authshift.console.app import install_console
+from authshift.console.snapshots import start_console_snapshots
 from authshift.events.delivery import start_delivery_worker
 from authshift.http import login_pages, oidc as oidc_http, pages_account
 from authshift.http import account_area, account_security, passkey_pages
@@ -48,7 +49,7 @@ ROUTERS: list[APIRouter] = [
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
 BACKGROUND: list[BackgroundStarter] = [
     start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_token_exchange, start_import_runner,
-    start_retention,
+    start_retention, start_console_snapshots,
 ]
 
 

@@ -499,6 +499,8 @@ class ConsoleSettings(_Section):
     # Operators may queue and download exports that include password hashes and TOTP secrets
     # (the admin API's secrets:export scope); off: the console's exports never hold secrets.
     allow_secret_exports: bool = False
+    # how often the Overview's history (console/snapshots.py) is brought up to date
+    snapshot_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from urllib.parse import urlencode
 
-from authshift.console import api_docs, exports_pages, import_actions, imports_pages, integrations, overview, signin
+from authshift.console import (
+    api_docs, audit_pages, exports_pages, import_actions, imports_pages, integrations, overview, signin, users_pages,
+)
 from authshift.console.access import NotAnOperator, SignInRequired
 from authshift.console.changes import ConsoleCsrfError
 from authshift.console.rendering import render
@@ -36,9 +38,9 @@ async def console_root() -> Response:
     return RedirectResponse("/console/", status_code=308)
 
 
-CONSOLE_ROUTERS: list[APIRouter] = [static_router, signin.router, overview.router, api_docs.router,
-                                    imports_pages.router, import_actions.router, exports_pages.router,
-                                    integrations.router]
+from authshift.console import (
+    api_docs, audit_pages, exports_pages, import_actions, imports_pages, integrations, overview, signin, users_pages,
+)
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:

@@ -32,3 +32,32 @@ console_sessions = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
     sa.Column("last_seen_at", UtcDateTime, nullable=False),
 )
+
+# The Overview's history, one set of rows per UTC day, written by the snapshot job
+# (console/snapshots.py) every few minutes: the day's last write is what that day looked like.
+# The Overview reads these small tables instead of aggregating a million users per page view.
+ACTIVITIES = ("active", "dormant", "never")
+
+console_daily_users = sa.Table(
+    "console_daily_users",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("migration_state", sa.Text, primary_key=True),
+    sa.Column("readiness", sa.Text, primary_key=True),  # user_readiness.readiness, or "none"
+    # signed in (here, or in the legacy system as the import recorded) within ACTIVE_DAYS, longer ago, never
+    sa.Column("activity", sa.Text, primary_key=True),
+    sa.Column("users", sa.BigInteger, nullable=False),
+    sa.CheckConstraint(f"activity IN {ACTIVITIES!r}", name="activity"),
+)
+
+console_daily_moves = sa.Table(
+    "console_daily_moves",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    # "via": user.migrated events by path (detail: legacy, token_exchange, ...); "cohort": the same
+    # events by rolling-migration cohort; "token_exchange": exchanged legacy tokens by issuer
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("detail", sa.Text, primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from authshift.config import LegacySettings
 from authshift.events.signing import signed_headers
 from authshift.logs import get_logger
 from authshift.migration.breaker import BreakerOpen, CircuitBreaker
+from authshift.migration.legacy_health import CallStats
 from authshift.migration.records import RecordError, parse_record, record_to_json
 from authshift.outbound import outbound_client, post_bounded, shorten
 
@@ -89,6 +91,7 @@ class LegacyClient:
         self.settings = settings
         self._secret = settings.secret.get_secret_value()
         self.breaker = breaker or CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
+        self.health = CallStats()  # recent calls, failures and latency (the console's Overview)
         self._http = outbound_client(settings.timeout_seconds, "authshift-legacy-connector", transport=transport)
 
     async def aclose(self) -> None:
@@ -132,18 +135,22 @@ class LegacyClient:
         try:
             self.breaker.before_call()
         except BreakerOpen as refused:
+            self.health.record_refused()
             retry_in = max(0.0, refused.retry_at - self.breaker.clock())
             raise LegacyUnavailable(f"the legacy system is failing; calls paused for {math.ceil(retry_in)} s",
                                     retry_in=retry_in) from None
         headers = signed_headers(self._secret, body, msg_id=message_id)
         headers["content-type"] = "application/json"
+        started = time.monotonic()
         try:
             status, content = await post_bounded(self._http, url, body, headers, limit=MAX_RESPONSE_BYTES)
         except httpx.TimeoutException:
+            self.health.record(False, time.monotonic() - started)
             self.breaker.failed()
             log.warning("legacy call timed out", endpoint=endpoint, timeout_seconds=self.settings.timeout_seconds)
             raise LegacyUnavailable(f"the legacy {endpoint} endpoint did not answer in time") from None
         except httpx.HTTPError as exc:
+            self.health.record(False, time.monotonic() - started)
             self.breaker.failed()
             log.warning("legacy call failed", endpoint=endpoint, error=type(exc).__name__)
             raise LegacyUnavailable(f"the legacy {endpoint} endpoint cannot be reached ({type(exc).__name__})") from None
@@ -151,6 +158,7 @@ class LegacyClient:
             self.breaker.released()
             raise
         healthy = status in expected if expected is not None else (200 <= status < 300 or status in _MESSAGE_REJECTIONS)
+        self.health.record(healthy, time.monotonic() - started)
         if not healthy:
             self.breaker.failed()
             log.warning("legacy call answered an unexpected status", endpoint=endpoint, status=status)

@@ -15,13 +15,14 @@ from authshift.storage.db import is_postgres
 from authshift.storage.tables import MIGRATION_STATES, users
 from authshift.storage.types import utcnow
 
-__all__ = ["MAX_DAYS", "migration_stats"]
+__all__ = ["MAX_DAYS", "as_date", "migration_stats", "utc_day"]
 
 MAX_DAYS = 366
 MIGRATED_EVENT = "user.migrated"
 
 
-def _utc_day(conn: AsyncConnection, column: Any) -> Any:
+def utc_day(conn: AsyncConnection, column: Any) -> Any:
+    """``column``'s UTC calendar day, in SQL (read it back with ``as_date``)."""
     if is_postgres(conn):
         return sa.cast(sa.func.timezone("UTC", column), sa.Date)
     return sa.func.date(column)  # SQLite keeps UTC datetimes as text
@@ -40,13 +41,13 @@ async def migration_stats(conn: AsyncConnection, *, days: int = 30) -> dict[str,
     }
     today = utcnow().date()
     first = today - timedelta(days=days - 1)
-    day = _utc_day(conn, events.c.occurred_at).label("day")
+    day = utc_day(conn, events.c.occurred_at).label("day")
     q = (
         sa.select(day, sa.func.count())
         .where(events.c.type == MIGRATED_EVENT, events.c.occurred_at >= datetime.combine(first, time.min, tzinfo=UTC))
         .group_by(day)
     )
-    per_day = {_as_date(d): n for d, n in (await conn.execute(q)).all()}
+    per_day = {as_date(d): n for d, n in (await conn.execute(q)).all()}
     return {
         "users": {"total": sum(by_state.values()), "by_migration_state": by_state, "by_source": by_source},
         "migrations_per_day": [
@@ -57,5 +58,5 @@ async def migration_stats(conn: AsyncConnection, *, days: int = 30) -> dict[str,
     }
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))

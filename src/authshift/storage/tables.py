@@ -153,8 +153,8 @@ audit_log = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("at", UtcDateTime, nullable=False, index=True),
-    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False, index=True),  # the console's filter (0009_console)
     sa.Column("action", sa.Text, nullable=False, index=True),
-    sa.Column("target", sa.Text),
+    sa.Column("target", sa.Text, index=True),  # a user's page lists the entries about them (0009_console)
     sa.Column("details", JSONType, nullable=False),
 )

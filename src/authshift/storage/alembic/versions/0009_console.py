@@ -1,4 +1,5 @@
-"""console: operators allowed into the migration console, and its sessions
+"""console: operators allowed into the migration console, its sessions, the Overview's daily history,
+audit log indexes for the console's filters
 
 Revision ID: 0009_console
 Revises: 0008_passkeys
@@ -37,8 +38,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_console_sessions_created_at'), ['created_at'], unique=False)
 
+    op.create_table('console_daily_users',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('migration_state', sa.Text(), nullable=False),
+    sa.Column('readiness', sa.Text(), nullable=False),
+    sa.Column('activity', sa.Text(), nullable=False),
+    sa.Column('users', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("activity IN ('active', 'dormant', 'never')", name=op.f('ck_console_daily_users_activity')),
+    sa.PrimaryKeyConstraint('day', 'source', 'migration_state', 'readiness', 'activity', name=op.f('pk_console_daily_users'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_actor'), ['actor'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_target'), ['target'], unique=False)
+    op.create_table('console_daily_moves',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.Text(), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'kind', 'detail', name=op.f('pk_console_daily_moves'))
+    )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_target'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_actor'))
+    op.drop_table('console_daily_moves')
+    op.drop_table('console_daily_users')
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_console_sessions_created_at'))
         batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
