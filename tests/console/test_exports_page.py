@@ -11,21 +11,11 @@ import time
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from authshift.storage.db import create_engine
 from tests.console.conftest import Console, form_fields
+from tests.console.db import query
 
 pytestmark = pytest.mark.browser
-
-
-async def query(db_url: str, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    engine = create_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(r) for r in (await conn.execute(sa.text(sql))).all()]
-    finally:
-        await engine.dispose()
 
 
 async def test_start_watch_download_and_delete_an_export(console: Console, operator_http: httpx.Client) -> None:
@@ -47,7 +37,7 @@ async def test_start_watch_download_and_delete_an_export(console: Console, opera
         if 'data-export="state">completed' in shown.text:
             break
         time.sleep(0.5)
-    (users,) = (await query(db, "SELECT count(*) FROM users"))[0]
+    (users,) = tuple((await query(db, "SELECT count(*) FROM users"))[0])
     assert f'data-export="users">{users}<' in shown.text and users == 2  # the operator and the other account
 
     file = operator_http.get(f"/console/exports/{job_id}/download")
@@ -57,8 +47,8 @@ async def test_start_watch_download_and_delete_an_export(console: Console, opera
 
     gone = operator_http.post(f"/console/exports/{job_id}/delete", data=token)
     assert gone.status_code == 200 and "were deleted from the server" in gone.text and job_id not in gone.text
-    assert await query(db, "SELECT id FROM export_jobs") == []
-    audit = await query(db, "SELECT actor, action FROM audit_log WHERE action LIKE 'users.export%' ORDER BY at")
+    assert list(await query(db, "SELECT id FROM export_jobs")) == []
+    audit = [tuple(r) for r in await query(db, "SELECT actor, action FROM audit_log WHERE action LIKE 'users.export%' ORDER BY at")]
     actor = f"console:{console.operator}"
     assert audit == [(actor, "users.export.queued"), (actor, "users.export"), (actor, "users.export.download"),
                      (actor, "users.export.delete")]

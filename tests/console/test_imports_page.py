@@ -18,18 +18,10 @@ import sqlalchemy as sa
 
 from authshift.storage.db import create_engine
 from tests.console.conftest import Console, form_fields, sign_in_http
+from tests.console.db import query
 
 pytestmark = pytest.mark.browser
 PASSWORD = "imported users keep this"
-
-
-async def query(db_url: str, sql: str, **params: Any) -> list[Any]:
-    engine = create_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            return list((await conn.execute(sa.text(sql), params)).all())
-    finally:
-        await engine.dispose()
 
 
 def users_file(tmp_path: Path) -> Path:
@@ -133,3 +125,43 @@ def test_upload_needs_the_csrf_token_and_valid_options(console: Console, operato
         "inserted", "inserted", "failed", "failed", "failed"]
     late = operator_http.post(f"/console/imports/{job_id}/cancel", data=token)
     assert late.status_code == 200 and "had already finished" in late.text
+
+
+@pytest.fixture
+def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
+    return {**settings_env, "AUTHSHIFT_IMPORTS__KEEP_UPLOADS": "true"}  # so that a stopped upload can resume
+
+
+async def test_a_cancelled_upload_resumes_after_its_last_batch(console: Console, operator_http: httpx.Client,
+                                                               tmp_path: Path) -> None:
+    db = console.server.env["AUTHSHIFT_DATABASE_URL"]
+    path = tmp_path / "stopped.ndjson"
+    path.write_text("".join(json.dumps({"email": f"r{n}@x.com"}) + "\n" for n in range(1, 5)))
+    engine = create_engine(db)
+    try:  # an upload cancelled after its first batch (records 1 and 2), its file kept ([imports] keep_uploads)
+        from authshift.migration import import_jobs as jobs
+
+        async with engine.begin() as conn:
+            job_id = await jobs.create_job(conn, origin="api", created_by="admin_key:x", options={
+                "format": "native", "identifier": "email", "mode": "insert", "dry_run": False},
+                file_path=str(path), file_name=path.name, file_digest="0" * 64, file_size=path.stat().st_size)
+            await conn.execute(sa.text("UPDATE import_jobs SET state = 'cancelled', records_read = 2, skipped = 2, "
+                                       "last_index = 2, last_line = 2 WHERE id = :id"), {"id": job_id.hex
+                                                                                         if "sqlite" in db else job_id})
+    finally:
+        await engine.dispose()
+    page = operator_http.get(f"/console/imports/{job_id}")
+    assert "Resume after line 2" in page.text
+    resumed = operator_http.post(f"/console/imports/{job_id}/resume", data=form_fields(page.text))
+    assert resumed.status_code == 200 and "goes on after line 2" in resumed.text
+    for _ in range(120):
+        live = operator_http.get(f"/console/imports/{job_id}/live.json").json()
+        if live["finished"]:
+            break
+        time.sleep(0.5)
+    assert live["state"] == "completed" and live["counts"] == {"read": 4, "inserted": 2, "updated": 0, "skipped": 2,
+                                                               "failed": 0}
+    imported = await query(db, "SELECT value FROM identities WHERE value LIKE 'r%@x.com' ORDER BY value")
+    assert [v for (v,) in imported] == ["r3@x.com", "r4@x.com"]  # records 1 and 2 were not read again
+    again = operator_http.post(f"/console/imports/{job_id}/resume", data=form_fields(page.text))
+    assert again.status_code == 409 and "cannot be resumed: the job is completed" in again.text

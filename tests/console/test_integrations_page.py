@@ -6,16 +6,15 @@ configuration with no secret shown; every change is audited under the operator's
 from __future__ import annotations
 
 import re
-import uuid
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from authshift.storage.db import create_engine
 from tests.console.conftest import Console, form_fields
+from tests.console.db import query
 
 pytestmark = pytest.mark.browser
 ISSUER_SECRET = "hs256-issuer-secret-never-shown-0123456789"
@@ -27,15 +26,6 @@ def settings_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]
             "AUTHSHIFT_MIGRATION__TOKEN_EXCHANGE__ISSUERS": (
                 '[{"name": "legacy-web", "type": "jwt", "issuer": "https://legacy.example.com", '
                 f'"algorithms": ["HS256"], "secret": "{ISSUER_SECRET}", "audiences": ["web"]}}]')}
-
-
-async def query(db_url: str, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    engine = create_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(r) for r in (await conn.execute(sa.text(sql))).all()]
-    finally:
-        await engine.dispose()
 
 
 def shown_secret(html: str) -> str:
@@ -92,6 +82,6 @@ async def test_clients_keys_webhooks_and_issuers(console: Console, operator_http
     assert "queued again" in again.text
 
     actor = f"console:{console.operator}"
-    audit = await query(db, f"SELECT action FROM audit_log WHERE actor = '{actor}' ORDER BY at")
+    audit = await query(db, "SELECT action FROM audit_log WHERE actor = :actor ORDER BY at", actor=actor)
     assert [a for (a,) in audit if a != "console.signed_in"] == ["client.created", "client.deleted", "admin_key.created", "admin_key.revoked",
                                      "webhook.created", "delivery.redelivered"]

@@ -1,5 +1,5 @@
-"""The Imports page's actions on one job: download its report, cancel it, undo it (after a
-preview). The same services as the admin API and ``authshift imports``; audited under the operator."""
+"""The Imports page's actions on one job: download its report, cancel it, resume it, undo it
+(after a preview). The same services as the admin API and ``authshift imports``; audited under the operator."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from authshift.console.rendering import render
 from authshift.errors import Conflict
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.migration import import_jobs as jobs
-from authshift.migration.import_job_service import cancel_import, import_status
+from authshift.migration.import_job_service import cancel_import, import_status, resume_import
 from authshift.migration.import_undo_service import preview_undo, undo_job
 from authshift.storage.db import reading
 
@@ -47,6 +47,15 @@ async def cancel(request: Request, job_id: str, operator: CurrentOperator, form:
     except Conflict:
         return RedirectResponse(f"/console/imports/{jid}?notice=finished", status_code=303, headers=PAGE_HEADERS)
     return RedirectResponse(f"/console/imports/{jid}?notice=cancelled", status_code=303, headers=PAGE_HEADERS)
+
+
+@router.post("/console/imports/{job_id}/resume")
+async def resume(request: Request, job_id: str, operator: CurrentOperator, form: ChangeForm) -> Response:
+    """Queue a failed or cancelled upload again; the runner goes on after its last committed batch."""
+    jid = job_uuid(job_id)
+    await resume_import(request.app.state.authshift, jid, actor=operator.actor,
+                        audit_details={"operator_id": str(operator.user_id)})
+    return RedirectResponse(f"/console/imports/{jid}?notice=resumed", status_code=303, headers=PAGE_HEADERS)
 
 
 @router.get("/console/imports/{job_id}/undo")

@@ -36,8 +36,10 @@ async def failure_groups(conn: AsyncConnection, job_id: uuid.UUID) -> tuple[list
          .order_by(r.seq).limit(GROUPED_FAILURES + 1))
     rows = (await conn.execute(q)).all()
     groups: dict[str, FailureGroup] = {}
-    for line, reason, errors in rows[:GROUPED_FAILURES]:
-        for issue in errors or [{"path": "", "message": reason or "failed"}]:
+    for row in rows[:GROUPED_FAILURES]:
+        line: int = row.line
+        issues: list[Any] = row.errors or [{"path": "", "message": row.reason or "failed"}]
+        for issue in issues:
             group = groups.setdefault(reason_text(issue), FailureGroup(reason_text(issue)))
             group.count += 1
             if len(group.lines) < EXAMPLES and line not in group.lines:
@@ -62,4 +64,4 @@ async def find_results(conn: AsyncConnection, job_id: uuid.UUID, *, outcome: str
             sa.or_(identities.c.value == text.lower(), identities.c.raw == text))
         q = q.where(sa.or_(r.user_id.in_(owners),
                            sa.and_(r.outcome == "failed", sa.cast(r.record, sa.Text).contains(text, autoescape=True))))
-    return [result_json(row) for row in (await conn.execute(q)).mappings()]
+    return [result_json(dict(row)) for row in (await conn.execute(q)).mappings()]

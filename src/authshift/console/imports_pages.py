@@ -23,7 +23,7 @@ from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.admin.imports import accept_upload
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.migration import import_jobs as jobs
-from authshift.migration.import_job_service import import_status
+from authshift.migration.import_job_service import import_status, resume_problem
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_progress import duration_text
 from authshift.migration.import_tables import OUTCOMES
@@ -31,7 +31,7 @@ from authshift.migration.sources import FORMATS
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)
-FORM_CHOICES = {"formats": FORMATS, "identifiers": IDENTIFIERS, "modes": MODES}
+FORM_CHOICES: dict[str, Any] = {"formats": FORMATS, "identifiers": IDENTIFIERS, "modes": MODES}
 
 
 def job_uuid(text: str) -> uuid.UUID:
@@ -41,6 +41,12 @@ def job_uuid(text: str) -> uuid.UUID:
         raise NotFound(f"no import job with id {text}") from None
 
 
+def _left_text(state: str, seconds_left: float | None) -> str:
+    if state not in ("queued", "running"):
+        return "finished" if state == "completed" else state
+    return "time left unknown yet" if seconds_left is None else f"about {duration_text(seconds_left)} left"
+
+
 def live_numbers(view: dict[str, Any]) -> dict[str, Any]:
     """What the page shows and the watcher script updates: one dict, so both say the same."""
     progress = view["progress"]
@@ -48,8 +54,7 @@ def live_numbers(view: dict[str, Any]) -> dict[str, Any]:
         "id": view["id"], "state": view["state"], "counts": view["counts"],
         "percent": progress["percent"], "seconds_left": progress["seconds_left"],
         "percent_text": "?" if progress["percent"] is None else f"{progress['percent']:.0f}%",
-        "left_text": "done" if view["state"] == "completed" else (
-            duration_text(progress["seconds_left"]) if view["state"] in ("queued", "running") else "-"),
+        "left_text": _left_text(view["state"], progress["seconds_left"]),
         "finished": view["state"] not in ("queued", "running"),
     }
 
@@ -93,10 +98,11 @@ async def job_page(request: Request, job_id: str, operator: CurrentOperator, out
     view = await import_status(state, jid)
     async with reading(state.engine) as conn:
         groups, more = await failure_groups(conn, jid)
+        cannot_resume = resume_problem(await jobs.get_job(conn, jid))
         results = await find_results(conn, jid, outcome=outcome or None, search=q, after=max(after, 0))
     return render(request, "import_job.html", operator=operator, title=f"Import {view['file']['name']}",
                   active="imports", job=view, live=live_numbers(view), groups=groups, more_failures=more,
-                  results=results, outcome=outcome, q=q, outcomes=OUTCOMES, after=after,
+                  results=results, cannot_resume=cannot_resume, outcome=outcome, q=q, outcomes=OUTCOMES, after=after,
                   next_after=results[-1]["index"] if len(results) == 50 else None, notice=request.query_params.get("notice"))
 
 
