@@ -33,7 +33,7 @@ async def test_list_and_show_equal_the_admin_api(
     assert table[0].split() == ["id", "state", "format", "users", "secrets"]
     assert table[1].split() == [job["id"], "completed", "csv", "2", "no"]
     text = run_cli(["exports", "show", job["id"]], settings_env).stdout
-    assert f"export {job['id']}" in text and "secrets    not included" in text and "users      2 of 2" in text
+    assert f"export {job['id']}" in text and "secrets  not included" in text and "users    2 of 2" in text
     assert f"/api/admin/v1/exports/{job['id']}/download" in text
 
 

@@ -92,3 +92,12 @@ def test_cancel_refuses_finished_unknown_and_malformed_jobs(settings_env: dict[s
         assert malformed.returncode == 2 and "'job-1' is not a job id" in malformed.stderr
     missing = run_cli(["imports", "show", "01234567-89ab-7def-8123-456789abcdef"], settings_env)
     assert missing.returncode == 1 and "no import job with id" in missing.stderr
+
+
+def test_a_binary_hash_config_file_is_refused_with_the_reason(settings_env: dict[str, str], tmp_path: Path) -> None:
+    path = write_ndjson(tmp_path / "users.ndjson", [{"email": "a@x.com"}])
+    archive = tmp_path / "hash-config.zip"
+    archive.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x00\x00P\xa7;]C\xbe\xb7\xe8")  # not text: was a crash (500 in the API)
+    refused = run_cli(["import", str(path), "--format", "firebase", "--hash-config", str(archive)], settings_env)
+    assert refused.returncode == 2 and "not a text file (UTF-8)" in refused.stderr
+    assert json.loads(run_cli(["imports", "list", "--json"], settings_env).stdout)["imports"] == []

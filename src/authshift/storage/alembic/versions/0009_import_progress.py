@@ -2,7 +2,7 @@
 percentage and time left that `authshift imports show` and the console show
 
 Revision ID: 0009_import_progress
-Revises: 0008_passkeys
+Revises: 0009_console (chained after the console's migration, which this branch merged)
 Create Date: 2026-12-03 16:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_import_progress'
-down_revision = '0008_passkeys'
+down_revision = '0009_console'
 branch_labels = None
 depends_on = None
 
