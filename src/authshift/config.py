@@ -497,6 +497,9 @@ class ConsoleSettings(_Section):
 
     idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     absolute_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    # Operators may queue and download exports that include password hashes and TOTP secrets
+    # (the admin API's secrets:export scope); off: the console's exports never hold secrets.
+    allow_secret_exports: bool = False
     # how often the Overview's history (console/snapshots.py) is brought up to date
     snapshot_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
 

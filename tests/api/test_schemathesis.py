@@ -5,10 +5,10 @@ document allows are accepted, bodies it forbids are refused, no 5xx.
 Bounded: ``MAX_EXAMPLES`` generated cases per operation and phase, a fixed seed (derandomized),
 and a short stateful run (create, then read, change, delete what was created).
 
-Three rules live outside JSON Schema and are left out of what is generated (``_outside_schema``):
+Four rules live outside JSON Schema and are left out of what is generated (``_outside_schema``):
 a structured password object (its parameters are per algorithm, docs/hash-formats.md), an export
 whose *_after filter is not before its *_before filter, a firebase import on a server without
-[hash_configs]. The document says each of them in a description.
+[hash_configs], a hash config file (its content is a Firebase console block, JSON or TOML). The document says each of them in a description.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def _outside_schema(ctx: Any, body: Any) -> bool:
     if _after_not_before(body.get("filters")):
         return False
     if body.get("auth0_password_hashes") is not None and body.get("format") != "auth0":
+        return False
+    if body.get("hash_config_file") is not None:  # its content is a Firebase block, JSON or TOML, not any bytes
         return False
     return body.get("format") != "firebase"
 

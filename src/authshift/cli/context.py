@@ -37,6 +37,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def cli_actor() -> str:
+    """Who the audit log names for a change made with the CLI: ``cli:<login name>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return "cli"
+
+
 def settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
 

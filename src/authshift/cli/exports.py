@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from authshift.cli.context import EXIT_USAGE, fail, run
+from authshift.cli.context import EXIT_USAGE, cli_actor, fail, run
 from authshift.errors import ErrorList, InvalidInput
 from authshift.migration.export import ExportSummary, export_users
 from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, ExportOptions, parse_export_options, parse_filter_pairs
@@ -22,13 +21,6 @@ WITHHELD_HINTS = {
     "mfa.totp": "TOTP factors left out (add --include-secrets)",
     "mfa.recovery_codes": "users with recovery codes, which are stored as one-way digests and cannot be exported",
 }
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name in this environment
-        return "cli"
 
 
 def _options(fmt: str, fields: str | None, filters: list[str], include_secrets: bool, encrypt_to: list[str],
@@ -114,7 +106,7 @@ def export(
                 bar.update(task, completed=done, total=total)
 
             return await export_users(
-                state.engine, options, output, ctx=state.accounts, actor=_actor(), report=report_output, progress=progress,
+                state.engine, options, output, ctx=state.accounts, actor=cli_actor(), report=report_output, progress=progress,
                 batch_size=batch_size,
             )
 

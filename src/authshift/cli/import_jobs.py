@@ -1,4 +1,6 @@
-"""``authshift imports``: manage import jobs after they ran (``undo``).
+"""``authshift imports``: the import jobs, for people and scripts: ``list``, ``show``, ``cancel``
+and ``undo``. Jobs come from ``authshift import`` and from uploads (admin API, console); these
+commands use the admin API's service code, so they show what the API shows.
 
 Heavy modules are imported inside the commands, so that loading the CLI stays fast.
 """
@@ -10,9 +12,11 @@ from typing import Any
 
 import typer
 
-from authshift.cli.context import fail, print_json, run
+from authshift.cli.context import EXIT_USAGE, cli_actor, fail, print_json, run
+from authshift.cli.job_text import IMPORT_WHOLE, import_rows, import_text
+from authshift.cli.tables import print_table
 
-app = typer.Typer(help="Import jobs: undo one.", no_args_is_help=True)
+app = typer.Typer(help="Import jobs: list, show, cancel and undo them.", no_args_is_help=True)
 
 _LABELS = {
     "remove": "users it inserted, to remove", "restore": "users it updated, to restore",
@@ -35,6 +39,76 @@ def render(view: dict[str, Any], *, show_ids: bool) -> str:
     return "\n".join(lines)
 
 
+def job_id_of(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        fail(f"{text!r} is not a job id (`authshift imports list` shows them)", EXIT_USAGE)
+
+
+@app.command("list")
+def list_(
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="How many jobs, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the admin API's view of each job)."),
+) -> None:
+    """Recent import jobs, newest first: id, state (with the share read while it runs), file, counts."""
+
+    async def main(state: Any) -> list[dict[str, Any]]:
+        from authshift.migration.import_jobs import list_jobs
+
+        async with state.engine.connect() as conn:
+            return await list_jobs(conn, limit=limit)
+
+    views = run(main)
+    if as_json:
+        print_json({"imports": views})
+        return
+    headers, rows = import_rows(views)
+    print_table(headers, rows, keep_whole=IMPORT_WHOLE)
+
+
+@app.command("show")
+def show(
+    job_id: str = typer.Argument(..., help="The import job's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the admin API's view)."),
+) -> None:
+    """One job: state, percentage read and time left, options, counts, times, error and warnings."""
+    jid = job_id_of(job_id)
+
+    async def main(state: Any) -> dict[str, Any]:
+        from authshift.migration.import_job_service import import_status
+
+        return await import_status(state, jid)
+
+    view = run(main)
+    if as_json:
+        print_json(view)
+    else:
+        typer.echo(import_text(view))
+
+
+@app.command("cancel")
+def cancel(
+    job_id: str = typer.Argument(..., help="The import job's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the job as cancelled)."),
+) -> None:
+    """Stop a queued or running job: the batch in progress is rolled back, committed batches stay
+    (undo them with `authshift imports undo`). Recorded in the audit log."""
+    jid = job_id_of(job_id)
+
+    async def main(state: Any) -> dict[str, Any]:
+        from authshift.migration.import_job_service import cancel_import
+
+        return await cancel_import(state, jid, actor=cli_actor())
+
+    view = run(main)
+    if as_json:
+        print_json(view)
+    else:
+        typer.echo(f"cancelled import job {view['id']} after {view['counts']['read']:,} records "
+                   f"({view['counts']['inserted']:,} inserted, {view['counts']['updated']:,} updated stay)")
+
+
 @app.command("undo")
 def undo(
     job_id: str = typer.Argument(..., help="The import job's id."),
@@ -44,10 +118,7 @@ def undo(
 ) -> None:
     """Remove the users a job inserted and restore those it updated, unless they signed in or changed
     since (those are listed, never touched). Recorded in the audit log."""
-    try:
-        jid = uuid.UUID(job_id)
-    except ValueError:
-        fail(f"{job_id!r} is not a job id", 2)
+    jid = job_id_of(job_id)
 
     async def main(state: Any) -> dict[str, Any]:
         from authshift.migration.import_undo_service import preview_undo, undo_job

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.live import Live
+
+from authshift.cli.progress_line import ProgressLine
 
 from authshift.errors import FieldError
 from authshift.migration.dry_run import DRY_RUN_OUTCOMES, dry_run_view
@@ -56,11 +58,11 @@ class Tally:
         line = outcome.get("line")
         if outcome["outcome"] == "failed":
             for error in outcome.get("errors") or [{"path": "", "message": outcome.get("reason") or "failed"}]:
-                self._add("failed", _reason(error), line)
+                self._add("failed", reason_text(error), line)
         elif outcome["outcome"] == "skipped" and outcome.get("reason"):
             self._add("skipped", str(outcome["reason"]), line)
         for warning in outcome.get("warnings") or []:
-            self._add("warnings", _reason(warning), line)
+            self._add("warnings", reason_text(warning), line)
 
     def lines(self) -> list[str]:
         out = []
@@ -77,7 +79,8 @@ class Tally:
         return out
 
 
-def _reason(issue: Any) -> str:
+def reason_text(issue: Any) -> str:
+    """One line for an error or warning (``path: message``), cut at 120 characters."""
     if isinstance(issue, dict):
         text = str(FieldError(issue.get("path") or "", str(issue.get("message", ""))))
     else:
@@ -112,27 +115,29 @@ def tally_lines(text: str, tally: Tally) -> None:
 
 
 class ProgressBar:
-    """A progress bar on stderr, by bytes of the file read: share done, time left, counts (80 columns)."""
+    """The progress line on stderr, by bytes of the file read: share done, time left, counts; it
+    fits the terminal's width, 80 columns and narrower (``progress_line``)."""
 
     def __init__(self, total: int, description: str, *, dry_run: bool) -> None:
         self.dry_run = dry_run
-        name = description if len(description) <= 24 else description[:21] + "..."
-        self.progress = Progress(
-            TextColumn(name), BarColumn(bar_width=16), TaskProgressColumn(), TimeRemainingColumn(compact=True),
-            TextColumn("{task.fields[counts]}"), console=Console(stderr=True), transient=False,
-        )
-        self.task = self.progress.add_task(description, total=total or None, counts="")
+        self.line = ProgressLine(description, total)
+        self.live = Live(self.line, console=Console(stderr=True), refresh_per_second=4, transient=False,
+                         redirect_stdout=False, redirect_stderr=True)  # log lines print above it
 
     def __enter__(self) -> ProgressBar:
-        self.progress.start()
+        self.live.start()
         return self
 
-    def __exit__(self, *_: Any) -> None:
-        self.progress.stop()
+    def __exit__(self, exc_type: object, *_: Any) -> None:
+        self.line.finished = exc_type is None and self.line.total > 0 and self.line.bytes_read >= self.line.total
+        self.live.stop()
+        if not self.live.console.is_interactive:  # the final line, printed once, ends like any other
+            self.live.console.print()
 
     def update(self, done: BatchDone) -> None:
         c = done.counts
-        self.progress.update(self.task, completed=done.bytes_read, counts=f"{c.read:,} read, {c.failed:,} failed")
+        self.line.update(done.bytes_read, f"{c.read:,} read, {c.failed:,} failed")
+        self.live.refresh()
 
 
 def summary_text(summary: ImportSummary, report: Path, tally: Tally, extra: Sequence[str] = ()) -> str:

@@ -36,7 +36,8 @@ COMMANDS: dict[str, Lazy] = {
     "keys": Lazy("authshift.cli.keys:app", "Rotate and list token signing keys; make age key pairs for exports."),
     "export": Lazy("authshift.cli.exports:export", "Export users in the format `authshift import` reads (or Auth0's)."),
     "import": Lazy("authshift.cli.imports:import_", "Import users from a file, reporting every record's outcome."),
-    "imports": Lazy("authshift.cli.import_jobs:app", "List, inspect and undo import jobs."),
+    "imports": Lazy("authshift.cli.import_jobs:app", "List, show, cancel and undo import jobs."),
+    "exports": Lazy("authshift.cli.export_jobs:app", "List and show export jobs (queued through the API or console)."),
     "migration": Lazy("authshift.cli.migration:app", "How far the migration has come: sign-in readiness."),
 }
 

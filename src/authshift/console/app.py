@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from authshift.console import audit_pages, overview, signin, users_pages
+from authshift.console import (
+    api_docs, audit_pages, exports_pages, import_actions, imports_pages, integrations, overview, signin, users_pages,
+)
 from authshift.console.access import NotAnOperator, SignInRequired
 from authshift.console.changes import ConsoleCsrfError
 from authshift.console.rendering import render
@@ -36,7 +38,9 @@ async def console_root() -> Response:
     return RedirectResponse("/console/", status_code=308)
 
 
-CONSOLE_ROUTERS: list[APIRouter] = [static_router, signin.router, overview.router, users_pages.router, audit_pages.router]
+CONSOLE_ROUTERS: list[APIRouter] = [static_router, signin.router, overview.router, users_pages.router, audit_pages.router,
+                                    imports_pages.router, import_actions.router, exports_pages.router,
+                                    integrations.router, api_docs.router]
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:

@@ -250,6 +250,7 @@ class _JobRecorder:
         self.accounts = accounts
         self.checkpoint_pages = checkpoint_pages
         self.ledger = ScratchLedger() if dry_run else None
+        self.bytes_read: Callable[[], int] = lambda: 0  # the reader's position, once it reads
 
     async def touched(self, conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         if self.ledger is not None:
@@ -270,7 +271,7 @@ class _JobRecorder:
                 await _store_readiness(conn, batch, self.accounts)
             await bulk_insert(conn, import_results, [_result_row(self.job_id, d) for d in batch.decisions])
             await jobs.commit_progress(conn, self.job_id, self.owner, self.lease_seconds, counts=batch.counts,
-                                       last_index=last.seq, last_line=last.line)
+                                       last_index=last.seq, last_line=last.line, bytes_read=self.bytes_read())
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.record, batch.effects())
 
@@ -558,6 +559,7 @@ async def run_job(
             reading = _prefetch(ReadRequest(path, options, config.batch_size, accounts.limits, hash_configs,
                                             skip_through=row["last_index"], webauthn_rp_id=accounts.webauthn_rp_id,
                                             prebuild_for=None if options.dry_run else engine.url.drivername), config)
+            recorder.bytes_read = lambda: reading.position if reading else 0
             finished = await _run_batches(
                 engine, reading, options=options, accounts=_judging(accounts, hash_configs), recorder=recorder,
                 on_batch=progressed, should_stop=should_stop,

@@ -42,7 +42,7 @@ from authshift.storage.types import utcnow
 
 __all__ = [
     "LEASE_SECONDS", "MAX_ATTEMPTS", "create_export_job", "delete_export_job", "expire_export_files", "files_expired",
-    "get_export_job", "job_view", "run_one_job", "start_export_worker",
+    "get_export_job", "job_view", "list_export_jobs", "run_one_job", "start_export_worker",
 ]
 
 LEASE_SECONDS = 60.0
@@ -77,6 +77,12 @@ async def get_export_job(conn: AsyncConnection, job_id: uuid.UUID) -> dict[str, 
     if row is None:
         raise NotFound(f"no export job with id {job_id}")
     return dict(row)
+
+
+async def list_export_jobs(conn: AsyncConnection, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent export jobs, newest first, as ``job_view`` shows them."""
+    q = sa.select(export_jobs).order_by(export_jobs.c.created_at.desc()).limit(limit)
+    return [job_view(dict(row)) for row in (await conn.execute(q)).mappings()]
 
 
 async def delete_export_job(conn: AsyncConnection, job: dict[str, Any]) -> None:

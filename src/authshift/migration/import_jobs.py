@@ -25,6 +25,7 @@ from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import emit
 from authshift.ids import uuid7
 from authshift.migration.dry_run import dry_run_view, stored_outcome
+from authshift.migration.import_progress import job_estimate
 from authshift.migration.import_tables import import_jobs, import_results
 from authshift.migration.local_process import local_pid, pid_ended
 from authshift.storage.bulk import in_values
@@ -153,6 +154,7 @@ def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
         return value.isoformat().replace("+00:00", "Z") if value else None
 
     options = dict(row["options"])
+    progress = job_estimate(row, utcnow())
     return {
         "id": str(row["id"]),
         "state": row["state"],
@@ -162,6 +164,8 @@ def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "counts": {"read": row["records_read"], "inserted": row["inserted"], "updated": row["updated"],
                    "skipped": row["skipped"], "failed": row["failed"]},
         "last_line": row["last_line"],
+        "progress": {"bytes_read": row["file_size"] if row["state"] == "completed" else row["bytes_read"],
+                     "bytes_total": row["file_size"], **progress.as_json()},
         "readiness": row["readiness_counts"],  # by readiness and by hash family, once finished
         "undone_at": iso(row["undone_at"]),
         "error": row["error"],
@@ -295,8 +299,10 @@ async def commit_progress(
     counts: Counts,
     last_index: int,
     last_line: int,
+    bytes_read: int = 0,
 ) -> None:
-    """Add a batch's counts and move the resume point, in the batch's transaction; renew the lease."""
+    """Add a batch's counts and move the resume point, in the batch's transaction; renew the lease.
+    ``bytes_read``: how much of the file the reader had read (the job's percentage and time left)."""
     now = utcnow()
     c = import_jobs.c
     result = await conn.execute(
@@ -305,7 +311,7 @@ async def commit_progress(
         .values(
             records_read=c.records_read + counts.read, inserted=c.inserted + counts.inserted,
             updated=c.updated + counts.updated, skipped=c.skipped + counts.skipped, failed=c.failed + counts.failed,
-            last_index=last_index, last_line=last_line, updated_at=now, attempts=0, error=None,
+            last_index=last_index, last_line=last_line, bytes_read=bytes_read, updated_at=now, attempts=0, error=None,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
         )
     )

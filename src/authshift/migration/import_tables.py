@@ -37,6 +37,8 @@ import_jobs = sa.Table(
     sa.Column("failed", sa.BigInteger, nullable=False, default=0),
     sa.Column("last_index", sa.BigInteger, nullable=False, default=0),
     sa.Column("last_line", sa.BigInteger, nullable=False, default=0),
+    # Bytes of the file read when the last batch was committed: the job's percentage and time left.
+    sa.Column("bytes_read", sa.BigInteger, nullable=False, default=0, server_default="0"),
     sa.Column("error", sa.Text),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("started_at", UtcDateTime),

@@ -84,4 +84,6 @@ def load_hash_configs(path: str | Path) -> dict[str, HashConfig]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PasswordFormatError(f"cannot read the file ({exc.strerror})", FORMAT) from None
+    except UnicodeDecodeError:  # a binary file (an archive, an image): a 422, not a crash
+        raise PasswordFormatError("not a text file (UTF-8): not a Firebase console block, JSON or TOML", FORMAT) from None
     return parse_hash_configs(text)

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import FileResponse
 
 from authshift.audit import record_audit
@@ -18,7 +18,7 @@ from authshift.http.admin.schemas import export_body
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
 from authshift.migration.export_jobs import (
-    create_export_job, delete_export_job, files_expired, get_export_job, job_view, wake_workers,
+    create_export_job, delete_export_job, files_expired, get_export_job, job_view, list_export_jobs, wake_workers,
 )
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_writers import writer_for
@@ -66,6 +66,11 @@ async def create_export(key: Admin, state: State, body: Any = Body(...)) -> dict
     return {"id": str(job_id), "state": "queued", "status_url": f"/api/admin/v1/exports/{job_id}"}
 
 
+@router.get("", summary="Recent exports, newest first")
+async def list_exports(_: Admin, conn: Conn, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    return {"exports": await list_export_jobs(conn, limit=limit)}
+
+
 @router.get("/{job_id}", summary="State and counts of an export")
 async def get_export(_: Admin, conn: Conn, job_id: uuid.UUID) -> dict[str, Any]:
     return job_view(await get_export_job(conn, job_id))
@@ -75,6 +80,12 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
     job = await get_export_job(conn, job_id)
     if job["options"].get("include_secrets"):
         _require_secrets_scope(key)
+    return job, finished_file(job, column)
+
+
+def finished_file(job: dict[str, Any], column: str) -> Path:
+    """The file of a completed export (``file_path`` or ``report_path``); the reason it cannot be
+    had otherwise (not completed: 409, expired: 410, none: 404). The console downloads through it too."""
     if job["state"] != "completed":
         raise Conflict(f"the export is {job['state']}, not completed", state=job["state"])
     if files_expired(job):
@@ -85,7 +96,7 @@ async def _finished_file(key: AdminKey, conn: Any, job_id: uuid.UUID, column: st
     path = Path(job[column])
     if not path.is_file():
         raise NotFound("the export file is no longer on this server")
-    return job, path
+    return path
 
 
 @router.get("/{job_id}/download", summary="Download the finished export (streamed)", response_class=FileResponse,

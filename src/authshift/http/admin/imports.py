@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -15,18 +15,19 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from authshift.audit import record_audit
 from authshift.errors import FieldError, InvalidInput
 from authshift.http.deps import Admin, State
+from authshift.state import AppState
 from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_jobs as jobs
-from authshift.migration.import_runner import discard_upload, upload_dir, wake_runner
+from authshift.migration import import_job_service
+from authshift.migration.import_runner import upload_dir, wake_runner
 from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_uploads import receiving
 from authshift.migration.sources import FORMATS
 from authshift.migration.import_undo_service import preview_undo, undo_job
-from authshift.migration.readiness_report import lazy_warning
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
@@ -98,6 +99,22 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: R
 async def create_import(request: Request, key: Admin, state: State) -> JSONResponse:
     """multipart/form-data with a ``file`` part (and ``auth0_password_hashes``) plus the options as
     fields, or the raw file as the body with the options as query parameters (``filename`` names it)."""
+    view = await accept_upload(request, state, actor=f"admin_key:{key.id}")
+    return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{view['id']}"})
+
+
+def _chosen(files: dict[str, ReceivedFile]) -> dict[str, ReceivedFile]:
+    """The file parts with content: a browser sends an optional file input left empty as a part
+    with no name and no bytes, which means "no file"."""
+    return {name: f for name, f in files.items() if f.size or f.filename not in ("", name)}
+
+
+async def accept_upload(request: Request, state: AppState, *, actor: str, audit_details: dict[str, Any] | None = None,
+                        check_fields: Callable[[dict[str, str]], None] | None = None) -> dict[str, Any]:
+    """Receive an import upload (streamed to the job's upload directory), queue its job, audit it
+    under ``actor`` and wake the runner; the job's view. The admin API and the console's upload
+    form both come here. ``check_fields`` sees the form fields first (the console checks and
+    removes its CSRF field)."""
     cfg = state.settings.imports
     job_id = uuid7()
     directory = upload_dir(state, str(job_id))
@@ -109,10 +126,13 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
                 upload = await receive_multipart(
                     request.stream(), content_type, directory, file_fields=FILE_FIELDS, limit=cfg.max_upload_bytes
                 )
-                main = upload.files.get("file")
+                if check_fields is not None:
+                    check_fields(upload.fields)
+                files = _chosen(upload.files)
+                main = files.get("file")
                 if main is None:
                     raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-                options = _options(upload.fields, upload.files.get("auth0_password_hashes"), upload.files.get("hash_config_file"))
+                options = _options(upload.fields, files.get("auth0_password_hashes"), files.get("hash_config_file"))
             else:
                 params = dict(request.query_params)
                 filename = params.pop("filename", None) or "upload"
@@ -124,20 +144,21 @@ async def create_import(request: Request, key: Admin, state: State) -> JSONRespo
             await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
             async with state.engine.begin() as conn:
                 await jobs.create_job(
-                    conn, job_id=job_id, origin="api", created_by=f"admin_key:{key.id}", options=options.as_json(),
+                    conn, job_id=job_id, origin="api", created_by=actor, options=options.as_json(),
                     file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
                 )
                 await record_audit(
-                    conn, actor=f"admin_key:{key.id}", action="import.created", target=str(job_id),
-                    details={"file": main.filename, "size": main.size, "format": options.format, "mode": options.mode,
-                             "identifier": options.identifier, "dry_run": options.dry_run, "source": options.source},
+                    conn, actor=actor, action="import.created", target=str(job_id),
+                    details={**(audit_details or {}), "file": main.filename, "size": main.size, "format": options.format,
+                             "mode": options.mode, "identifier": options.identifier, "dry_run": options.dry_run,
+                             "source": options.source},
                 )
                 view = jobs.job_view(await jobs.get_job(conn, job_id))
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
     wake_runner(state)
-    return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{job_id}"})
+    return view
 
 
 @router.get("", summary="Recent import jobs, newest first")
@@ -148,10 +169,7 @@ async def list_imports(_: Admin, state: State, limit: int = Query(50, ge=1, le=5
 
 @router.get("/{job_id}", summary="An import job: state and live counts")
 async def get_import(_: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
-    async with state.engine.connect() as conn:
-        view = jobs.job_view(await jobs.get_job(conn, job_id))
-    view["warnings"] = [w for w in [lazy_warning(view["readiness"], state.settings.migration.legacy.verify_url is not None)] if w]
-    return view
+    return await import_job_service.import_status(state, job_id)
 
 
 @router.get("/{job_id}/undo", summary="Preview undoing a job: who would be removed, restored, or kept")
@@ -193,10 +211,4 @@ async def import_results(
 @router.post("/{job_id}/cancel", summary="Stop a queued or running job (committed batches stay)",
              responses=problems(409))
 async def cancel_import(key: Admin, state: State, job_id: uuid.UUID) -> dict[str, Any]:
-    async with state.engine.begin() as conn:
-        before = await jobs.get_job(conn, job_id)
-        row = await jobs.cancel_job(conn, job_id)
-        await record_audit(conn, actor=f"admin_key:{key.id}", action="import.cancelled", target=str(job_id))
-    if before["state"] == "queued":
-        discard_upload(state, row)
-    return jobs.job_view(row)
+    return await import_job_service.cancel_import(state, job_id, actor=f"admin_key:{key.id}")

@@ -1,0 +1,83 @@
+"""What the admin API, the CLI (``authshift imports``) and the console do with an import job:
+show it (with its warnings), cancel it (audited, its upload discarded) and resume an upload. One place, so the three
+show the same view and a cancel is recorded the same way whoever asked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from authshift.audit import record_audit
+from authshift.migration import import_jobs as jobs
+from authshift.errors import Conflict
+from authshift.migration.import_runner import discard_upload, wake_runner
+from authshift.migration.import_tables import import_jobs
+from authshift.migration.readiness_report import lazy_warning
+from authshift.state import AppState
+from authshift.storage.types import utcnow
+
+__all__ = ["cancel_import", "import_status", "resume_import", "resume_problem"]
+
+
+async def import_status(state: AppState, job_id: uuid.UUID) -> dict[str, Any]:
+    """The job's view (state, counts, progress) and its ``warnings``; ``NotFound`` for an unknown id."""
+    async with state.engine.connect() as conn:
+        view = jobs.job_view(await jobs.get_job(conn, job_id))
+    verify_configured = state.settings.migration.legacy.verify_url is not None
+    view["warnings"] = [w for w in [lazy_warning(view["readiness"], verify_configured)] if w]
+    return view
+
+
+async def cancel_import(state: AppState, job_id: uuid.UUID, *, actor: str,
+                        audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Stop a queued or running job (committed batches stay) and audit it under ``actor``.
+
+    ``NotFound`` for an unknown id, ``Conflict`` for a job already over. The process running the
+    job notices at its next batch, which is rolled back."""
+    async with state.engine.begin() as conn:
+        before = await jobs.get_job(conn, job_id)
+        row = await jobs.cancel_job(conn, job_id)
+        await record_audit(conn, actor=actor, action="import.cancelled", target=str(job_id), details=audit_details)
+    if before["state"] == "queued":
+        discard_upload(state, row)
+    return jobs.job_view(row)
+
+
+def resume_problem(row: Mapping[str, Any]) -> str | None:
+    """Why an uploaded job cannot be resumed from where it stopped, or ``None`` when it can."""
+    if row["state"] not in ("failed", "cancelled"):
+        return f"the job is {row['state']}; only a failed or cancelled job is resumed"
+    if row["origin"] != "api":
+        return (f"the job was run by `authshift import`: run `authshift import FILE --resume {row['id']}` "
+                "where the file is")
+    if dict(row["options"]).get("dry_run"):
+        return "a dry run is not resumed: upload the file again"
+    if row["undone_at"] is not None:
+        return "the job was undone"
+    if not Path(row["file_path"]).is_file():
+        return ("its uploaded file was deleted when the job ended (they hold password hashes; "
+                "[imports] keep_uploads keeps them): upload the file again")
+    return None
+
+
+async def resume_import(state: AppState, job_id: uuid.UUID, *, actor: str,
+                        audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Queue a failed or cancelled upload again: the server's runner resumes it after its last
+    committed batch (``last_index``), so nothing is imported twice. ``Conflict`` with the reason
+    when it cannot be (``resume_problem``)."""
+    async with state.engine.begin() as conn:
+        row = await jobs.get_job(conn, job_id)
+        problem = resume_problem(row)
+        if problem is not None:
+            raise Conflict(f"import job {job_id} cannot be resumed: {problem}")
+        c = import_jobs.c
+        await conn.execute(import_jobs.update().where(c.id == job_id).values(
+            state="queued", finished_at=None, error=None, attempts=0, lease_owner=None, lease_expires_at=None,
+            updated_at=utcnow()))
+        await record_audit(conn, actor=actor, action="import.resumed", target=str(job_id),
+                           details={**(audit_details or {}), "after_line": row["last_line"]})
+        view = jobs.job_view(await jobs.get_job(conn, job_id))
+    wake_runner(state)
+    return view
