@@ -68,6 +68,14 @@ async def test_users_of_every_hash_format_sign_in_and_end_with_argon2id(
     failed = [r for r in report if r["outcome"] != "inserted"]
     assert not failed, failed
     before = await stored_formats(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            values = (await conn.execute(sa.select(passwords.c.value))).scalars().all()
+    finally:
+        await engine.dispose()
+    # Firebase parameters given inline are kept apart (signer key encrypted), never in a password row
+    assert not [v for v in values if "signer_key" in v], "a signer key is stored in clear"
     assert {state for _, state in before.values()} == {"imported"}
 
     made = run_cli(["clients", "create", "--name", "formats", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)

@@ -51,8 +51,10 @@ def fresh_env(url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-async def fresh_state(url: str, tmp_path: Path) -> AppState:
-    return build_state(load_settings(database_url=url))
+async def fresh_state(url: str, tmp_path: Path, **keys: str) -> AppState:
+    """The fresh instance's state; ``keys`` (``secret_key``, ``encryption_key``): the ones its own
+    processes made (``fresh_env``), to read what they encrypted (a Firebase project's signer key)."""
+    return build_state(load_settings(database_url=url, **keys))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from authshift import passwords
 from authshift.accounts import users as svc
+from authshift.accounts.hash_config_store import hash_configs_for
 from authshift.migration.records import parse_record, record_to_json
 from authshift.storage.tables import passwords as passwords_table
 from tests.exports.conftest import cli, export_to, fresh_env, fresh_state, read_ndjson
@@ -41,10 +42,11 @@ async def _verify_passwords(state: Any, members: list[Member]) -> None:
         row = rows[m.id]
         stored = passwords.StoredPassword(row.format, row.value)
         assert row.format == m.format
-        result = passwords.verify(m.password, stored, limits=state.accounts.limits, hash_configs=state.accounts.hash_configs)
+        # the configs sign-in verifies with (a Firebase hash's parameters are kept apart, by name)
+        configs = await hash_configs_for(state.engine, state.accounts, stored)
+        result = passwords.verify(m.password, stored, limits=state.accounts.limits, hash_configs=configs)
         assert result.ok, f"{m.format}: the original password no longer verifies"
-        assert not passwords.verify(m.password + "x", stored, limits=state.accounts.limits,
-                                    hash_configs=state.accounts.hash_configs).ok
+        assert not passwords.verify(m.password + "x", stored, limits=state.accounts.limits, hash_configs=configs).ok
         checked += 1
     assert checked >= len(passwords.formats())
 
@@ -97,7 +99,7 @@ async def test_export_then_authshift_import_reproduces_every_user(app: Any, popu
     exported = await cli(["export", str(again), "--include-secrets"], env)
     assert exported.returncode == 0, exported.stderr
     assert_same_users(read_ndjson(out), read_ndjson(again))
-    new = await fresh_state(fresh_db_url, tmp_path)
+    new = await fresh_state(fresh_db_url, tmp_path, **json.loads(Path(env["AUTHSHIFT_SECRETS_FILE"]).read_text()))
     try:
         await _verify_passwords(new, population)
     finally:
@@ -145,7 +147,8 @@ async def test_without_the_flag_no_secret_leaves(app: Any, population: list[Memb
     passkeys = full["mfa"].pop("webauthn")  # public keys are not secrets: passkeys leave with or without the flag
     assert [p["name"] for p in passkeys] == ["Zoë's phone 0", "Passkey 2"]
     assert full["mfa"] == {"email": "mfa0@example.com", "phone_number": "+14155550100"}
-    assert summary.withheld == {"password": len(passwords.formats()) + 2, "mfa.totp": 2, "mfa.recovery_codes": 2}
+    assert summary.withheld == {"password": len(passwords.formats()) + 2, "password.hash_config": 1, "mfa.totp": 2,
+                                "mfa.recovery_codes": 2}  # the Firebase hash's parameters hold a secret
     for r in records:  # every line is still a valid import record
         parse_record(r)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from authshift.storage.db import create_engine
 from authshift.storage.schema import metadata
-from tests.readiness.helpers import readiness_json, write_mixed
+from tests.readiness.helpers import MIXED, readiness_json, write_mixed
 from tests.support.servers import run_cli
 
 # Passwords no other test uses, so finding one anywhere means this feature leaked it.
@@ -24,7 +24,8 @@ def creds_file(tmp_path: Path) -> Path:
                     f"HEX@mixed.example,{SECRET_RIGHT}\n"
                     f"bcrypt@mixed.example,{SECRET_WRONG}\n"
                     "lazy@mixed.example,anything\n"
-                    "ghost@mixed.example,anything\n", encoding="utf-8")
+                    "ghost@mixed.example,anything\n"
+                    "firebase-inline@mixed.example,user1password\n", encoding="utf-8")
     return path
 
 
@@ -52,6 +53,8 @@ async def test_known_answers_report_each_account_and_prove_the_right_ones(
     assert dry.returncode == 4, dry.stdout + dry.stderr  # some accounts cannot sign in
     assert "line 2: HEX@mixed.example: signs_in" in dry.stdout
     assert "line 3: bcrypt@mixed.example: wrong_password" in dry.stdout
+    # parameters given inline verify in a dry run too, though it keeps nothing
+    assert "line 6: firebase-inline@mixed.example: signs_in" in dry.stdout
 
     real = run_cli(["import", str(users), "--hash-config", str(config), "--report", str(tmp_path / "real.ndjson"),
                     "--check-credentials", str(creds)], env)
@@ -61,6 +64,7 @@ async def test_known_answers_report_each_account_and_prove_the_right_ones(
     assert "line 3: bcrypt@mixed.example: wrong_password" in out
     assert "line 4: lazy@mixed.example: lazy" in out
     assert "line 5: ghost@mixed.example: unknown_login_id" in out
+    assert "line 6: firebase-inline@mixed.example: signs_in" in out
     # the known answer proved the ambiguous 32-hex hash: that user is ready now, the other guess is not
     table = readiness_json(settings_env, "--hash-family", "django_unsalted_md5")
     assert len(table["users"]) == 1 and table["users"][0]["reason"] is None
@@ -94,16 +98,16 @@ def test_bad_credentials_files_are_refused_before_importing(settings_env: dict[s
 
 
 def test_max_failed_sets_the_exit_status_above_the_threshold(settings_env: dict[str, str], tmp_path: Path) -> None:
-    users, config = write_mixed(tmp_path)  # 11 records, 1 fails
+    users, config = write_mixed(tmp_path)  # 17 records, 1 fails
     def dry(threshold: str) -> int:
         result = run_cli(["import", str(users), "--hash-config", str(config), "--dry-run", "--max-failed", threshold,
                           "--report", str(tmp_path / "r.ndjson")], settings_env)
         return result.returncode
-    assert dry("10%") == 0  # 1 of 11 is 9.1%
+    assert dry("10%") == 0  # 1 of 17 is 5.9%
     assert dry("5%") == 3
     bad = run_cli(["import", str(users), "--max-failed", "lots"], settings_env)
     assert bad.returncode == 2 and "--max-failed" in bad.stderr
     real = run_cli(["import", str(users), "--hash-config", str(config), "--max-failed", "0",
                     "--report", str(tmp_path / "real.ndjson")], settings_env)
     assert real.returncode == 3 and "more than --max-failed 0" in real.stderr
-    assert [json.loads(x)["outcome"] for x in (tmp_path / "real.ndjson").read_text().splitlines()].count("inserted") == 10
+    assert [json.loads(x)["outcome"] for x in (tmp_path / "real.ndjson").read_text().splitlines()].count("inserted") == len(MIXED)

@@ -56,3 +56,22 @@ def test_readiness_known_answers_and_undo_work_as_documented(settings_env: dict[
     assert undone.returncode == 0 and "undone" in undone.stdout, undone.stderr
     after = run_cli(table_args, settings_env, cwd=tmp_path)
     assert "(0 users)" in after.stdout
+
+
+def test_factors_other_than_the_password_are_judged_as_documented(settings_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "factors.ndjson").write_text(example("readiness-factors"), encoding="utf-8")
+    imported_args, reset_args, ready_args = commands("readiness-factors-commands")
+    imported = run_cli(imported_args, settings_env, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    eve, fay = [json.loads(line) for line in (tmp_path / "factors-report.ndjson").read_text().splitlines()]
+    assert (eve["readiness"], fay["readiness"]) == ("reset", "ready")
+    assert any(w["path"] == "mfa.webauthn[0].rp_id" for w in fay["warnings"])
+
+    reasons = {}
+    for args in (reset_args, ready_args):
+        listed = run_cli(args, settings_env, cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        reasons.update({u["id"]: u["reason"] for u in json.loads(listed.stdout)["users"]})
+    doc = " ".join(DOC.read_text(encoding="utf-8").split())
+    assert f'Eve is `reset` ("{reasons[eve["user_id"]]}")' in doc  # the reason, word for word
+    assert "must register a new passkey" in reasons[fay["user_id"]] and "SMS" in reasons[fay["user_id"]]

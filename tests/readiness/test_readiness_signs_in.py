@@ -16,7 +16,7 @@ from authshift.app import create_app
 from authshift.config import Settings
 from authshift.migration.readiness_report import cell_user_ids, readiness_table
 from tests.oidc.helpers import new_client
-from tests.readiness.helpers import MIXED, readiness_json, signs_in, write_mixed
+from tests.readiness.helpers import FOREIGN_PASSKEY, MIXED, PASSKEYS, REASONS, readiness_json, signs_in, write_mixed
 from tests.support.servers import run_cli
 
 
@@ -68,19 +68,33 @@ async def sign_everyone_in(state: Any, client: httpx.AsyncClient, email_of: dict
     ready = {email_of[u["id"]] for u in await cell(state, readiness="ready")}
     reset = {email_of[u["id"]] for u in await cell(state, readiness="reset")}
     assert {"bcrypt@mixed.example", "md5crypt@mixed.example", "ssha@mixed.example"} <= ready
-    assert {"reset@mixed.example", "nothing@mixed.example"} <= reset
+    assert {"reset@mixed.example", "nothing@mixed.example", "social@mixed.example"} <= reset
+    assert {"passkey-only@mixed.example", "passkey-second@mixed.example", "foreign-passkey@mixed.example",
+            "sms@mixed.example", "social-password@mixed.example"} <= ready
     async with state.engine.connect() as conn:  # a cell's users a page at a time
         first = await cell_user_ids(conn, readiness="reset", limit=1)
         second = await cell_user_ids(conn, readiness="reset", limit=1, after=uuid.UUID(first["next"]))
     assert first["users"] != second["users"] and {email_of[first["users"][0]["id"]]} <= reset
 
+    # the reason says what a user lost or must do, whatever their state
+    reasons = {email_of[u["id"]]: u["reason"] or "" for name in ("ready", "reset")
+               for u in await cell(state, readiness=name)}
+    for email, words in REASONS.items():
+        assert words in reasons[email], (email, reasons[email])
+    assert "password reset" in reasons["social@mixed.example"]
+
     made, _ = await new_client(state, public=True)
+    origin = state.settings.webauthn_origins[0]
     for email in sorted(ready):
-        assert await signs_in(client, made.client_id, email, MIXED[email][0] or ""), f"{email} is ready but cannot sign in"
+        password = MIXED[email][0]
+        assert await signs_in(client, made.client_id, email, password, PASSKEYS.get(email), origin), \
+            f"{email} is ready but cannot sign in"
     for email in sorted(reset):
         assert not await signs_in(client, made.client_id, email, MIXED[email][0] or ""), f"{email} is reset but signed in"
-    # signing in proved them: still ready, now on native hashes
+    # the passkey the import refused (another RP ID) signs no one in: they register a new one
+    assert not await signs_in(client, made.client_id, "", None, FOREIGN_PASSKEY, origin)
+    # signing in proved them: still ready, now on native hashes (or, without a password, still none)
     async with state.engine.connect() as conn:
         after = await readiness_table(conn)
     assert after["totals"]["ready"] == len(ready)
-    assert {c["hash_family"] for c in after["cells"] if c["readiness"] == "ready"} == {"argon2id"}
+    assert {c["hash_family"] for c in after["cells"] if c["readiness"] == "ready"} == {"argon2id", "none"}

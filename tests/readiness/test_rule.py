@@ -65,3 +65,37 @@ def test_an_unusable_second_factor_means_reset() -> None:
     assert of(Credentials(stored, totp=[TotpFactor("SHA1", 6, 30, 10)])) is Readiness.READY
     assert of(Credentials(stored, totp=[TotpFactor("MD5", 6, 30, 20)])) is Readiness.RESET
     assert of(Credentials(stored, totp=[TotpFactor("SHA1", 4, 30, 20)])) is Readiness.RESET
+
+
+def test_a_federated_user_without_a_password_can_only_reset_and_is_told_why() -> None:
+    judged = judge(Credentials(None, federated=("google-oauth2",)), limits=LIMITS, hash_configs={})
+    assert judged.readiness is Readiness.RESET
+    assert "google-oauth2" in (judged.reason or "") and "no upstream social login" in (judged.reason or "")
+    assert of(Credentials(passwords.parse(BCRYPT), federated=("google-oauth2",))) is Readiness.READY
+    assert of(Credentials(None, "lazy", federated=("google-oauth2",))) is Readiness.LAZY  # the record says so
+
+
+def test_a_usable_passkey_signs_in_without_a_password() -> None:
+    assert of(Credentials(None, passkeys=1)) is Readiness.READY
+    assert of(Credentials(passwords.parse(BCRYPT), passkeys=1)) is Readiness.READY
+
+
+def test_a_second_step_only_an_unusable_passkey_answers_means_reset() -> None:
+    why = "made for the RP ID 'legacy.example'"
+    judged = judge(Credentials(passwords.parse(BCRYPT), foreign_passkeys=(why,)), limits=LIMITS, hash_configs={})
+    assert judged.readiness is Readiness.RESET and "register a new passkey" in (judged.reason or "")
+    # another way through the second step: a usable passkey, or a TOTP factor
+    assert of(Credentials(passwords.parse(BCRYPT), foreign_passkeys=(why,), passkeys=1)) is Readiness.READY
+    assert of(Credentials(passwords.parse(BCRYPT), foreign_passkeys=(why,),
+                          totp=[TotpFactor("SHA1", 6, 30, 20)])) is Readiness.READY
+
+
+def test_what_the_user_loses_is_in_the_reason_whatever_the_state() -> None:
+    refused = judge(Credentials(passwords.parse(BCRYPT), refused_passkeys=2), limits=LIMITS, hash_configs={})
+    assert refused.readiness is Readiness.READY and "must register a new passkey" in (refused.reason or "")
+    lazy = judge(Credentials(None, "lazy", refused_passkeys=1), limits=LIMITS, hash_configs={})
+    assert lazy.readiness is Readiness.LAZY and "legacy system" in (lazy.reason or "")
+    assert "must register a new passkey" in (lazy.reason or "")
+    otp = judge(Credentials(passwords.parse(BCRYPT), otp_channels=("SMS",)), limits=LIMITS, hash_configs={})
+    assert otp.readiness is Readiness.READY and "SMS" in (otp.reason or "") and "without" in (otp.reason or "")
+    assert judge(Credentials(passwords.parse(BCRYPT)), limits=LIMITS, hash_configs={}).reason is None

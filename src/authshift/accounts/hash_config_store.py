@@ -14,21 +14,28 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.errors import FieldError, InvalidInput
-from authshift.passwords import HashConfig, StoredPassword
+from authshift.passwords import HashConfig, PasswordFormatError, StoredPassword
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
+from authshift.passwords.formats.firebase import (
+    INLINE_PREFIX,
+    externalize_hash_config,
+    hash_config_from_mapping,
+    inline_config_name,
+)
 from authshift.security.secretbox import SecretBox
 from authshift.storage.tables import metadata
 from authshift.storage.types import UtcDateTime, utcnow
 
 if TYPE_CHECKING:
     from authshift.accounts.context import AccountsContext
+    from authshift.migration.import_plan import Candidate
 
 PURPOSE = "hash-config"
 
@@ -119,6 +126,33 @@ def hash_config_as_json(config: HashConfig) -> dict[str, object]:
     }
 
 
+async def export_hash_configs(conn: AsyncConnection, ctx: AccountsContext | None) -> dict[str, HashConfig]:
+    """Every config a stored password may name (the stored ones and the settings'), signer keys
+    decrypted: for an export with secrets only, which writes them inline (``with_parameters``)."""
+    if ctx is None:
+        return {}
+    stored = await load_hash_configs(conn, ctx.hash_config_box) if ctx.hash_config_box is not None else {}
+    return {**stored, **ctx.hash_configs}
+
+
+def with_parameters(password: dict[str, Any], configs: Mapping[str, HashConfig]) -> dict[str, Any]:
+    """An exported password object (``rows.stored_password_as_record``) that names a Firebase
+    project's parameters, with those parameters written inline instead (the console's fields),
+    signer key included: a fresh authshift has no config of that name, and verifies the user
+    with the parameters the record carries. Only for exports with ``--include-secrets``; an
+    unknown name is left as it is."""
+    reference = password.get("hash_config")
+    if not isinstance(reference, str) or reference not in configs:
+        return password
+    return {**password, "hash_config": hash_config_as_json(configs[reference])}
+
+
+def stored_value_with_parameters(value: str, configs: Mapping[str, HashConfig]) -> str:
+    """``with_parameters`` for a stored password's value (its canonical JSON)."""
+    obj = json.loads(value)
+    return json.dumps(with_parameters(obj, configs), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 async def job_hash_configs_kept(engine: AsyncEngine, ctx: AccountsContext, file_configs: Mapping[str, HashConfig],
                                 checked: Mapping[str, HashConfig], *, keep: bool) -> dict[str, HashConfig]:
     """The hash configs an import job uses: the settings', the stored ones and the file's; the
@@ -147,3 +181,45 @@ async def hash_configs_for(engine: AsyncEngine, ctx: AccountsContext, stored: St
         found = await load_hash_configs(conn, ctx.hash_config_box, [reference])
     ctx.hash_configs.update(found)
     return ctx.hash_configs
+
+
+def inline_configs(stored: StoredPassword | None, rec: Mapping[str, Any] | None) -> dict[str, HashConfig]:
+    """The Firebase parameters an import record gives inline, under the name its stored password
+    uses instead (``prepare`` rewrote it, ``externalize_hash_config``): where sign-in finds them
+    once the import keeps them. Judging the record (readiness, a dry run's known answers) uses
+    them before they are kept. Empty for any other record."""
+    if stored is None or stored.format not in NEEDS_HASH_CONFIG or rec is None:
+        return {}
+    password = rec.get("password")
+    reference = password.get("hash_config") if isinstance(password, Mapping) else None
+    if not isinstance(reference, Mapping):
+        return {}
+    try:
+        config = hash_config_from_mapping(reference, stored.format)
+    except PasswordFormatError:
+        return {}
+    return {inline_config_name(config): config}
+
+
+async def keep_inline_hash_configs(engine: AsyncEngine, ctx: AccountsContext, cands: Iterable[Candidate]) -> None:
+    """Store the Firebase parameters records of an import batch gave inline (``prepare`` made
+    their passwords name them). Before the batch's own transaction: a name derived from the
+    parameters is never wrong, so one kept for a batch that is then redone does no harm."""
+    wanted: dict[str, HashConfig] = {}
+    for cand in cands:
+        stored = cand.stored_password
+        if stored is not None and stored.format in NEEDS_HASH_CONFIG and f'"{INLINE_PREFIX}' in stored.value:
+            wanted.update(inline_configs(stored, cand.rec))
+    new = {name: config for name, config in wanted.items() if name not in ctx.hash_configs}
+    if new and ctx.hash_config_box is not None:
+        async with engine.begin() as conn:
+            await store_hash_configs(conn, ctx.hash_config_box, new, ctx.hash_configs)
+        ctx.hash_configs.update(new)
+
+
+async def externalized(conn: AsyncConnection, ctx: AccountsContext, stored: StoredPassword) -> StoredPassword:
+    """``stored`` with inline Firebase parameters kept in the database (encrypted) and named."""
+    stored, configs = externalize_hash_config(stored)
+    if configs and ctx.hash_config_box is not None:
+        await store_hash_configs(conn, ctx.hash_config_box, configs, ctx.hash_configs)
+    return stored

@@ -150,6 +150,9 @@ async def finish_registration(state: AppState, conn: AsyncConnection, user_id: u
         backup_state=verified.credential_backed_up, name=clean_name(name, default_name(len(existing) + 1)),
     )
     await add_passkey(conn, row)
+    from authshift.migration.readiness_store import passkey_registered  # (readiness reads accounts)
+
+    await passkey_registered(conn, user_id, state.accounts)  # no longer "must register a new passkey"
     return row
 
 

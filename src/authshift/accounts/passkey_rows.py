@@ -31,14 +31,23 @@ def rp_id_refusal(entry_rp_id: str | None, rp_id: str) -> str | None:
             f"(to keep such passkeys, set [webauthn] rp_id to {entry_rp_id!r} and publish /.well-known/webauthn there)")
 
 
+def _refusal_path(i: int) -> str:
+    return f"mfa.webauthn[{i}].rp_id"
+
+
 def refused_passkeys(entries: Iterable[Mapping[str, Any]], rp_id: str) -> list[FieldError]:
     """The ``mfa.webauthn[i].rp_id`` problems of a record's passkeys (empty: all usable)."""
     found = []
     for i, entry in enumerate(entries):
         reason = rp_id_refusal(entry.get("rp_id"), rp_id)
         if reason:
-            found.append(FieldError(f"mfa.webauthn[{i}].rp_id", reason))
+            found.append(FieldError(_refusal_path(i), reason))
     return found
+
+
+def count_refused(warnings: Iterable[Mapping[str, str]]) -> int:
+    """How many passkeys an import left out, from the record's warnings (``refused_passkeys``')."""
+    return sum(1 for w in warnings if w["path"].startswith("mfa.webauthn[") and w["path"].endswith("].rp_id"))
 
 
 def webauthn_rows(entries: Iterable[Mapping[str, Any]] | None, user_id: uuid.UUID, now: datetime,

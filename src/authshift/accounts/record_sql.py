@@ -16,11 +16,13 @@ and from the tables themselves, so adding a claim column changes both.
 
 What SQL cannot do is decrypt TOTP secrets (AES-GCM, in Python). With secrets, the line of a user
 who has TOTP factors carries the encrypted entries (``{"secret_encrypted", "algorithm", "digits",
-"period"}``) in ``mfa.totp``, marked by ``TOTP_MARK`` just before the array: a control character,
+"period"}``) in ``mfa.totp``, marked by ``MARK`` just before the array: a control character,
 which JSON text never holds unescaped, so a marked line is found with one ``memchr`` over a block
 and nothing a user wrote can look like one. ``finish_marked_line`` decrypts the entries with
 ``rows.totp_as_record``, the function ``assemble_record`` uses. Without secrets TOTP factors are
-left out, as ``assemble_record`` leaves them out.
+left out, as ``assemble_record`` leaves them out. SQL cannot decrypt a Firebase project's signer key
+either: a password that names its parameters is marked the same way, and ``finish_marked_line``
+writes them inline (``hash_config_store.with_parameters``, as ``users`` does for ``assemble_record``).
 
 Key order inside a line may differ from ``assemble_record``'s (login IDs come in a fixed order; on
 PostgreSQL, ``jsonb`` values are written with a space after ``:`` and ``,``): the lines are equal as
@@ -30,7 +32,7 @@ JSON, which is what import reads.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -38,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import with_parameters
 from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import (
     CLAIM_COLUMNS,
@@ -46,11 +49,15 @@ from authshift.accounts.rows import (
     structured_password_formats,
     totp_as_record,
 )
+from authshift.passwords import HashConfig
+from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.storage.tables import federated_identities, identities, otp_factors, passwords, totp_factors, users
 
-__all__ = ["TOTP_MARK", "finish_marked_line", "record_lines_query", "render"]
+__all__ = ["MARK", "finish_marked_line", "record_lines_query", "render"]
 
-TOTP_MARK = b"\x1f"  # before an encrypted mfa.totp array; JSON escapes every control character
+# Before what Python must finish (an encrypted mfa.totp array, a password naming its parameters);
+# JSON escapes every control character, so nothing a user wrote looks like one.
+MARK = b"\x1f"
 _JSON_COLUMNS = frozenset(c.name for c in users.columns if isinstance(c.type, sa.JSON))
 
 
@@ -91,6 +98,10 @@ class _Dialect:
         raise NotImplementedError
 
     def user_id(self) -> str:
+        raise NotImplementedError
+
+    def mark(self) -> str:
+        """``MARK`` as SQL text."""
         raise NotImplementedError
 
     def password_structured(self, value: str, must_change: str, expire_at: str) -> str:
@@ -158,8 +169,11 @@ class _Dialect:
         ])
         structured = ", ".join(_literal(name) for name in sorted(structured_password_formats())) or "NULL"
         named = ", ".join(_literal(name) for name in sorted(named_password_formats())) or "NULL"
+        parameters = ", ".join(_literal(name) for name in sorted(NEEDS_HASH_CONFIG))
         return (
-            f"CASE WHEN {prefix}format IN ({structured}) "
+            f"CASE WHEN {prefix}format IN ({parameters}) "  # its parameters are written in Python
+            f"THEN {self.mark()} || {self.password_structured(prefix + 'value', must_change, expire_at)} "
+            f"WHEN {prefix}format IN ({structured}) "
             f"THEN {self.password_structured(prefix + 'value', must_change, expire_at)} "
             f"ELSE {_key('hash', first=True)} || {self.text(prefix + 'value')} || "
             f"CASE WHEN {prefix}format IN ({named}) THEN {_key('format')} || {self.text(prefix + 'format')} ELSE '' END"
@@ -216,6 +230,9 @@ class _Sqlite(_Dialect):
     def concat(self, parts: Sequence[str]) -> str:
         return f"printf('{'%s' * len(parts)}', {', '.join(parts)})"
 
+    def mark(self) -> str:
+        return f"char({MARK[0]})"
+
     def user_id(self) -> str:
         col = "users.id"
         return (f"CASE WHEN length({col}) = 32 THEN printf('%.8s-%.4s-%.4s-%.4s-%s', {col}, substr({col}, 9), "
@@ -236,7 +253,7 @@ class _Sqlite(_Dialect):
             f"(SELECT {self.federated_identity('')} AS entry FROM federated_identities WHERE {of_user} ORDER BY id))"
         )
         totp = (
-            f"""(SELECT ',"totp":' || char({TOTP_MARK[0]}) || '[' || group_concat(entry, ',') || ']' FROM """
+            f"""(SELECT ',"totp":' || {self.mark()} || '[' || group_concat(entry, ',') || ']' FROM """
             f"(SELECT {self.totp_entry('')} AS entry FROM totp_factors WHERE {of_user} ORDER BY id))"
         ) if include_secrets else None
         otp = [
@@ -272,6 +289,9 @@ class _Postgres(_Dialect):
 
     def concat(self, parts: Sequence[str]) -> str:
         return f"concat({', '.join(parts)})"
+
+    def mark(self) -> str:
+        return f"chr({MARK[0]})"
 
     def user_id(self) -> str:
         return "users.id::text"
@@ -321,7 +341,7 @@ class _Postgres(_Dialect):
         if include_secrets:
             totp = per_user(
                 totp_factors, "record_totp",
-                agg(f"""',"totp":' || chr({TOTP_MARK[0]}) || '[' || string_agg({self.totp_entry('totp_factors.')}, ',' ORDER BY totp_factors.id) || ']'""", "part"),
+                agg(f"""',"totp":' || {self.mark()} || '[' || string_agg({self.totp_entry('totp_factors.')}, ',' ORDER BY totp_factors.id) || ']'""", "part"),
             )
             joined = joined.outerjoin(totp, totp.c.user_id == users.c.id).outerjoin(passwords, passwords.c.user_id == users.c.id)
             totp_part = "record_totp.part"
@@ -336,7 +356,7 @@ class _Postgres(_Dialect):
 
 def record_lines_query(dialect: str, where: Sequence[Any] = (), *, include_secrets: bool) -> sa.Select[Any]:
     """One row per user matching ``where``, ordered by id: the user's NDJSON line (without the
-    newline; bytes on SQLite). Lines holding ``TOTP_MARK`` need ``finish_marked_line``."""
+    newline; bytes on SQLite). Lines holding ``MARK`` need ``finish_marked_line``."""
     if dialect == "postgresql":
         return _Postgres().select(where, include_secrets)
     line = _Sqlite().line(include_secrets)
@@ -355,14 +375,20 @@ def render(stmt: sa.Select[Any], dialect: Dialect) -> tuple[str, list[Any]]:
     return str(compiled), params
 
 
-def finish_marked_line(line: bytes, ctx: AccountsContext) -> bytes:
-    """A line holding ``TOTP_MARK``, with its TOTP secrets decrypted as ``assemble_record`` writes them."""
-    text = line.replace(TOTP_MARK, b"")
+def finish_marked_line(line: bytes, ctx: AccountsContext, hash_configs: Mapping[str, HashConfig] | None = None) -> bytes:
+    """A line holding ``MARK``, finished as ``assemble_record`` writes it: TOTP secrets decrypted
+    (``rows.totp_as_record``), a password's named parameters written inline from ``hash_configs``
+    (``hash_config_store.with_parameters``, as ``users`` does for ``assemble_record``)."""
+    text = line.replace(MARK, b"")
     try:
         rec = orjson.loads(text)
     except orjson.JSONDecodeError:  # what orjson refuses (integers beyond 64 bits in custom attributes)
         rec = json.loads(text)
-    rec["mfa"]["totp"] = [totp_as_record(entry, ctx) for entry in rec["mfa"]["totp"]]
+    totp = (rec.get("mfa") or {}).get("totp")
+    if totp:
+        rec["mfa"]["totp"] = [totp_as_record(entry, ctx) for entry in totp]
+    if isinstance(rec.get("password"), dict):
+        rec["password"] = with_parameters(rec["password"], hash_configs or {})
     try:
         return orjson.dumps(rec)
     except TypeError:

@@ -18,14 +18,16 @@ previous block; memory stays at a few blocks whatever the number of users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.record_sql import TOTP_MARK, finish_marked_line, record_lines_query, render
+from authshift.accounts.hash_config_store import export_hash_configs
+from authshift.accounts.record_sql import MARK, finish_marked_line, record_lines_query, render
+from authshift.passwords import HashConfig
 from authshift.storage.db import is_postgres
 
 __all__ = ["LineBlock", "stream_record_lines"]
@@ -64,10 +66,11 @@ async def stream_record_lines(
     sql, params = render(record_lines_query(conn.dialect.name, where, include_secrets=include_secrets), conn.dialect)
     driver = (await conn.get_raw_connection()).driver_connection
     queue: asyncio.Queue[LineBlock | None] = asyncio.Queue(maxsize=QUEUED_BLOCKS)
+    configs = await export_hash_configs(conn, ctx) if include_secrets else {}
 
     async def put(data: bytes, users: int) -> None:
-        if include_secrets and ctx is not None and TOTP_MARK in data:
-            data = _finish_marked_lines(data, ctx)
+        if include_secrets and ctx is not None and MARK in data:
+            data = _finish_marked_lines(data, ctx, configs)
         await queue.put(LineBlock(data, users))
 
     async def produce() -> None:
@@ -97,15 +100,15 @@ async def stream_record_lines(
                 pass
 
 
-def _finish_marked_lines(data: bytes, ctx: AccountsContext) -> bytes:
+def _finish_marked_lines(data: bytes, ctx: AccountsContext, configs: Mapping[str, HashConfig]) -> bytes:
     """The block with its marked lines finished; the other lines (most of them) copied as they are."""
     parts, done = [], 0
-    found = data.find(TOTP_MARK)
+    found = data.find(MARK)
     while found >= 0:
         start, end = data.rfind(b"\n", 0, found) + 1, data.index(b"\n", found)
-        parts += [data[done:start], finish_marked_line(data[start:end], ctx)]
+        parts += [data[done:start], finish_marked_line(data[start:end], ctx, configs)]
         done = end
-        found = data.find(TOTP_MARK, end)
+        found = data.find(MARK, end)
     parts.append(data[done:])
     return b"".join(parts)
 

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift import passwords
+from authshift.passwords.assess import NEEDS_HASH_CONFIG
+from authshift.accounts.hash_config_store import export_hash_configs, externalized, stored_value_with_parameters
 from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
 from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
@@ -40,8 +42,11 @@ from authshift.storage.types import utcnow
 MAX_PAGE = 500
 
 
-async def stored_password_for(rec_password: Any, ctx: AccountsContext) -> passwords.StoredPassword | None:
-    """Parse an imported hash (checking format and ceilings) or hash a new plain-text password."""
+async def stored_password_for(rec_password: Any, ctx: AccountsContext,
+                              conn: AsyncConnection | None = None) -> passwords.StoredPassword | None:
+    """Parse an imported hash (checking format and ceilings) or hash a new plain-text password.
+
+    With ``conn``, Firebase parameters given inline are kept apart, encrypted, and named."""
     if rec_password in (None, ""):
         return None
     if isinstance(rec_password, str):
@@ -49,9 +54,10 @@ async def stored_password_for(rec_password: Any, ctx: AccountsContext) -> passwo
     if isinstance(rec_password, Mapping) and "plaintext" in rec_password:
         return await passwords.hash_password_async(str(rec_password["plaintext"]))
     try:
-        return passwords.parse(password_spec(rec_password), limits=ctx.limits, hash_configs=ctx.hash_configs)
+        stored = passwords.parse(password_spec(rec_password), limits=ctx.limits, hash_configs=ctx.hash_configs)
     except passwords.PasswordFormatError as exc:
         raise InvalidInput("the password cannot be used", errors=[FieldError("password", str(exc))]) from None
+    return await externalized(conn, ctx, stored) if conn is not None else stored
 
 
 async def insert_user_rows(conn: AsyncConnection, rows: UserRows) -> None:
@@ -84,7 +90,7 @@ async def create_user(
         raise InvalidInput("a user needs an email, phone_number, preferred_username or external_id")
     if not rec.get("source"):
         rec = {**rec, "source": DEFAULT_SOURCE}
-    stored = await stored_password_for(rec.get("password"), ctx)
+    stored = await stored_password_for(rec.get("password"), ctx, conn)
     try:
         rows = build_user_rows(rec, ctx=ctx, now=utcnow(), migration_state=migration_state, stored_password=stored)
     except ValueError as exc:
@@ -116,6 +122,7 @@ _RELATED_COLUMNS: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
 }
 _PASSWORD_COLUMNS = ("format", "value", "must_change", "expire_at")
 WITHHELD_PASSWORD, WITHHELD_TOTP, WITHHELD_RECOVERY_CODES = "password", "mfa.totp", "mfa.recovery_codes"
+WITHHELD_HASH_PARAMETERS = "password.hash_config"  # of the passwords left out, those whose parameters are a secret
 
 
 def _raw_id(column: Any, label: str = "key") -> Any:
@@ -155,12 +162,20 @@ async def _grouped(conn: AsyncConnection, table: sa.Table, names: Sequence[str],
     return out
 
 
-async def _load_related(conn: AsyncConnection, scope: Any, *, include_secrets: bool) -> _Related:
-    """Each related table read once for the users ``scope(table)`` selects."""
+async def _load_related(conn: AsyncConnection, scope: Any, *, include_secrets: bool,
+                        ctx: AccountsContext | None = None) -> _Related:
+    """Each related table read once for the users ``scope(table)`` selects. With secrets, a
+    password that names a Firebase project's parameters carries them inline (the export of a
+    password must verify on an authshift that does not know the name)."""
     rows = {name: await _grouped(conn, table, names, scope) for name, (table, names) in _RELATED_COLUMNS.items()}
     pw_names = _PASSWORD_COLUMNS if include_secrets else ()
     q = sa.select(_raw_id(passwords_table.c.user_id), *(passwords_table.c[n] for n in pw_names)).where(scope(passwords_table))
     pws = {key: dict(zip(pw_names, values)) for key, *values in (await conn.execute(q)).all()}
+    named = [pw for pw in pws.values() if pw.get("format") in NEEDS_HASH_CONFIG]
+    if named:
+        configs = await export_hash_configs(conn, ctx)
+        for pw in named:
+            pw["value"] = stored_value_with_parameters(str(pw["value"]), configs)
     q = (
         sa.select(_raw_id(recovery_codes.c.user_id), sa.func.count())
         .where(scope(recovery_codes), recovery_codes.c.used_at.is_(None))
@@ -208,7 +223,7 @@ async def load_records(
         return []
     ids = list(user_ids)
     found = (await conn.execute(_user_query().where(users.c.id.in_(ids)))).all()
-    related = await _load_related(conn, lambda t: t.c.user_id.in_(ids), include_secrets=include_secrets)
+    related = await _load_related(conn, lambda t: t.c.user_id.in_(ids), include_secrets=include_secrets, ctx=ctx)
     by_id = {r["id"]: r for r in _assemble(found, related, include_secrets=include_secrets, ctx=ctx)}
     return [by_id[str(uid)] for uid in ids if str(uid) in by_id]
 
@@ -245,7 +260,7 @@ async def read_record_batches(
             column = table.c.user_id
             return sa.and_(column <= high) if low is None else sa.and_(column > low, column <= high)
 
-        related = await _load_related(conn, scope, include_secrets=include_secrets)
+        related = await _load_related(conn, scope, include_secrets=include_secrets, ctx=ctx)
         yield _assemble(found, related, include_secrets=include_secrets, ctx=ctx)
         if len(found) < batch_size:
             return
@@ -254,7 +269,8 @@ async def read_record_batches(
 
 async def count_withheld(conn: AsyncConnection, *, where: Sequence[Any] = (), include_secrets: bool = False) -> Counter[str]:
     """How many of the users ``where`` selects have a secret that an export of their records leaves
-    out: password hashes and TOTP factors without ``include_secrets``, unused recovery codes always
+    out: password hashes and TOTP factors without ``include_secrets`` (and, among those passwords,
+    Firebase ones, whose project parameters hold a secret signer key), unused recovery codes always
     (they are stored as one-way digests). Counted in the database, in the caller's snapshot."""
 
     def of_users(table: sa.Table) -> list[Any]:
@@ -267,6 +283,8 @@ async def count_withheld(conn: AsyncConnection, *, where: Sequence[Any] = (), in
     }
     if not include_secrets:
         queries[WITHHELD_PASSWORD] = sa.select(sa.func.count()).select_from(passwords_table).where(*of_users(passwords_table))
+        queries[WITHHELD_HASH_PARAMETERS] = sa.select(sa.func.count()).select_from(passwords_table).where(
+            passwords_table.c.format.in_(sorted(NEEDS_HASH_CONFIG)), *of_users(passwords_table))
         queries[WITHHELD_TOTP] = sa.select(sa.func.count(sa.distinct(totp_factors.c.user_id))).where(*of_users(totp_factors))
     counts: Counter[str] = Counter()
     for key, query in queries.items():
@@ -385,7 +403,7 @@ async def update_user(
     """
     await _require(conn, user_id)
     current = (await load_current(conn, [user_id]))[user_id]
-    stored = await stored_password_for(patch["password"], ctx) if patch.get("password") is not None else None
+    stored = await stored_password_for(patch["password"], ctx, conn) if patch.get("password") is not None else None
     try:
         plan = plan_user_update(current, patch, ctx=ctx, now=utcnow(), stored_password=stored)
     except ValueError as exc:
@@ -409,7 +427,7 @@ async def set_password(
 ) -> None:
     """Replace (or, with ``None``, remove) a user's password: plain text is hashed, a hash is checked."""
     await conn.execute(passwords_table.delete().where(passwords_table.c.user_id == user_id))
-    stored = await stored_password_for(password, ctx)
+    stored = await stored_password_for(password, ctx, conn)
     if stored is not None:
         await conn.execute(passwords_table.insert(), [password_row(user_id, stored, password, utcnow(), must_change=must_change)])
     if stored is not None:

@@ -17,7 +17,11 @@ from authshift.migration.export_output import ExportOutput, open_output, read_re
 from authshift.state import AppState
 
 WITHHELD_HINTS = {
-    "password": "password hashes left out (add --include-secrets)",
+    "password": "password hashes left out (add --include-secrets): imported elsewhere, these users need "
+                "password_migration lazy (the legacy system verifies) or reset",
+    "password.hash_config": "of them Firebase hashes, whose project parameters hold a secret signer key: with "
+                            "--include-secrets they are written inline; without, the importing authshift needs "
+                            "the project's --hash-config (and its --hash-config-name), or lazy or reset",
     "mfa.totp": "TOTP factors left out (add --include-secrets)",
     "mfa.recovery_codes": "users with recovery codes, which are stored as one-way digests and cannot be exported",
 }

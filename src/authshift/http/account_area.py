@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from authshift.accounts.login import login_ids_of
 from authshift.accounts.passkey_ceremonies import PasskeyRefused, finish_registration, registration_options
 from authshift.accounts.passkeys import list_passkeys, remove_passkey
+from authshift.migration import readiness_store
 from authshift.accounts.self_service import active_sessions, security_overview
 from authshift.http.account_templates import PAGE_HEADERS, login_url, render_page
 from authshift.http.browser import app_state, current_session
@@ -142,8 +143,11 @@ async def remove_passkey_submit(request: Request, passkey_id: str) -> Response:
         key = uuid.UUID(passkey_id)
     except ValueError:
         key = None
-    async with app_state(request).engine.begin() as conn:
+    state = app_state(request)
+    async with state.engine.begin() as conn:
         removed = key is not None and await remove_passkey(conn, user_id, key)
+        if removed:  # a passkey may have been the user's way in (readiness follows every factor change)
+            await readiness_store.refresh(conn, [user_id], state.accounts)
     if not removed:
         return await account_page(request, user_id, status=404, error="That passkey is not one of yours (it may have been removed already).")
     return redirect(ACCOUNT + "?notice=passkey_removed")

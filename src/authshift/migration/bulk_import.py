@@ -34,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.hash_config_store import job_hash_configs_kept
+from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
+from authshift.accounts.passkey_rows import count_refused
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -121,6 +122,7 @@ class _Batch:
     counts: Counts = field(default_factory=Counts)
     judged: dict[uuid.UUID, Stored] = field(default_factory=dict)  # readiness of new users
     fresh: dict[uuid.UUID, bool] = field(default_factory=dict)  # updated users -> password replaced, family named
+    refused: dict[uuid.UUID, int] = field(default_factory=dict)  # updated users -> passkeys the import left out
 
     def effects(self) -> Effects:
         return Effects.of(self.decisions, self.plans)
@@ -202,14 +204,18 @@ def _judge(batch: _Batch, accounts: AccountsContext, hash_format: str | None) ->
         cand = d.cand
         stored = cand.stored_password
         rec = cand.rec if d.action == "update" or cand.prebuilt is None or needs_record(stored) else None
+        refused = count_refused(cand.warnings) if cand.warnings else 0
         try:
-            judged = judge_record(stored, rec, accounts, hash_format=hash_format)
+            judged = judge_record(stored, rec, accounts, hash_format=hash_format, refused_passkeys=refused)
         except ValueError:
             continue  # an unreadable second factor: building the user reported it
         if d.action == "insert":
             batch.judged[d.user_id] = judged
-        elif rec is not None and "password" in rec:
-            batch.fresh[d.user_id] = judged.family_named
+        else:
+            if rec is not None and "password" in rec:
+                batch.fresh[d.user_id] = judged.family_named
+            if refused:
+                batch.refused[d.user_id] = refused
         d.readiness, d.hash_family = str(judged.judgement.readiness), judged.judgement.family
 
 
@@ -304,7 +310,7 @@ async def _store_readiness(conn: AsyncConnection, batch: _Batch, accounts: Accou
     await write_new(conn, batch.judged.items())
     if accounts is None or not batch.plans:
         return
-    judged = await refresh(conn, list(batch.plans), accounts, fresh=batch.fresh)
+    judged = await refresh(conn, list(batch.plans), accounts, fresh=batch.fresh, passkeys_refused=batch.refused)
     for d in batch.decisions:
         if d.action == "update" and d.user_id in judged:
             j = judged[d.user_id].judgement
@@ -407,6 +413,8 @@ class _Loop:
 
     async def write(self, batch: _Batch) -> tuple[_Batch, bool]:
         """Write a batch; returns the batch written and whether it is the one given (not redone)."""
+        if not self.options.dry_run:
+            await keep_inline_hash_configs(self.engine, self.accounts, batch.cands)
         for attempt in range(1, _RETRIES + 1):
             try:
                 await self.recorder.commit(self.engine, batch)

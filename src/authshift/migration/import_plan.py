@@ -29,6 +29,7 @@ from authshift.accounts.updates import UpdatePlan
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
 from authshift.migration.sources import SourceItem
+from authshift.passwords.formats.firebase import externalize_hash_config
 
 __all__ = [
     "Candidate",
@@ -173,8 +174,10 @@ def prepare(
     password = get("password")
     if password is not None:
         try:
-            cand.stored_password, named = passwords.parse_detail(
+            stored, named = passwords.parse_detail(
                 password_spec(password), limits=limits, hash_configs=hash_configs, default_format=hash_format)
+            # Firebase parameters given inline are kept apart, encrypted (the writer stores them)
+            cand.stored_password = externalize_hash_config(stored)[0]
         except passwords.PasswordFormatError as exc:
             cand.errors.append(_issue("password", f"the password hash cannot be used: {exc}"))
         else:

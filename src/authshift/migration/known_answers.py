@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from authshift import passwords
-from authshift.accounts.hash_config_store import hash_configs_for
+from authshift.accounts.hash_config_store import hash_configs_for, inline_configs
 from authshift.accounts.login_ids import candidates
 from authshift.errors import FieldError, InvalidInput
 from authshift.migration.import_plan import Decision
@@ -160,6 +160,8 @@ async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index:
             out.append(_result(answer, "lazy" if d.readiness == "lazy" else "no_password", **more))
             continue
         more["hash_family"] = stored.format
-        result, reason = await _verify(answer, stored, state, file_configs)
+        # the parameters the real run would keep: the --hash-config file's, the record's inline ones
+        configs = {**(file_configs or {}), **inline_configs(stored, d.cand.rec)}
+        result, reason = await _verify(answer, stored, state, configs)
         out.append(_result(answer, result, **more, **({"reason": reason} if reason else {})))
     return out

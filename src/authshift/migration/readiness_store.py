@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift import passwords
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import inline_configs
+from authshift.accounts.passkey_rows import rp_id_refusal
 from authshift.accounts.rows import totp_secret_bytes
 from authshift.ids import uuid7
 from authshift.logs import get_logger
@@ -30,10 +32,11 @@ from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.migration.readiness_tables import shadow_checks, user_readiness
 from authshift.storage.bulk import bulk_insert, in_values
 from authshift.storage.tables import passwords as passwords_table
-from authshift.storage.tables import totp_factors, users
+from authshift.accounts.passkey_tables import webauthn_credentials
+from authshift.storage.tables import federated_identities, otp_factors, totp_factors, users
 from authshift.storage.types import utcnow
 
-__all__ = ["Stored", "judge_record", "proved", "record_shadow", "refresh", "write_new"]
+__all__ = ["Stored", "judge_record", "passkey_registered", "proved", "record_shadow", "refresh", "write_new"]
 
 log = get_logger("authshift.readiness")
 
@@ -46,6 +49,7 @@ class Stored:
     family_named: bool = False
     proved_at: datetime | None = None
     shadow: str | None = None
+    passkeys_refused: int = 0
 
 
 def family_named(rec_password: Any) -> bool:
@@ -55,30 +59,51 @@ def family_named(rec_password: Any) -> bool:
 
 def judge_record(
     stored_password: passwords.StoredPassword | None, rec: Mapping[str, Any] | None, ctx: AccountsContext,
-    *, hash_format: str | None = None,
+    *, hash_format: str | None = None, refused_passkeys: int = 0,
 ) -> Stored:
     """The readiness an import record gives its user (``rec`` None: a record known to carry no
-    second factor and no family name, e.g. one whose rows the reader prebuilt; ``hash_format``:
-    the import's ``--hash-format``, which names the family of the file's ambiguous shapes)."""
+    second factor, no federated identity and no family name, e.g. one whose rows the reader
+    prebuilt; ``hash_format``: the import's ``--hash-format``, which names the family of the file's
+    ambiguous shapes; ``refused_passkeys``: passkeys the import left out of the record)."""
     named = hash_format is not None
     totp: list[TotpFactor] = []
     migration = None
+    factors = _Factors()
     if rec is not None:
         named = named or family_named(rec.get("password"))
         migration = rec.get("password_migration")
-        for entry in (rec.get("mfa") or {}).get("totp") or ():
+        mfa = rec.get("mfa") or {}
+        for entry in mfa.get("totp") or ():
             raw, algorithm, digits, period = totp_secret_bytes(entry)
             totp.append(TotpFactor(algorithm, digits, period, len(raw)))
-    creds = Credentials(stored_password, migration, family_named=named, totp=totp)
-    configs = {**ctx.hash_configs, **_inline_config(stored_password, rec)}
-    return Stored(judge(creds, limits=ctx.limits, hash_configs=configs), family_named=named)
+        factors = _Factors(
+            rp_ids=[entry.get("rp_id") or ctx.webauthn_rp_id for entry in mfa.get("webauthn") or ()],
+            providers=[str(ident["provider"]) for ident in rec.get("identities") or ()],
+            channels=[channel for channel, key in OTP_CHANNELS if mfa.get(key)],
+        )
+    creds = factors.credentials(Credentials(stored_password, migration, family_named=named, totp=totp,
+                                            refused_passkeys=refused_passkeys), ctx)
+    configs = {**ctx.hash_configs, **inline_configs(stored_password, rec)}
+    return Stored(judge(creds, limits=ctx.limits, hash_configs=configs), family_named=named,
+                  passkeys_refused=refused_passkeys)
 
 
-def _inline_config(stored: passwords.StoredPassword | None, rec: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Hash configs a record adds to the instance's for judging it: none. Firebase parameters given
-    inline stay inside the stored password object (the verifier reads them from there); only
-    named ones need a lookup, and those are in ``ctx.hash_configs`` or stored by the import."""
-    return {}
+OTP_CHANNELS = (("email", "email"), ("SMS", "phone_number"))  # (how the reason says it, the record's mfa key)
+
+
+@dataclass
+class _Factors:
+    """A user's factors other than the password and TOTP, as an import record or the database has them."""
+
+    rp_ids: list[str] = field(default_factory=list)  # of their passkeys
+    providers: list[str] = field(default_factory=list)  # of their federated identities
+    channels: list[str] = field(default_factory=list)  # of their one-time-code factors
+
+    def credentials(self, creds: Credentials, ctx: AccountsContext) -> Credentials:
+        """``creds`` with these factors; whether a passkey is usable here is ``passkey_rows``' rule."""
+        foreign = [why for why in (rp_id_refusal(rp_id, ctx.webauthn_rp_id) for rp_id in self.rp_ids) if why]
+        return replace(creds, passkeys=len(self.rp_ids) - len(foreign), foreign_passkeys=foreign,
+                       federated=tuple(self.providers), otp_channels=tuple(self.channels))
 
 
 def needs_record(stored_password: passwords.StoredPassword | None) -> bool:
@@ -90,7 +115,8 @@ def needs_record(stored_password: passwords.StoredPassword | None) -> bool:
 def _row(user_id: uuid.UUID, s: Stored, now: datetime) -> dict[str, Any]:
     j = s.judgement
     return {"user_id": user_id, "readiness": str(j.readiness), "family": j.family, "reason": j.reason,
-            "proved_at": s.proved_at, "family_named": s.family_named, "shadow": s.shadow, "updated_at": now}
+            "proved_at": s.proved_at, "family_named": s.family_named, "shadow": s.shadow,
+            "passkeys_refused": s.passkeys_refused, "updated_at": now}
 
 
 async def write_new(conn: AsyncConnection, judged: Iterable[tuple[uuid.UUID, Stored]]) -> None:
@@ -99,12 +125,25 @@ async def write_new(conn: AsyncConnection, judged: Iterable[tuple[uuid.UUID, Sto
     await bulk_insert(conn, user_readiness, [_row(uid, s, now) for uid, s in judged])  # COPY on PostgreSQL
 
 
+async def _factors(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Factors]:
+    """Each user's stored passkeys, federated identities and one-time-code factors."""
+    out: dict[uuid.UUID, _Factors] = {}
+    for column, kind in ((webauthn_credentials.c.rp_id, "rp_ids"), (federated_identities.c.provider, "providers"),
+                         (otp_factors.c.channel, "channels")):
+        user_id = column.table.c.user_id
+        for uid, value in (await conn.execute(sa.select(user_id, column).where(in_values(conn.dialect, user_id, ids)))).all():
+            found = out.setdefault(uuid.UUID(str(uid)), _Factors())
+            text = str(value)
+            getattr(found, kind).append(("email" if text == "email" else "SMS") if kind == "channels" else text)
+    return out
+
+
 async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsContext,
                 fresh: Mapping[uuid.UUID, bool]) -> dict[uuid.UUID, tuple[Credentials, Stored | None]]:
     d = conn.dialect
     q = (sa.select(users.c.id, users.c.password_migration, passwords_table.c.format, passwords_table.c.value,
                    user_readiness.c.family_named, user_readiness.c.proved_at, user_readiness.c.shadow,
-                   user_readiness.c.readiness)
+                   user_readiness.c.readiness, user_readiness.c.passkeys_refused)
          .select_from(users.outerjoin(passwords_table, passwords_table.c.user_id == users.c.id)
                       .outerjoin(user_readiness, user_readiness.c.user_id == users.c.id))
          .where(in_values(d, users.c.id, ids)))
@@ -114,6 +153,7 @@ async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsCo
         sa.select(t.user_id, t.secret_encrypted, t.algorithm, t.digits, t.period).where(in_values(d, t.user_id, ids))
     )).all():
         totp.setdefault(uid, []).append(TotpFactor(algorithm, digits, period, len(ctx.totp_box.decrypt(secret))))
+    factors = await _factors(conn, ids)
     out = {}
     rows = (await conn.execute(q)).all()
     await _known_configs(conn, ctx, [r.value for r in rows if r.format in NEEDS_HASH_CONFIG])
@@ -121,12 +161,15 @@ async def _load(conn: AsyncConnection, ids: Sequence[uuid.UUID], ctx: AccountsCo
         stored = passwords.StoredPassword(row.format, row.value) if row.format is not None else None
         named = fresh.get(row.id, bool(row.family_named))
         keep = row.id not in fresh
-        creds = Credentials(stored, row.password_migration, family_named=named, totp=totp.get(row.id, ()),
-                            proved=keep and row.proved_at is not None,
-                            shadow_mismatch=keep and row.shadow == "mismatch")
+        refused = row.passkeys_refused or 0
+        creds = factors.get(row.id, _Factors()).credentials(Credentials(
+            stored, row.password_migration, family_named=named, totp=totp.get(row.id, ()),
+            proved=keep and row.proved_at is not None, shadow_mismatch=keep and row.shadow == "mismatch",
+            refused_passkeys=refused), ctx)
         previous = None
-        if row.readiness is not None and keep:
-            previous = Stored(Judgement(row.readiness, ""), bool(row.family_named), row.proved_at, row.shadow)
+        if row.readiness is not None:
+            previous = Stored(Judgement(row.readiness, ""), bool(row.family_named), row.proved_at if keep else None,
+                              row.shadow if keep else None, refused)
         out[row.id] = (creds, previous)
     return out
 
@@ -154,12 +197,14 @@ async def _known_configs(conn: AsyncConnection, ctx: AccountsContext, values: Se
 async def refresh(
     conn: AsyncConnection, user_ids: Sequence[uuid.UUID], ctx: AccountsContext, *,
     fresh: Mapping[uuid.UUID, bool] | None = None, proved_at: Any = _KEEP, shadow: Any = _KEEP,
+    passkeys_refused: Mapping[uuid.UUID, int] | None = None,
 ) -> dict[uuid.UUID, Stored]:
     """Judge users again from what is stored, and store the result.
 
     ``fresh``: users whose password was just replaced by an import, with whether the import named
     its family: an earlier proof or shadow check of the old password no longer counts.
-    ``proved_at`` / ``shadow``: new values of these facts for every user given (else kept)."""
+    ``proved_at`` / ``shadow``: new values of these facts for every user given (else kept).
+    ``passkeys_refused``: new counts of passkeys an import refused, per user (else kept)."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -174,9 +219,10 @@ async def refresh(
             when = proved_at
         if shadow is not _KEEP:
             last = shadow
-        creds = replace(creds, proved=when is not None, shadow_mismatch=last == "mismatch")
+        refused = (passkeys_refused or {}).get(uid, creds.refused_passkeys)
+        creds = replace(creds, proved=when is not None, shadow_mismatch=last == "mismatch", refused_passkeys=refused)
         judgement = judge(creds, limits=ctx.limits, hash_configs=ctx.hash_configs)
-        out[uid] = Stored(judgement, creds.family_named, when, last)
+        out[uid] = Stored(judgement, creds.family_named, when, last, refused)
     await _upsert(conn, [_row(uid, s, now) for uid, s in out.items()])
     return out
 
@@ -201,6 +247,11 @@ async def signed_in(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsCont
     shadow = (await conn.execute(sa.select(user_readiness.c.shadow).where(user_readiness.c.user_id == user_id))).scalar()
     if shadow != "mismatch":
         await proved(conn, user_id, ctx)
+
+
+async def passkey_registered(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext) -> None:
+    """The user registered a passkey here: those an import refused are replaced."""
+    await refresh(conn, [user_id], ctx, passkeys_refused={user_id: 0})
 
 
 async def proved(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext) -> None:

@@ -2,7 +2,8 @@
 job needs.
 
 - ``user_readiness``: one row per user (``ready``, ``lazy``, ``reset``, ``unverified``), the hash
-  family it was judged on and, when not ready, why. ``proved_at`` is when a sign-in (or the legacy
+  family it was judged on and, when not ready (or when the user lost something, such as a passkey
+  the import refused), why. ``proved_at`` is when a sign-in (or the legacy
   system, in shadow) last proved the user's credentials here.
 - ``shadow_checks``: one row per shadow verification (the legacy system verified a password; the
   imported hash was checked against it): family, source, match or mismatch. Never the password.
@@ -31,6 +32,8 @@ user_readiness = sa.Table(
     sa.Column("family_named", sa.Boolean, nullable=False, default=False),
     # the last shadow check of the stored hash: "match" | "mismatch"
     sa.Column("shadow", sa.Text),
+    # passkeys an import left out (another RP ID): the user must register a new one (0 once they do)
+    sa.Column("passkeys_refused", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.CheckConstraint(f"readiness IN {READINESS_STATES!r}", name="readiness"),
     sa.Index(None, "readiness", "family"),

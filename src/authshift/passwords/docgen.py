@@ -101,7 +101,14 @@ hash_config {
 ```
 
 or JSON / TOML with the keys `base64_signer_key`, `base64_salt_separator`, `rounds`, `mem_cost`
-(that config is named `default`), or a mapping of names to such objects for several projects.
+(that config is named `default`, or what `authshift import --hash-config-name NAME` says), or
+a mapping of names to such objects for several projects.
+
+An import keeps the parameters in the database under their name, the signer key encrypted with
+the instance's encryption key, and sign-in finds them there; parameters given inline in a
+record (as in the example above) are kept the same way, under a name derived from them, so a
+signer key never sits in a password row. Users of several Firebase projects each verify with
+their own project's parameters.
 """
 
 

@@ -10,6 +10,8 @@ Import object: ``{"algorithm": "firebase_scrypt", "hash": "...", "salt": "...", 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +21,7 @@ from authshift.passwords._codec import b64decode, equal, str_field, utf8
 from authshift.passwords.errors import PasswordFormatError
 from authshift.passwords.formats.base import Checked, Context, StructuredFormat
 from authshift.passwords.formats.scrypt import check_scrypt_params, scrypt
-from authshift.passwords.model import HashConfig
+from authshift.passwords.model import HashConfig, StoredPassword
 
 FIREBASE_KEY_LENGTH = 32
 MAX_MEM_COST = 30
@@ -131,3 +133,31 @@ class FirebaseScrypt(StructuredFormat):
             return equal(firebase_hash(utf8(password), salt, config), expected)
 
         return canonical, Checked(matches)
+
+
+INLINE_PREFIX = "inline-"
+
+
+def inline_config_name(config: HashConfig) -> str:
+    """The name parameters given inline are kept under: derived from them, so equal parameters
+    share one name and different ones never collide (96 bits of SHA-256, not the key itself)."""
+    material = b"\0".join((b"authshift firebase hash config", config.signer_key, config.salt_separator,
+                            str(config.rounds).encode(), str(config.mem_cost).encode()))
+    return INLINE_PREFIX + hashlib.sha256(material).hexdigest()[:24]
+
+
+def externalize_hash_config(stored: StoredPassword) -> tuple[StoredPassword, dict[str, HashConfig]]:
+    """A Firebase hash stored with its project's parameters inline, rewritten to name them
+    (``inline_config_name``), and the parameters to keep under that name (encrypted, by the
+    caller): the signer key is a secret and never sits in a password row. Others are unchanged."""
+    if stored.format != FirebaseScrypt.name:
+        return stored, {}
+    obj = json.loads(stored.value)
+    reference = obj.get("hash_config")
+    if not isinstance(reference, Mapping):
+        return stored, {}
+    config = hash_config_from_mapping(reference, FirebaseScrypt.name)
+    name = inline_config_name(config)
+    obj["hash_config"] = name
+    value = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return StoredPassword(format=stored.format, value=value), {name: config}
