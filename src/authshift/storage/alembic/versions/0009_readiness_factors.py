@@ -1,7 +1,7 @@
 """readiness_factors: passkeys an import refused stay in the user's readiness
 
 Revision ID: 0009_readiness_factors
-Revises: 0008_passkeys
+Revises: 0009_import_progress
 Create Date: 2026-12-03 16:30:00
 
 A passkey made for another RP ID is not imported (browsers would never offer it here); the user's
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_readiness_factors'
-down_revision = '0008_passkeys'
+down_revision = '0009_import_progress'
 branch_labels = None
 depends_on = None
 
