@@ -3,6 +3,10 @@ the bulk-import schema (a JSON array, with ``password_hash``, ``custom_password_
 ``mfa_factors``), plus the password-hash export Auth0 support hands out (NDJSON lines
 ``{"_id": {"$oid": "..."}, "email": "...", "passwordHash": "$2b$10$..."}``), joined by the
 ObjectId in ``user_id`` (``auth0|<oid>``) and, failing that, by email.
+
+Neither export carries enrolled authenticators. A user may have an ``authentication_methods``
+array beside the export's fields: the Management API's ``GET /api/v2/users/{id}/authentication-methods``
+response, added to each user by the script that exports them (``auth0_factors`` reads it).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, BinaryIO
 
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.migration.sources._mapping import RecordBuilder, map_items
+from authshift.migration.sources.auth0_factors import map_authentication_methods
 from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source, read_layouts
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
@@ -28,7 +33,7 @@ _KNOWN = {
     "user_id", "email", "email_verified", "username", "phone_number", "phone_verified", "given_name",
     "family_name", "name", "nickname", "picture", "blocked", "created_at", "updated_at", "last_login",
     "app_metadata", "user_metadata", "identities", "password_hash", "custom_password_hash", "mfa_factors",
-    "multifactor",
+    "multifactor", "authentication_methods",
     # Kept by Auth0 for its own bookkeeping; not user data authshift carries over.
     "logins_count", "last_ip", "last_password_reset", "multifactor_last_modified", "connection", "tenant",
 }
@@ -295,6 +300,8 @@ def _mapper(options: SourceOptions, hashes: PasswordHashIndex | None):  # type: 
         _map_primary_identity(external_id, raw.get("email"), options, b)
         if raw.get("mfa_factors") is not None:
             _map_mfa_factors(raw["mfa_factors"], b)
+        if raw.get("authentication_methods") is not None:
+            map_authentication_methods(raw["authentication_methods"], b)
         if raw.get("multifactor"):
             b.warn("multifactor", "Auth0 does not export MFA enrolments; these users enrol again")
         _map_password(raw, oid, b)
