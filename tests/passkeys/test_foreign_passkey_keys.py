@@ -69,7 +69,7 @@ def test_ec_and_ed25519_keys_in_pem_and_der_become_cose_keys() -> None:
 @pytest.mark.parametrize(("key", "algorithm", "reason"), [
     (lambda: ec.generate_private_key(ec.SECP256R1()).public_key(), -257, "does not fit"),
     (lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key(), -7, "does not fit an RSA key"),
-    (lambda: ec.generate_private_key(ec.SECP384R1()).public_key(), -35, "not one authshift verifies"),
+    (lambda: ec.generate_private_key(ec.SECP384R1()).public_key(), -35, "authshift verifies passkeys with"),
     (lambda: ec.generate_private_key(ec.SECP256K1()).public_key(), None, "not one WebAuthn uses"),
 ])
 def test_keys_that_could_never_verify_are_refused_with_the_reason(key: object, algorithm: object, reason: str) -> None:
@@ -145,6 +145,22 @@ def test_a_fusionauth_credential_that_could_never_sign_in_is_reported_and_the_us
     ])
     assert item.ok and "mfa" not in item.obj  # type: ignore[operator]
     messages = {w.path: w.message for w in item.warnings}
-    assert "not one authshift verifies" in messages["webauthn.credentials[0]"]
+    assert "authshift verifies passkeys with" in messages["webauthn.credentials[0]"]
     assert "there is no public key" in messages["webauthn.credentials[1]"]
     assert all("must register a new passkey" in m for m in messages.values())
+
+
+def test_a_record_with_a_key_py_webauthn_cannot_verify_with_fails_with_the_reason() -> None:
+    """py_webauthn decodes an ES384 COSE key but implements no ES384 verification: such a passkey
+    could never sign in, so the record says so instead of importing it."""
+    import cbor2
+
+    from authshift.migration.records import RecordError, parse_record
+
+    numbers = ec.generate_private_key(ec.SECP384R1()).public_key().public_numbers()
+    es384 = cbor2.dumps({1: 2, 3: -35, -1: 2, -2: numbers.x.to_bytes(48, "big"), -3: numbers.y.to_bytes(48, "big")})
+    entry = {"credential_id": "AAEC", "public_key": base64.urlsafe_b64encode(es384).decode().rstrip("="), "user_handle": "AAEC"}
+    with pytest.raises(RecordError) as caught:
+        parse_record({"email": "es384@example.com", "mfa": {"webauthn": [entry]}})
+    (issue,) = caught.value.issues
+    assert issue.path == "mfa.webauthn[0].public_key" and "ES256" in issue.message

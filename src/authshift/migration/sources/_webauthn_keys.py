@@ -23,6 +23,8 @@ import cbor2
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from authshift.migration.records import COSE_KEY_PROBLEM, usable_cose_key
+
 __all__ = ["ALGORITHM_NAMES", "KeyUnusable", "algorithm_number", "cose_key", "spki_pem"]
 
 # COSE algorithm numbers (IANA "COSE Algorithms") and the JOSE-style names systems also write.
@@ -98,17 +100,8 @@ def _from_public_key(key: Any, algorithm: int | None) -> bytes:
 
 def _checked(cose: bytes) -> bytes:
     """The COSE_Key, once py_webauthn has read it as a key it verifies signatures with."""
-    from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
-    from webauthn.helpers.cose import COSEAlgorithmIdentifier
-    from webauthn.helpers.exceptions import WebAuthnException
-
-    try:
-        decoded = decode_credential_public_key(cose)
-        COSEAlgorithmIdentifier(decoded.alg)  # the signatures py_webauthn verifies, and no other
-        decoded_public_key_to_cryptography(decoded)
-    except (WebAuthnException, ValueError, KeyError, TypeError):
-        raise KeyUnusable("the key or its algorithm is not one authshift verifies passkeys with "
-                          "(ES256, ES512, EdDSA, RS256/384/512, PS256/384/512)") from None
+    if not usable_cose_key(cose):
+        raise KeyUnusable(f"the key is {COSE_KEY_PROBLEM}")
     return cose
 
 
