@@ -60,6 +60,8 @@ def _outside_schema(ctx: Any, body: Any) -> bool:
         return False
     if body.get("auth0_password_hashes") is not None and body.get("format") != "auth0":
         return False
+    if body.get("fusionauth_webauthn") is not None and body.get("format") != "fusionauth":
+        return False
     return body.get("format") != "firebase"
 
 

@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.passkeys.browser import chromium_with_authenticator
+from tests.passkeys.browser import signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey, b64url
 from tests.support.servers import LiveServer, run_cli
 
 pytestmark = pytest.mark.browser
-
-NO_CONDITIONAL_UI = "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);"
-
 
 async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
     localhost_server: LiveServer, origin: str, tmp_path: Path,
@@ -49,13 +46,7 @@ async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
     assert "must register a new passkey" in warnings["authentication_methods[1]"]
     assert "does not export totp secrets" in warnings["authentication_methods[2]"]
 
-    async with chromium_with_authenticator() as tab:
-        await tab.add_credential(key.devtools_credential())
-        page = tab.page
-        await page.add_init_script(NO_CONDITIONAL_UI)
-        await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Use a passkey").click()
-        await page.wait_for_url(f"{origin}/")
+    async with signed_in_with_passkey(origin, key.devtools_credential()) as page:
         assert "auth0-passkey@example.com" in await page.content()
         await page.goto(f"{origin}/account")
         listed = await page.get_by_role("list", name="Your passkeys").inner_text()

@@ -5,6 +5,7 @@ person signs in with the passkey in Chromium's virtual authenticator, then with 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -12,17 +13,17 @@ import os
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.passkeys.browser import chromium_with_authenticator
+from tests.passkeys.browser import NO_CONDITIONAL_UI, chromium_with_authenticator, signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey
 from tests.support.servers import LiveServer, run_cli
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery"
-NO_CONDITIONAL_UI = "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);"
 USER_ID = "703fe2d2-2d39-4cb7-b76d-0b9918ed2457"
 
 
@@ -75,13 +76,7 @@ async def test_a_fusionauth_user_keeps_the_passkey_and_the_password(localhost_se
     assert outcomes[1]["errors"][0]["path"] == "webauthn.credentials[2]"
     assert "no user with id '2b5f7c1e-0000-4000-8000-000000000001'" in outcomes[1]["errors"][0]["message"]
 
-    async with chromium_with_authenticator() as tab:
-        await tab.add_credential(key.devtools_credential(sign_count=41))
-        page = tab.page
-        await page.add_init_script(NO_CONDITIONAL_UI)
-        await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Use a passkey").click()
-        await page.wait_for_url(f"{origin}/")
+    async with signed_in_with_passkey(origin, key.devtools_credential(sign_count=41)) as page:
         assert "fa-user@example.com" in await page.content()
         await page.goto(f"{origin}/account")
         listed = await page.get_by_role("list", name="Your passkeys").inner_text()
@@ -99,3 +94,28 @@ async def test_a_fusionauth_user_keeps_the_passkey_and_the_password(localhost_se
         await page.get_by_role("button", name="Use a passkey").click()
         await page.wait_for_url(f"{origin}/")
         assert "fa-user@example.com" in await page.content()
+
+
+async def test_the_admin_api_takes_the_fusionauth_passkeys_file(localhost_server: LiveServer, origin: str) -> None:
+    """The same two files through ``POST /api/admin/v1/imports`` (parts ``file`` and
+    ``fusionauth_webauthn``): the job's view shows no path, and the person signs in with the passkey."""
+    user_id = "2d6b1a47-8c2e-4f0b-9a55-3c9d7e1f0a42"
+    key = fusionauth_passkey(user_id)
+    made = run_cli(["admin-keys", "create"], localhost_server.env)
+    headers = {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
+    files = {"file": ("users.json", json.dumps({"users": [pbkdf2_user("fa-api@example.com", user_id)]})),
+             "fusionauth_webauthn": ("webauthn.json", json.dumps({"credentials": [fusionauth_credential(key, user_id)]}))}
+    async with httpx.AsyncClient(base_url=origin, timeout=30) as client:
+        resp = await client.post("/api/admin/v1/imports", headers=headers, files=files, data={"format": "fusionauth"})
+        assert resp.status_code == 202, resp.text
+        for _ in range(300):
+            job = (await client.get(f"/api/admin/v1/imports/{resp.json()['id']}", headers=headers)).json()
+            if job["state"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.1)
+        assert job["state"] == "completed" and job["counts"]["inserted"] == 1, job
+        assert "fusionauth_webauthn" not in job["options"]
+        wrong = await client.post("/api/admin/v1/imports", headers=headers, files=files, data={"format": "auth0"})
+        assert wrong.status_code == 422 and "only used with the fusionauth format" in wrong.text
+    async with signed_in_with_passkey(origin, key.devtools_credential(sign_count=41)) as page:
+        assert "fa-api@example.com" in await page.content()

@@ -13,9 +13,9 @@ import bcrypt
 import pytest
 
 from authshift.migration.sources import get_reader
-from tests.passkeys.browser import chromium_with_authenticator
+from tests.passkeys.browser import signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey
-from tests.passkeys.test_imported_passkeys import NO_CONDITIONAL_UI, PASSWORD, import_users
+from tests.passkeys.test_imported_passkeys import PASSWORD, import_users
 from tests.support.servers import LiveServer, run_cli
 
 pytestmark = pytest.mark.browser
@@ -61,13 +61,7 @@ async def test_passkeys_survive_an_export_in_kratos_format(localhost_server: Liv
     done = run_cli(["import", str(kratos), "--format", "kratos", "--report", str(again)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [json.loads(line)["outcome"] for line in again.read_text().splitlines() if line.strip()] == ["inserted"]
-    async with chromium_with_authenticator() as tab:
-        await tab.add_credential(key.devtools_credential(sign_count=3))
-        page = tab.page
-        await page.add_init_script(NO_CONDITIONAL_UI)
-        await page.goto(f"{origin}/login")
-        await page.get_by_role("button", name="Use a passkey").click()
-        await page.wait_for_url(f"{origin}/")
+    async with signed_in_with_passkey(origin, key.devtools_credential(sign_count=3)) as page:
         assert "to-kratos@example.com" in await page.content()
         await page.goto(f"{origin}/account")
         assert "Work laptop" in await page.get_by_role("list", name="Your passkeys").inner_text()

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.legacy.django_legacy import DjangoLegacy
-from tests.passkeys.browser import chromium_with_authenticator
+from tests.passkeys.browser import NO_CONDITIONAL_UI, chromium_with_authenticator
 from tests.passkeys.keys import MadePasskey
-from tests.passkeys.test_imported_passkeys import NO_CONDITIONAL_UI, import_users
+from tests.passkeys.test_imported_passkeys import import_users
 from tests.support.servers import LiveServer, free_port, run_cli
 
 from .conftest import unique

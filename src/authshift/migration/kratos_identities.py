@@ -50,7 +50,7 @@ def _webauthn(passkeys: list[Mapping[str, Any]], issues: list[Unmapped]) -> dict
             issues.append(Unmapped(f"mfa.webauthn[{i}]", "Kratos keeps one user handle and one RP ID per identity; "
                                                          "this passkey has another, so it was not written"))
             continue
-        aaguid = uuid.UUID(key["aaguid"]).bytes if key.get("aaguid") else bytes(16)
+        aaguid = uuid.UUID(key["aaguid"]).bytes if key.get("aaguid") else b""  # unknown model: empty, as Kratos keeps it
         credential: dict[str, Any] = {
             "id": _std_b64(key["credential_id"]), "public_key": _std_b64(key["public_key"]), "attestation_type": "none",
             "authenticator": {"aaguid": base64.b64encode(aaguid).decode(), "sign_count": key.get("sign_count") or 0,

@@ -11,16 +11,13 @@ response, added to each user by the script that exports them (``auth0_factors`` 
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import tempfile
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.migration.sources._mapping import RecordBuilder, map_items
+from authshift.migration.sources._side_index import SideIndex
 from authshift.migration.sources.auth0_factors import map_authentication_methods
 from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source, read_layouts
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
@@ -126,16 +123,13 @@ def custom_password_hash_to_password(chp: Any) -> dict[str, Any]:
     raise _Unusable(f"the custom_password_hash algorithm {algorithm!r} is not supported")
 
 
-class PasswordHashIndex:
-    """Auth0's password-hash export, indexed on disk (SQLite in a temporary file) so that
-    joining millions of users keeps memory flat."""
+class PasswordHashIndex(SideIndex):
+    """Auth0's password-hash export, indexed on disk (``SideIndex``) so that joining millions of
+    users keeps memory flat."""
 
     def __init__(self, path: Path) -> None:
-        handle, self._db_path = tempfile.mkstemp(prefix="authshift-auth0-hashes-", suffix=".sqlite")
-        os.close(handle)
-        self._db = sqlite3.connect(self._db_path)
-        # Removed when the reader finishes, and at the latest when this object is collected.
-        self._cleanup = weakref.finalize(self, _remove_index, self._db, self._db_path)
+        super().__init__("authshift-auth0-hashes-")
+        self._db = self.db
         self._db.execute("CREATE TABLE h (oid TEXT, email TEXT, hash TEXT NOT NULL)")
         self.lines = 0
         self.unreadable = 0
@@ -191,17 +185,6 @@ class PasswordHashIndex:
             if len(rows) > 1:
                 return None, "ambiguous"
         return None, "none"
-
-    def close(self) -> None:
-        self._cleanup()
-
-
-def _remove_index(db: sqlite3.Connection, path: str) -> None:
-    db.close()
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _external_id(user_id: Any, options: SourceOptions) -> tuple[str | None, str | None]:

@@ -18,10 +18,6 @@ silently: ``orphans`` lists each, and the reader reports it as a failed record.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import tempfile
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +25,7 @@ from typing import Any
 from authshift.migration.records import FieldIssue
 from authshift.migration.sources._mapping import RecordBuilder
 from authshift.migration.sources._passkeys import PasskeyRefused, passkey_entry, refuse
+from authshift.migration.sources._side_index import SideIndex
 from authshift.migration.sources._stream import iter_json_array, iter_json_member, open_source
 from authshift.migration.sources.base import SourceFormatError, SourceItem
 
@@ -55,14 +52,12 @@ def map_credential(raw: Any, path: str, b: RecordBuilder) -> None:
     b.obj.setdefault("mfa", {}).setdefault("webauthn", []).append(entry)
 
 
-class CredentialIndex:
-    """The credentials file, indexed by ``userId`` in a temporary SQLite file."""
+class CredentialIndex(SideIndex):
+    """The credentials file, indexed by ``userId`` on disk (``SideIndex``)."""
 
     def __init__(self, path: Path) -> None:
-        handle, self._db_path = tempfile.mkstemp(prefix="authshift-fusionauth-webauthn-", suffix=".sqlite")
-        os.close(handle)
-        self._db = sqlite3.connect(self._db_path)
-        self._cleanup = weakref.finalize(self, _remove, self._db, self._db_path)
+        super().__init__("authshift-fusionauth-webauthn-")
+        self._db = self.db
         self._db.execute("CREATE TABLE c (position INTEGER PRIMARY KEY, line INTEGER, user_id TEXT, obj TEXT, "
                          "used INTEGER NOT NULL DEFAULT 0)")
         try:
@@ -112,14 +107,3 @@ class CredentialIndex:
                       "the credential has no userId (or could not be read)")
             yield SourceItem(line, first_index + offset, None, (FieldIssue(where, f"{reason}: the passkey was not "
                                                                                   "imported"),))
-
-    def close(self) -> None:
-        self._cleanup()
-
-
-def _remove(db: sqlite3.Connection, path: str) -> None:
-    db.close()
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
