@@ -164,3 +164,12 @@ def test_a_record_with_a_key_py_webauthn_cannot_verify_with_fails_with_the_reaso
         parse_record({"email": "es384@example.com", "mfa": {"webauthn": [entry]}})
     (issue,) = caught.value.issues
     assert issue.path == "mfa.webauthn[0].public_key" and "ES256" in issue.message
+
+
+def test_a_fusionauth_file_imported_without_format_names_the_format() -> None:
+    from authshift.migration.sources import SourceFormatError
+
+    body = json.dumps({"users": [{"email": "x@example.com", "password": "aGFzaA==", "salt": "c2FsdA==",
+                                  "factor": 1000, "encryptionScheme": "salted-pbkdf2-hmac-sha256"}]}, indent=1)
+    with pytest.raises(SourceFormatError, match="--format fusionauth"):
+        list(get_reader("native")(io.BufferedReader(io.BytesIO(body.encode()))))
