@@ -62,6 +62,8 @@ def _outside_schema(ctx: Any, body: Any) -> bool:
         return False
     if body.get("hash_config_file") is not None:  # its content is a Firebase block, JSON or TOML, not any bytes
         return False
+    if body.get("fusionauth_webauthn") is not None and body.get("format") != "fusionauth":
+        return False
     return body.get("format") != "firebase"
 
 

@@ -77,7 +77,7 @@ def structured(record: UserRecord) -> dict[str, Any]:
 
 
 def test_every_format_is_registered() -> None:
-    assert set(FORMATS) == {"native", "auth0", "firebase", "django", "keycloak", "cognito", "supabase", "kratos"}
+    assert set(FORMATS) == {"native", "auth0", "firebase", "django", "keycloak", "cognito", "supabase", "kratos", "fusionauth"}
     with pytest.raises(ValueError, match="choose one of"):
         get_reader("okta")
 

@@ -63,3 +63,21 @@ async def chromium_with_authenticator() -> AsyncIterator[Tab]:
             yield Tab(page, cdp, added["authenticatorId"])
         finally:
             await browser.close()
+
+
+# Conditional UI (autofill) off, so the tests press the "Use a passkey" button as a person would.
+NO_CONDITIONAL_UI = "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);"
+
+
+@asynccontextmanager
+async def signed_in_with_passkey(origin: str, credential: dict[str, Any]) -> AsyncIterator[Any]:
+    """A browser whose authenticator holds ``credential`` signs in on ``origin``'s login page with
+    "Use a passkey" (no login ID typed); yields the page, on the signed-in home page."""
+    async with chromium_with_authenticator() as tab:
+        await tab.add_credential(credential)
+        page = tab.page
+        await page.add_init_script(NO_CONDITIONAL_UI)
+        await page.goto(f"{origin}/login")
+        await page.get_by_role("button", name="Use a passkey").click()
+        await page.wait_for_url(f"{origin}/")
+        yield page

@@ -33,6 +33,11 @@ class MadePasskey:
         numbers = self.private_key.public_key().public_numbers()
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
 
+    def spki_pem(self) -> str:
+        """The public key as PEM SubjectPublicKeyInfo (FusionAuth's ``publicKey``)."""
+        return self.private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
     def import_entry(self, *, sign_count: int = 0, rp_id: str | None = None, name: str = "Imported key") -> dict[str, Any]:
         entry = {"credential_id": b64url(self.credential_id), "public_key": b64url(self.cose_public_key()),
                  "sign_count": sign_count, "user_handle": b64url(self.user_handle), "transports": ["internal"],

@@ -13,14 +13,13 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from tests.passkeys.browser import chromium_with_authenticator
+from tests.passkeys.browser import NO_CONDITIONAL_UI, chromium_with_authenticator
 from tests.passkeys.keys import MadePasskey
 from tests.support.servers import LiveServer, run_cli
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery"
-NO_CONDITIONAL_UI = "PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);"
 
 
 def import_users(server: LiveServer, tmp_path: Path, records: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -174,7 +174,7 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
         await signed_in(conn, user_id, state.accounts)
         if await has_totp(conn, user_id) or await has_passkey(conn, user_id):  # a passkey is a second factor too
             return LoginResult(LoginOutcome.NEEDS_TOTP, user_id, ("pwd",), migrate_via=via)
-        await _complete_migration(conn, user_id, via)
+        await complete_migration(conn, user_id, via)
         return await _after_all_factors(conn, user_id, ("pwd",))
 
 
@@ -208,7 +208,7 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
     if native is None:
         return True
     # The user stays ``imported`` here: migration completes when the whole sign-in does
-    # (``_complete_migration``), not when a second factor is still to come.
+    # (``complete_migration``), not when a second factor is still to come.
     try:
         async with state.engine.begin() as conn:
             await conn.execute(
@@ -221,9 +221,11 @@ async def _verify_and_upgrade(state: AppState, account: _Account, password: str)
     return True
 
 
-async def _complete_migration(conn: AsyncConnection, user_id: uuid.UUID, via: str | None) -> None:
+async def complete_migration(conn: AsyncConnection, user_id: uuid.UUID, via: str | None) -> None:
     """Every factor has passed: an ``imported`` user becomes ``migrated`` (``mark_migrated`` does
-    nothing for anyone else). Called only here so that a user whose second factor fails stays
+    nothing for anyone else). Called only once the whole sign-in has succeeded (after the password
+    here, after the code in ``second_factor``, after a passkey second factor in
+    ``passkey_login``), so that a user whose second factor fails stays
     ``imported`` (issue #13: migration completes only when the whole sign-in succeeds). A sign-in
     the legacy system decided against a mismatching imported hash (shadow verification) leaves
     the user ``imported``: migrated, they would meet that wrong hash at their next sign-in."""
@@ -269,7 +271,7 @@ async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: 
         disabled = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).scalar()
         if disabled is None or disabled:
             return FAILED
-        await _complete_migration(conn, user_id, migrate_via)
+        await complete_migration(conn, user_id, migrate_via)
         return await _after_all_factors(conn, user_id, tuple(dict.fromkeys((*amr, *methods))))
 
 

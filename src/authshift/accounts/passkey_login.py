@@ -8,7 +8,10 @@
 
 Either way the result is the login service's ``LoginResult``, so the hosted pages go on exactly as
 after a password (must-change password, session). An ``imported`` user becomes ``migrated``
-(``user.migrated``, via ``passkey``): the imported passkey has proved it works here.
+(``user.migrated``, via ``passkey``): the imported passkey has proved it works here. As the second
+factor, the sign-in's password step decides how (``migrate_via``): a password the legacy system
+accepted against a mismatching imported hash (shadow verification) leaves the user ``imported``,
+exactly as a TOTP code after it does (``login.complete_migration``, the one rule).
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from authshift.accounts.login import FAILED, LoginOutcome, LoginResult, password_change_reason
-from authshift.accounts.migration_state import mark_migrated
+from authshift.accounts.login import FAILED, LoginOutcome, LoginResult, complete_migration, password_change_reason
 from authshift.accounts.passkey_ceremonies import PasskeyRefused, verify_sign_in
 from authshift.accounts.totp import has_totp
 from authshift.storage.tables import users
@@ -32,12 +34,12 @@ if TYPE_CHECKING:
 __all__ = ["PasskeyRefused", "passkey_second_factor", "passkey_sign_in"]
 
 
-async def _finish(conn: AsyncConnection, user_id: uuid.UUID, amr: tuple[str, ...]) -> LoginResult:
-    row = (await conn.execute(sa.select(users.c.disabled, users.c.migration_state).where(users.c.id == user_id))).first()
+async def _finish(conn: AsyncConnection, user_id: uuid.UUID, amr: tuple[str, ...], *,
+                  migrate_via: str | None = "passkey") -> LoginResult:
+    row = (await conn.execute(sa.select(users.c.disabled).where(users.c.id == user_id))).first()
     if row is None or row.disabled:
         return FAILED
-    if row.migration_state == "imported":
-        await mark_migrated(conn, user_id, via="passkey")
+    await complete_migration(conn, user_id, migrate_via)
     reason = await password_change_reason(conn, user_id)
     if reason is not None:
         return LoginResult(LoginOutcome.MUST_CHANGE_PASSWORD, user_id, amr, reason)
@@ -56,9 +58,10 @@ async def passkey_sign_in(state: AppState, challenge_id: str, credential: Any) -
 
 
 async def passkey_second_factor(state: AppState, user_id: uuid.UUID, challenge_id: str, credential: Any, *,
-                                amr: tuple[str, ...]) -> LoginResult:
-    """One of the user's passkeys after their password. Raises ``PasskeyRefused``."""
+                                amr: tuple[str, ...], migrate_via: str | None = None) -> LoginResult:
+    """One of the user's passkeys after their password (``migrate_via``: from the password step's
+    ``LoginResult``, as for a TOTP code). Raises ``PasskeyRefused``."""
     async with state.engine.begin() as conn:
         await verify_sign_in(state, conn, challenge_id, credential, user_id=user_id)
     async with state.engine.begin() as conn:
-        return await _finish(conn, user_id, tuple(dict.fromkeys((*amr, "hwk", "mfa"))))
+        return await _finish(conn, user_id, tuple(dict.fromkeys((*amr, "hwk", "mfa"))), migrate_via=migrate_via)

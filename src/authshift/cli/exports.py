@@ -77,7 +77,7 @@ def _print_summary(console: Console, summary: ExportSummary, options: ExportOpti
     for key, count in sorted(summary.withheld.items()):
         console.print(f"  {count} {WITHHELD_HINTS.get(key, key)}")
     if summary.issues:
-        console.print(f"  {summary.issues} users have something Auth0 cannot take (listed in the report)")
+        console.print(f"  {summary.issues} users have something {options.format} cannot take (listed in the report)")
 
 
 def export(
@@ -88,7 +88,7 @@ def export(
     include_secrets: bool = typer.Option(False, "--include-secrets", help="Include password hashes and TOTP secrets."),
     encrypt_to: list[str] = typer.Option([], "--encrypt-to", help="Encrypt the file to this age public key (age1...); repeatable."),
     recipient_file: Path | None = typer.Option(None, "--recipient-file", help="A file of age public keys, one a line."),
-    report: Path | None = typer.Option(None, "--report", help="Write what could not be exported, per user, as NDJSON (auth0 format)."),
+    report: Path | None = typer.Option(None, "--report", help="Write what could not be exported, per user, as NDJSON (auth0 and kratos formats)."),
     batch_size: int = typer.Option(5000, "--batch-size", min=100, max=50_000, help="Users read per database round trip when records are built in Python (csv, auth0, --fields); NDJSON of whole records streams lines the database writes."),
 ) -> None:
     """Export users in the format `authshift import` reads (or Auth0's bulk-import schema)."""

@@ -128,6 +128,10 @@ def import_(
     auth0_password_hashes: Path | None = typer.Option(
         None, "--auth0-password-hashes", help="The password-hash export Auth0 support provides (NDJSON)."
     ),
+    fusionauth_webauthn: Path | None = typer.Option(
+        None, "--fusionauth-webauthn",
+        help="FusionAuth's passkeys: the /api/webauthn/import body ({\"credentials\": [...]}), joined by userId.",
+    ),
     source: str | None = typer.Option(
         None, "--source",
         help="The system these users come from: their source, within which external_id is unique "
@@ -162,6 +166,7 @@ def import_(
         hash_config=hash_config_name, hash_config_file=str(hash_config.resolve()) if hash_config else None,
         hash_format=hash_format,
         auth0_password_hashes=str(auth0_password_hashes.resolve()) if auth0_password_hashes else None,
+        fusionauth_webauthn=str(fusionauth_webauthn.resolve()) if fusionauth_webauthn else None,
         source=source,
     )
     path = file.resolve()

@@ -104,7 +104,8 @@ async def second_factor_submit(request: Request) -> Response:
     form, return_to, step = posted
     state = app_state(request)
     try:
-        result = await passkey_second_factor(state, step["user_id"], *posted_credential(form), amr=step["amr"])
+        result = await passkey_second_factor(state, step["user_id"], *posted_credential(form), amr=step["amr"],
+                                             migrate_via=step.get("migrate_via"))
         if result.outcome is LoginOutcome.FAILED:
             raise PasskeyRefused(NOT_VERIFIED)
     except PasskeyRefused as exc:

@@ -3,7 +3,7 @@
 Mapping (docs/export.md has the table): email, email_verified, phone_number, phone_verified,
 username (from preferred_username), given_name, family_name, name, nickname, picture, blocked
 (from disabled), user_id (the authshift id; Auth0 prefixes it with "auth0|"), password_hash or
-custom_password_hash, mfa_factors (totp, email, phone). custom_attributes become app_metadata keys (those the Auth0 reader kept as
+custom_password_hash, mfa_factors (totp, email, phone; passkeys are reported: Auth0 cannot import them). custom_attributes become app_metadata keys (those the Auth0 reader kept as
 ``custom_attributes.app_metadata`` / ``.user_metadata`` go back to app_metadata / user_metadata),
 roles and groups ``app_metadata.roles`` / ``app_metadata.groups``, and what Auth0 has no field for
 but should not be lost (ids, timestamps, migration state, other OIDC claims) goes under
@@ -122,6 +122,9 @@ def to_auth0_user(rec: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[U
         factors.append({"phone": {"value": mfa["phone_number"]}})
     if factors:
         user["mfa_factors"] = factors
+    for i, _passkey in enumerate(mfa.get("webauthn") or []):
+        issues.append(Unmapped(f"mfa.webauthn[{i}]", "Auth0's bulk import takes no passkeys; the user registers "
+                                                     "a new one there (the kratos format keeps them)"))
     for i, ident in enumerate(rec.get("identities") or []):
         issues.append(Unmapped(f"identities[{i}]", f"Auth0 imports into a database connection; the {ident.get('provider')} "
                                                     "identity links again when the user signs in with it"))

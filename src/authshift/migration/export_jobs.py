@@ -31,7 +31,7 @@ from authshift.errors import AuthshiftError, NotFound
 from authshift.ids import uuid7
 from authshift.logs import get_logger
 from authshift.migration.export import export_users
-from authshift.migration.export_options import ExportOptions, parse_export_options
+from authshift.migration.export_options import PEER_FORMATS, ExportOptions, parse_export_options
 from authshift.migration.export_output import open_output
 from authshift.migration.export_tables import export_jobs
 from authshift.migration.export_writers import writer_for
@@ -212,7 +212,7 @@ async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     suffix = writer_for(options.format, options.fields).suffix + (".age" if options.encrypted else "")
     path = directory / f"{job['id']}{suffix}"
-    report_path = directory / f"{job['id']}.report.ndjson" if options.format == "auth0" else None
+    report_path = directory / f"{job['id']}.report.ndjson" if options.format in PEER_FORMATS else None
     progress = {"done": 0, "total": None}
 
     def on_progress(done: int, total: int) -> None:

@@ -19,6 +19,7 @@ from authshift.migration.records import MIGRATION_STATES, UserRecord, parse_date
 __all__ = [
     "EXPORT_FORMATS",
     "FILTER_KEYS",
+    "PEER_FORMATS",
     "RECORD_FIELDS",
     "SECRET_FIELDS",
     "ExportOptions",
@@ -26,7 +27,8 @@ __all__ = [
     "parse_filter_pairs",
 ]
 
-EXPORT_FORMATS = ("ndjson", "csv", "auth0")
+EXPORT_FORMATS = ("ndjson", "csv", "auth0", "kratos")
+PEER_FORMATS = frozenset({"auth0", "kratos"})  # other systems' own schemas: whole users, no field choice
 RECORD_FIELDS: tuple[str, ...] = tuple(UserRecord.model_fields)
 SECRET_FIELDS = frozenset({"password"})
 ALWAYS_FIELDS = ("id",)  # every exported line names its user, so a partial export can be matched back
@@ -121,8 +123,8 @@ def _fields(raw: Any, fmt: str, include_secrets: bool, errors: ErrorList) -> tup
     if not chosen:
         errors.add("fields", "names no field")
         return None
-    if fmt == "auth0":
-        errors.add("fields", "cannot be used with the auth0 format (it writes Auth0's own schema)")
+    if fmt in PEER_FORMATS:
+        errors.add("fields", f"cannot be used with the {fmt} format (it writes {fmt}'s own schema)")
         return None
     unknown = [n for n in chosen if n not in RECORD_FIELDS]
     if unknown:

@@ -4,6 +4,8 @@
 - ``csv``: the native CSV (same field names as headers, nested values as compact JSON).
 - ``auth0``: a JSON array in Auth0's bulk-import schema; users or parts Auth0 cannot take are
   reported per user (``issues``), never dropped silently.
+- ``kratos``: a JSON array of Ory Kratos identities, passkeys included (``kratos_identities``),
+  what Kratos cannot take reported the same way.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any, Protocol
 
 import orjson
 
-from authshift.migration.auth0_users import to_auth0_user
+from collections.abc import Callable
+
+from authshift.migration.auth0_users import Unmapped, to_auth0_user
 from authshift.migration.export_options import RECORD_FIELDS
+from authshift.migration.kratos_identities import to_kratos_identity
 from authshift.migration.sources.native import json_to_csv_row
 
 __all__ = ["ExportWriter", "dumps", "writer_for"]
@@ -100,10 +105,13 @@ class CsvWriter(_Writer):
         return self._rows(rows)
 
 
-class Auth0Writer(_Writer):
+class PeerWriter(_Writer):
+    """A JSON array of another system's users, each converted by ``convert`` (None: not written)."""
+
     media_type, suffix = "application/json", ".json"
 
-    def __init__(self) -> None:
+    def __init__(self, convert: Callable[[dict[str, Any]], tuple[dict[str, Any] | None, list[Unmapped]]]) -> None:
+        self.convert = convert
         self.first = True
         self.issues: list[dict[str, Any]] = []
         self.skipped = 0
@@ -114,7 +122,7 @@ class Auth0Writer(_Writer):
     def write(self, records: Sequence[dict[str, Any]]) -> bytes:
         parts = []
         for rec in records:
-            user, unmapped = to_auth0_user(rec)
+            user, unmapped = self.convert(rec)
             if unmapped:
                 self.issues.append({
                     "id": rec["id"], "email": rec.get("email"), "written": user is not None,
@@ -139,5 +147,7 @@ def writer_for(fmt: str, fields: tuple[str, ...] | None) -> ExportWriter:
     if fmt == "csv":
         return CsvWriter(fields)
     if fmt == "auth0":
-        return Auth0Writer()
+        return PeerWriter(to_auth0_user)
+    if fmt == "kratos":
+        return PeerWriter(to_kratos_identity)
     return NdjsonWriter(fields)

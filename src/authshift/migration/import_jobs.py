@@ -147,6 +147,10 @@ async def get_job(conn: AsyncConnection, job_id: uuid.UUID) -> Mapping[str, Any]
     return row
 
 
+# Options naming a file beside the main one: paths on this machine, not shown in a job's view.
+SIDE_FILES = frozenset({"auth0_password_hashes", "fusionauth_webauthn"})
+
+
 def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A job as the admin API and the CLI show it."""
 
@@ -159,7 +163,7 @@ def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "id": str(row["id"]),
         "state": row["state"],
         "dry_run": bool(options.get("dry_run")),
-        "options": {k: v for k, v in options.items() if not k.endswith("_file") and k != "auth0_password_hashes"},
+        "options": {k: v for k, v in options.items() if not k.endswith("_file") and k not in SIDE_FILES},
         "file": {"name": row["file_name"], "size": row["file_size"], "sha256": row["file_digest"]},
         "counts": {"read": row["records_read"], "inserted": row["inserted"], "updated": row["updated"],
                    "skipped": row["skipped"], "failed": row["failed"]},

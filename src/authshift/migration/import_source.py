@@ -49,6 +49,7 @@ class ImportOptions:
     hash_config_file: str | None = None  # a file of hash configs (CLI --hash-config)
     hash_format: str | None = None  # the family of the file's hashes where a shape is ambiguous (--hash-format)
     auth0_password_hashes: str | None = None  # Auth0's password-hash export (CLI/API)
+    fusionauth_webauthn: str | None = None  # FusionAuth's /api/webauthn/import body (CLI/API)
     source: str | None = None  # names the system the records come from (CLI --source); accounts.sources
 
     def as_json(self) -> dict[str, Any]:
@@ -109,6 +110,10 @@ def check_options(options: ImportOptions, configured: Mapping[str, passwords.Has
         if options.format != "auth0":
             errors.append(FieldError("auth0_password_hashes", "only used with the auth0 format"))
         _readable(options.auth0_password_hashes, "auth0_password_hashes", errors)
+    if options.fusionauth_webauthn:
+        if options.format != "fusionauth":
+            errors.append(FieldError("fusionauth_webauthn", "only used with the fusionauth format"))
+        _readable(options.fusionauth_webauthn, "fusionauth_webauthn", errors)
     configs = dict(configured)
     if options.hash_config_file:
         try:
@@ -170,6 +175,7 @@ def read_batches(
     source_options = SourceOptions(
         password_hashes=Path(options.auth0_password_hashes) if options.auth0_password_hashes else None,
         hash_config_name=options.hash_config,
+        webauthn_credentials=Path(options.fusionauth_webauthn) if options.fusionauth_webauthn else None,
     )
     with path.open("rb") as raw:
         counted = ByteCounter(raw)

@@ -325,16 +325,31 @@ def _canonical_b64url(max_bytes: int) -> Any:
     return AfterValidator(check)
 
 
-def _check_cose_key(value: str) -> str:
-    """A COSE_Key (RFC 9052 §7) that py_webauthn can turn into a public key (EC2, OKP or RSA)."""
-    from webauthn.helpers import decode_credential_public_key
+COSE_KEY_PROBLEM = ("not a COSE public key authshift verifies passkeys with "
+                    "(ES256, ES512, EdDSA, RS256/384/512, PS256/384/512)")
+
+
+def usable_cose_key(raw: bytes) -> bool:
+    """Whether a COSE_Key (RFC 9052 §7) is one py_webauthn verifies signatures with: it decodes,
+    its algorithm is one the library implements (it decodes an ES384 key it cannot verify with)
+    and it becomes a ``cryptography`` key. The one rule for imported and converted keys."""
+    from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
     from webauthn.helpers.exceptions import WebAuthnException
 
-    raw = b64url_bytes(value, max_bytes=2048)
     try:
-        decode_credential_public_key(raw)
-    except (WebAuthnException, ValueError, KeyError, TypeError):
-        raise ValueError("not a COSE public key (EC2 P-256/P-384/P-521, Ed25519 or RSA)") from None
+        decoded = decode_credential_public_key(raw)
+        COSEAlgorithmIdentifier(decoded.alg)
+        decoded_public_key_to_cryptography(decoded)
+    except (WebAuthnException, ValueError, KeyError, TypeError, IndexError):
+        return False
+    return True
+
+
+def _check_cose_key(value: str) -> str:
+    raw = b64url_bytes(value, max_bytes=2048)
+    if not usable_cose_key(raw):
+        raise ValueError(COSE_KEY_PROBLEM)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 
 PREFIX = "/api/admin/v1/imports"
 OPTION_FIELDS = ("format", "identifier", "mode", "dry_run", "hash_config", "hash_config_name", "hash_format", "source")
-FILE_FIELDS = {"file", "auth0_password_hashes", "hash_config_file"}
+FILE_FIELDS = {"file", "auth0_password_hashes", "fusionauth_webauthn", "hash_config_file"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
 _FILE = {"type": "string", "format": "binary", "minLength": 1}
@@ -49,6 +49,8 @@ UPLOAD_DOC = {
                     "properties": {
                         "file": _FILE,
                         "auth0_password_hashes": {**_FILE, "description": "Auth0's password-hash export (only with format auth0)"},
+                        "fusionauth_webauthn": {**_FILE, "description": "FusionAuth's passkeys, the /api/webauthn/import "
+                                                "body (only with format fusionauth)"},
                         "format": {"enum": list(FORMATS), "default": "native",
                                    "description": "firebase needs the project's hash parameters configured as "
                                                   "[hash_configs.<hash_config>]"},
@@ -74,7 +76,8 @@ UPLOAD_DOC = {
 }
 
 
-def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: ReceivedFile | None = None) -> ImportOptions:
+def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: ReceivedFile | None = None,
+             webauthn: ReceivedFile | None = None) -> ImportOptions:
     unknown = sorted(set(fields) - set(OPTION_FIELDS))
     if unknown:
         raise InvalidInput("unknown import options", errors=[FieldError(name, "unknown option") for name in unknown])
@@ -90,6 +93,7 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: R
         hash_config_file=str(hash_config.path) if hash_config else None,
         hash_format=fields.get("hash_format") or None,
         auth0_password_hashes=str(hashes.path) if hashes else None,
+        fusionauth_webauthn=str(webauthn.path) if webauthn else None,
         source=fields.get("source") or None,
     )
 
@@ -97,7 +101,7 @@ def _options(fields: dict[str, str], hashes: ReceivedFile | None, hash_config: R
 @router.post("", status_code=202, summary="Upload a file and start an import job", openapi_extra=UPLOAD_DOC,
              responses=problems(409, 413))
 async def create_import(request: Request, key: Admin, state: State) -> JSONResponse:
-    """multipart/form-data with a ``file`` part (and ``auth0_password_hashes``) plus the options as
+    """multipart/form-data with a ``file`` part (and ``auth0_password_hashes`` or ``fusionauth_webauthn``) plus the options as
     fields, or the raw file as the body with the options as query parameters (``filename`` names it)."""
     view = await accept_upload(request, state, actor=f"admin_key:{key.id}")
     return JSONResponse(view, status_code=202, headers={"Location": f"{PREFIX}/{view['id']}"})
@@ -132,7 +136,8 @@ async def accept_upload(request: Request, state: AppState, *, actor: str, audit_
                 main = files.get("file")
                 if main is None:
                     raise InvalidInput("the form needs a file part", errors=[FieldError("file", "is required")])
-                options = _options(upload.fields, files.get("auth0_password_hashes"), files.get("hash_config_file"))
+                options = _options(upload.fields, files.get("auth0_password_hashes"), files.get("hash_config_file"),
+                                   files.get("fusionauth_webauthn"))
             else:
                 params = dict(request.query_params)
                 filename = params.pop("filename", None) or "upload"

@@ -130,7 +130,7 @@ def _any_of_names(names: tuple[str, ...]) -> str:
 
 def export_body() -> dict[str, Any]:
     """``POST /exports``: the options of ``authshift export`` (``migration/export_options.py``)."""
-    from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, RECORD_FIELDS, SECRET_FIELDS
+    from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, PEER_FORMATS, RECORD_FIELDS, SECRET_FIELDS
     from authshift.migration.records import MIGRATION_STATES
 
     name = _any_of_names(RECORD_FIELDS)
@@ -149,7 +149,7 @@ def export_body() -> dict[str, Any]:
         "properties": {
             "format": {"enum": [*EXPORT_FORMATS, None], "default": "ndjson"},
             "fields": {"anyOf": [field_list, field_text, {"type": "null"}],
-                       "description": "id is always exported; not with the auth0 format"},
+                       "description": "id is always exported; not with the auth0 or kratos format"},
             "filters": {"anyOf": [{"type": "object", "additionalProperties": False, "properties": filters},
                                   {"type": "null"}]},
             "include_secrets": {"type": ["boolean", "null"], "default": False,
@@ -160,7 +160,7 @@ def export_body() -> dict[str, Any]:
         },
         "allOf": [
             {"not": {"required": ["format", "fields"],
-                     "properties": {"format": {"const": "auth0"}, "fields": {"not": {"type": "null"}}}}},
+                     "properties": {"format": {"enum": sorted(PEER_FORMATS)}, "fields": {"not": {"type": "null"}}}}},
             {"anyOf": [{"required": ["include_secrets"], "properties": {"include_secrets": {"const": True}}},
                        {"not": {"required": ["fields"], "properties": {"fields": secret_named}}}]},
         ],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from authshift.migration.sources import auth0, cognito, django, firebase, keycloak, kratos, native, supabase
+from authshift.migration.sources import auth0, cognito, django, firebase, fusionauth, keycloak, kratos, native, supabase
 from authshift.migration.sources.base import Reader, SourceFormatError, SourceItem, SourceOptions, epoch_to_iso
 from authshift.migration.sources.native import iter_native, record_to_csv_row
 
@@ -39,6 +39,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     "cognito": cognito.read,
     "supabase": supabase.read,
     "kratos": kratos.read,
+    "fusionauth": fusionauth.read,
 })
 FORMATS: tuple[str, ...] = tuple(READERS)
 

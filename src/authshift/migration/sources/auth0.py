@@ -3,20 +3,22 @@ the bulk-import schema (a JSON array, with ``password_hash``, ``custom_password_
 ``mfa_factors``), plus the password-hash export Auth0 support hands out (NDJSON lines
 ``{"_id": {"$oid": "..."}, "email": "...", "passwordHash": "$2b$10$..."}``), joined by the
 ObjectId in ``user_id`` (``auth0|<oid>``) and, failing that, by email.
+
+Neither export carries enrolled authenticators. A user may have an ``authentication_methods``
+array beside the export's fields: the Management API's ``GET /api/v2/users/{id}/authentication-methods``
+response, added to each user by the script that exports them (``auth0_factors`` reads it).
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import tempfile
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.migration.sources._mapping import RecordBuilder, map_items
+from authshift.migration.sources._side_index import SideIndex
+from authshift.migration.sources.auth0_factors import map_authentication_methods
 from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source, read_layouts
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
@@ -28,7 +30,7 @@ _KNOWN = {
     "user_id", "email", "email_verified", "username", "phone_number", "phone_verified", "given_name",
     "family_name", "name", "nickname", "picture", "blocked", "created_at", "updated_at", "last_login",
     "app_metadata", "user_metadata", "identities", "password_hash", "custom_password_hash", "mfa_factors",
-    "multifactor",
+    "multifactor", "authentication_methods",
     # Kept by Auth0 for its own bookkeeping; not user data authshift carries over.
     "logins_count", "last_ip", "last_password_reset", "multifactor_last_modified", "connection", "tenant",
 }
@@ -121,16 +123,13 @@ def custom_password_hash_to_password(chp: Any) -> dict[str, Any]:
     raise _Unusable(f"the custom_password_hash algorithm {algorithm!r} is not supported")
 
 
-class PasswordHashIndex:
-    """Auth0's password-hash export, indexed on disk (SQLite in a temporary file) so that
-    joining millions of users keeps memory flat."""
+class PasswordHashIndex(SideIndex):
+    """Auth0's password-hash export, indexed on disk (``SideIndex``) so that joining millions of
+    users keeps memory flat."""
 
     def __init__(self, path: Path) -> None:
-        handle, self._db_path = tempfile.mkstemp(prefix="authshift-auth0-hashes-", suffix=".sqlite")
-        os.close(handle)
-        self._db = sqlite3.connect(self._db_path)
-        # Removed when the reader finishes, and at the latest when this object is collected.
-        self._cleanup = weakref.finalize(self, _remove_index, self._db, self._db_path)
+        super().__init__("authshift-auth0-hashes-")
+        self._db = self.db
         self._db.execute("CREATE TABLE h (oid TEXT, email TEXT, hash TEXT NOT NULL)")
         self.lines = 0
         self.unreadable = 0
@@ -186,17 +185,6 @@ class PasswordHashIndex:
             if len(rows) > 1:
                 return None, "ambiguous"
         return None, "none"
-
-    def close(self) -> None:
-        self._cleanup()
-
-
-def _remove_index(db: sqlite3.Connection, path: str) -> None:
-    db.close()
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _external_id(user_id: Any, options: SourceOptions) -> tuple[str | None, str | None]:
@@ -295,6 +283,8 @@ def _mapper(options: SourceOptions, hashes: PasswordHashIndex | None):  # type: 
         _map_primary_identity(external_id, raw.get("email"), options, b)
         if raw.get("mfa_factors") is not None:
             _map_mfa_factors(raw["mfa_factors"], b)
+        if raw.get("authentication_methods") is not None:
+            map_authentication_methods(raw["authentication_methods"], b)
         if raw.get("multifactor"):
             b.warn("multifactor", "Auth0 does not export MFA enrolments; these users enrol again")
         _map_password(raw, oid, b)

@@ -76,6 +76,8 @@ class SourceOptions:
     - ``default_phone_region``: cognito — region of phone numbers written without ``+``.
     - ``django_model``: django — the model label of the user model in the dump.
     - ``auth0_strategy``: auth0 — the prefix Auth0 puts before bulk-import ``user_id`` values.
+    - ``webauthn_credentials``: fusionauth — the body of FusionAuth's ``/api/webauthn/import``
+      (``{"credentials": [...]}``), joined to the users by ``userId``.
     """
 
     password_hashes: Path | None = None
@@ -84,6 +86,7 @@ class SourceOptions:
     default_phone_region: str | None = None
     django_model: str = "auth.user"
     auth0_strategy: str = "auth0"
+    webauthn_credentials: Path | None = None
 
 
 class Reader(Protocol):

@@ -31,6 +31,8 @@ def foreign_shape(head: bytes) -> tuple[str, str] | None:
     """(format, what the file looks like) when ``head`` is another system's export, else None."""
     if b'"localId"' in head and (b'"passwordHash"' in head or b'"users"' in head):
         return "firebase", "a Firebase auth:export file"
+    if b'"encryptionScheme"' in head and b'"users"' in head:
+        return "fusionauth", "a FusionAuth user import file"
     if b'"realm"' in head and b'"users"' in head:
         return "keycloak", "a Keycloak realm export"
     if b'"user_id"' in head and (b'"auth0|' in head or b'"connection"' in head):
