@@ -45,6 +45,13 @@ async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
     assert "no public_key, user_handle" in warnings["authentication_methods[1]"]
     assert "must register a new passkey" in warnings["authentication_methods[1]"]
     assert "does not export totp secrets" in warnings["authentication_methods[2]"]
+    # the user's readiness says it too, until they register a new passkey
+    reasons = {}
+    for readiness in ("ready", "lazy", "reset", "unverified"):
+        listed = run_cli(["migration", "readiness", "--readiness", readiness, "--json"], localhost_server.env)
+        assert listed.returncode == 0, listed.stderr
+        reasons.update({u["id"]: u["reason"] or "" for u in json.loads(listed.stdout)["users"]})
+    assert "1 passkey(s)" in reasons[outcome["user_id"]] and "must register a new passkey" in reasons[outcome["user_id"]]
 
     async with signed_in_with_passkey(origin, key.devtools_credential()) as page:
         assert "auth0-passkey@example.com" in await page.content()

@@ -18,6 +18,11 @@ from authshift.accounts.passkeys import clean_name, credential_row, default_name
 from authshift.errors import FieldError, InvalidInput
 
 
+# Ends the message of every passkey an import leaves out (another RP ID here; a key that cannot
+# verify, or a missing public key, in the readers): readiness counts them by it, so the report and
+# the user's readiness say the same thing.
+REGISTER_AGAIN = "the passkey was not imported and the user must register a new passkey"
+
 WEBAUTHN_RECORD_COLUMNS = ("credential_id", "public_key", "sign_count", "user_handle", "transports", "aaguid", "rp_id",
                            "backup_eligible", "backup_state", "name", "created_at", "last_used_at")
 
@@ -27,8 +32,8 @@ def rp_id_refusal(entry_rp_id: str | None, rp_id: str) -> str | None:
     if entry_rp_id is None or entry_rp_id == rp_id:
         return None
     return (f"this passkey was made for the RP ID {entry_rp_id!r} and authshift's [webauthn] rp_id is {rp_id!r}: "
-            f"browsers would never offer it here, so it was not imported and the user must register a new passkey "
-            f"(to keep such passkeys, set [webauthn] rp_id to {entry_rp_id!r} and publish /.well-known/webauthn there)")
+            f"browsers would never offer it here (to keep such passkeys, set [webauthn] rp_id to {entry_rp_id!r} and "
+            f"publish /.well-known/webauthn there); {REGISTER_AGAIN}")
 
 
 def _refusal_path(i: int) -> str:
@@ -46,8 +51,9 @@ def refused_passkeys(entries: Iterable[Mapping[str, Any]], rp_id: str) -> list[F
 
 
 def count_refused(warnings: Iterable[Mapping[str, str]]) -> int:
-    """How many passkeys an import left out, from the record's warnings (``refused_passkeys``')."""
-    return sum(1 for w in warnings if w["path"].startswith("mfa.webauthn[") and w["path"].endswith("].rp_id"))
+    """How many passkeys an import left out, from the record's warnings: the RP ID refusals here
+    and the readers' (FusionAuth, Auth0), each ending with ``REGISTER_AGAIN``."""
+    return sum(1 for w in warnings if w["message"].endswith(REGISTER_AGAIN))
 
 
 def webauthn_rows(entries: Iterable[Mapping[str, Any]] | None, user_id: uuid.UUID, now: datetime,

@@ -73,7 +73,7 @@ class Credentials:
     shadow_mismatch: bool = False  # the legacy system accepted a password this hash refused
     passkeys: int = 0  # stored passkeys browsers offer here (made for [webauthn] rp_id)
     foreign_passkeys: Sequence[str] = ()  # why each stored passkey browsers never offer here cannot be used
-    refused_passkeys: int = 0  # passkeys the import left out (made for another RP ID)
+    refused_passkeys: int = 0  # passkeys the import left out (another RP ID, no key usable here)
     federated: Sequence[str] = ()  # providers of the user's federated identities ("google", ...)
     otp_channels: Sequence[str] = ()  # "email" / "sms": one-time-code destinations, never asked at sign-in
 
@@ -126,7 +126,8 @@ def _notes(creds: Credentials) -> list[str]:
     """What the user loses or must redo, whatever their state (said in the reason)."""
     notes = []
     if creds.refused_passkeys:
-        notes.append(f"{creds.refused_passkeys} passkey(s) made for another RP ID were not imported: {REGISTER_PASSKEY}")
+        notes.append(f"{creds.refused_passkeys} passkey(s) could not be imported (another RP ID, or no key usable here): "
+                     f"{REGISTER_PASSKEY}")
     if creds.otp_channels:
         notes.append(f"one-time codes by {' and '.join(sorted(set(creds.otp_channels)))} are not asked at sign-in "
                      "here: the user signs in without that second factor")

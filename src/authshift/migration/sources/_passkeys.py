@@ -15,6 +15,7 @@ import binascii
 import uuid
 from typing import Any
 
+from authshift.accounts.passkey_rows import REGISTER_AGAIN
 from authshift.migration.records import WEBAUTHN_TRANSPORTS, parse_datetime
 from authshift.migration.sources._mapping import RecordBuilder
 from authshift.migration.sources._webauthn_keys import KeyUnusable, cose_key
@@ -22,7 +23,6 @@ from authshift.migration.sources.base import epoch_to_iso
 
 __all__ = ["REGISTER_AGAIN", "PasskeyRefused", "b64url", "passkey_entry", "refuse"]
 
-REGISTER_AGAIN = "the passkey was not imported and the user must register a new passkey"
 
 
 class PasskeyRefused(ValueError):
