@@ -12,15 +12,16 @@ from authshift.config import Settings
 from authshift.console.app import install_console
 from authshift.console.snapshots import start_console_snapshots
 from authshift.events.delivery import start_delivery_worker
-from authshift.http import login_pages, oidc as oidc_http, pages_account
-from authshift.http import account_area, account_security, passkey_pages
+from authshift.http import account_area, account_security, login_pages, pages_account, passkey_pages
 from authshift.http import migration as migration_api
-from authshift.http.admin import clients as admin_clients, users as admin_users
+from authshift.http import oidc as oidc_http
+from authshift.http.admin import clients as admin_clients
 from authshift.http.admin import deliveries as admin_deliveries
 from authshift.http.admin import exports as admin_exports
 from authshift.http.admin import imports as admin_imports
 from authshift.http.admin import readiness as admin_readiness
 from authshift.http.admin import sessions as admin_sessions
+from authshift.http.admin import users as admin_users
 from authshift.http.admin import webhooks as admin_webhooks
 from authshift.http.openapi import install_openapi
 from authshift.http.overload import ShedLoad

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authshift.accounts.context import AccountsContext, build_accounts_context
 from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
-from authshift.passwords.service import set_hashing_threads
 from authshift.migration.legacy import LegacyClient
 from authshift.oidc.keys import SigningKeyCache, key_box
+from authshift.passwords.service import set_hashing_threads
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets
 from authshift.storage.db import create_engine
 

@@ -43,9 +43,9 @@ def test_bad_emails_are_refused_with_a_reason(bad: str) -> None:
 
 
 def test_the_fast_path_agrees_with_email_validator_on_tricky_addresses() -> None:
-    from email_validator import EmailNotValidError, validate_email
-
     import unicodedata
+
+    from email_validator import EmailNotValidError, validate_email
 
     cases = ["a@b.co", "a.b.c@d.e.f.co", "!#$%&'*+/=?^_`{|}~-@example.com", ".a@example.com", "a.@example.com",
              "a@example..com", "a@exa_mple.com", "a@123.com", "a@example.c0m", "a@example.invalid", "a@test",

@@ -9,18 +9,18 @@ hash of a known password), imported with the real ``authshift import`` command.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from authshift.accounts.login import GENERIC_FAILURE
 from authshift.passwords import formats
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, passwords, users
-from authshift.accounts.login import GENERIC_FAILURE
 from tests.oidc.helpers import REDIRECT_URI, pkce_pair, query_of, sign_in, submit
 from tests.support.servers import LiveServer, run_cli
 

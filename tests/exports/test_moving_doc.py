@@ -5,8 +5,8 @@ user keeps their source, with external ids unique per source (issue 13); and the
 from __future__ import annotations
 
 import re
-import uuid
 import shlex
+import uuid
 from pathlib import Path
 from typing import Any
 

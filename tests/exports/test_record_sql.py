@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from authshift import passwords
-from authshift.accounts import record_stream, users as svc
+from authshift.accounts import record_stream
+from authshift.accounts import users as svc
 from authshift.accounts.record_stream import stream_record_lines
 from authshift.ids import uuid7
 from authshift.migration.export import export_users
@@ -110,7 +111,7 @@ async def _both_paths(state: AppState, *, include_secrets: bool, filters: svc.Us
 
 def assert_same_records(built: list[dict[str, Any]], composed: list[dict[str, Any]]) -> None:
     assert [r["id"] for r in composed] == [r["id"] for r in built]
-    for expected, actual in zip(built, composed):
+    for expected, actual in zip(built, composed, strict=False):
         for name in sorted(set(expected) | set(actual)):
             assert name in actual and name in expected, f"user {expected['id']}: {name} only on one side"
             assert actual[name] == expected[name], f"user {expected['id']}: {name} differs"

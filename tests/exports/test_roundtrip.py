@@ -26,7 +26,7 @@ def _by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def assert_same_users(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
     assert [r["id"] for r in after] == [r["id"] for r in before]
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         for name in sorted(set(old) | set(new)):
             assert new.get(name) == old.get(name), f"user {old['id']}: {name} differs after the round trip"
 

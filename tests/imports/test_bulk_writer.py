@@ -33,17 +33,17 @@ async def test_bulk_rows_are_stored_like_sqlalchemy_rows(settings: Settings) -> 
     async with app_state(settings) as state:
         bulk_ids, core_ids = [uuid.uuid4(), uuid.uuid4()], [uuid.uuid4(), uuid.uuid4()]
         async with state.engine.begin() as conn:
-            await bulk_insert(conn, users, [user(i, now, **v) for i, v in zip(bulk_ids, variants)])
+            await bulk_insert(conn, users, [user(i, now, **v) for i, v in zip(bulk_ids, variants, strict=False)])
             # external_id is unique per source: the SQLAlchemy copy gets a prefixed one, removed before comparing
             await conn.execute(users.insert(), [
                 user(i, now, **{**v, "external_id": "x" + str(v["external_id"]) if v.get("external_id") else None})
-                for i, v in zip(core_ids, variants)
+                for i, v in zip(core_ids, variants, strict=False)
             ])
             ident = {"user_id": bulk_ids[0], "kind": "email", "value": "a@x.com", "raw": "A@x.com", "verified": True,
                      "created_at": now}
             await bulk_insert(conn, identities, [{"id": uuid.uuid4(), **ident}])
         async with state.engine.connect() as conn:
-            for bulk_id, core_id in zip(bulk_ids, core_ids):
+            for bulk_id, core_id in zip(bulk_ids, core_ids, strict=False):
                 raw = {}
                 for uid in (bulk_id, core_id):
                     stmt = sa.text("SELECT * FROM users WHERE id = :id").bindparams(sa.bindparam("id", type_=sa.Uuid))

@@ -19,9 +19,18 @@ from authshift.events.outbox import events
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import NO_RECORDS, ImportSummary, run_job
 from authshift.migration.import_tables import import_jobs as import_jobs_table
-from authshift.storage.tables import passwords as passwords_table, users
+from authshift.storage.tables import passwords as passwords_table
+from authshift.storage.tables import users
 from tests.imports.helpers import (
-    BCRYPT, BCRYPT_PASSWORD, app_state, config, count, outcomes, run_import, user_by_email, write_ndjson,
+    BCRYPT,
+    BCRYPT_PASSWORD,
+    app_state,
+    config,
+    count,
+    outcomes,
+    run_import,
+    user_by_email,
+    write_ndjson,
 )
 
 ARGON2 = passwords.hash_password("s3cret-argon").value

@@ -23,7 +23,16 @@ from authshift.migration.import_tables import import_jobs
 from authshift.migration.sources import _stream
 from authshift.state import AppState
 from authshift.storage.db import create_engine
-from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, admin_api, app_state, read_ndjson, run_import, summary_counts, user_by_email
+from tests.imports.helpers import (
+    BCRYPT,
+    BCRYPT_PASSWORD,
+    admin_api,
+    app_state,
+    read_ndjson,
+    run_import,
+    summary_counts,
+    user_by_email,
+)
 from tests.oidc.helpers import REDIRECT_URI, new_client, pkce_pair, query_of, sign_in
 from tests.support.servers import run_cli
 
@@ -52,7 +61,7 @@ def write_file(path: Path) -> Path:
 
 def assert_outcomes(results: list[dict[str, Any]]) -> None:
     assert [r["line"] for r in results] == list(range(1, len(LINES) + 1))
-    for result, (_, path, reason) in zip(results, LINES):
+    for result, (_, path, reason) in zip(results, LINES, strict=False):
         if reason is None:
             assert result["outcome"] in ("inserted", "would_insert"), result  # a CLI dry run says what it would do
         else:

@@ -68,7 +68,7 @@ async def test_imported_users_read_back_like_users_created_by_the_service(
             expected = await svc.load_records(conn, created, include_secrets=True, ctx=state.accounts)
     assert imported[1]["created_at"] == "2020-02-03T02:05:06.789000Z"
     assert imported[0]["migration_state"] == "imported"
-    assert [comparable(r, g) for r, g in zip(imported, RECORDS)] == [comparable(r, g) for r, g in zip(expected, RECORDS)]
+    assert [comparable(r, g) for r, g in zip(imported, RECORDS, strict=False)] == [comparable(r, g) for r, g in zip(expected, RECORDS, strict=False)]
 
 
 async def test_sqlite_connections_keep_their_settings_after_an_import(settings: Settings, tmp_path: Path) -> None:

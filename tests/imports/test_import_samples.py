@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from authshift import passwords
 from authshift.storage.db import create_engine
-from authshift.storage.tables import identities, passwords as passwords_table
+from authshift.storage.tables import identities
+from authshift.storage.tables import passwords as passwords_table
 from tests.imports.helpers import read_ndjson, summary_counts
 from tests.support.servers import run_cli
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import httpx
 import pyotp
 
-from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, write_ndjson, run_import
+from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, run_import, write_ndjson
 from tests.imports.hosted_login import signed_in_subject
 
 SHORT = "JBSWY3DPEHPK3PXP"  # 80 bits: the Key URI format's own example

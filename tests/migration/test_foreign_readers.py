@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,13 @@ import argon2
 import bcrypt
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from passlib.crypto._md4 import md4 as passlib_md4
 from django.contrib.auth.hashers import (
     Argon2PasswordHasher,
     BCryptSHA256PasswordHasher,
     MD5PasswordHasher,
     PBKDF2PasswordHasher,
 )
+from passlib.crypto._md4 import md4 as passlib_md4
 
 from authshift.migration.records import (
     HashPassword,
@@ -63,7 +63,7 @@ def records(fmt: str, source: str | bytes, **options: Any) -> list[UserRecord]:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
 def hash_of(record: UserRecord) -> str:

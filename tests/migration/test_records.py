@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -56,8 +56,8 @@ def test_a_full_record_is_read_with_every_field() -> None:
     assert record.email == "Jane.Doe@Example.COM"  # kept as written; matching normalises
     assert record.phone_number == "+14155550100"
     assert record.mfa is not None and record.mfa.phone_number == "+33612345678"
-    assert record.created_at == datetime(2021, 1, 2, 1, 4, 5, tzinfo=timezone.utc)
-    assert record.updated_at == datetime(2024, 1, 2, tzinfo=timezone.utc)  # no offset means UTC
+    assert record.created_at == datetime(2021, 1, 2, 1, 4, 5, tzinfo=UTC)
+    assert record.updated_at == datetime(2024, 1, 2, tzinfo=UTC)  # no offset means UTC
     assert isinstance(record.password, HashPassword) and record.password.must_change is True
     assert record.password.passwords_object() == {"hash": BCRYPT}
     assert record.address is not None and record.address.locality == "Paris"

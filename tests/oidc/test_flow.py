@@ -3,10 +3,9 @@ tokens and claims, SSO, prompt/max_age, PKCE, replays, refresh rotation, logout,
 
 from __future__ import annotations
 
-import uuid
-
 import base64
 import hashlib
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +22,15 @@ from authshift.state import AppState
 from authshift.storage.tables import users
 from tests.oidc.conftest import ACCOUNT_LIMIT
 from tests.oidc.helpers import (
-    POST_LOGOUT_URI, REDIRECT_URI, follow_to_page, new_client, new_user, only_form, pkce_pair, query_of, sign_in,
+    POST_LOGOUT_URI,
+    REDIRECT_URI,
+    follow_to_page,
+    new_client,
+    new_user,
+    only_form,
+    pkce_pair,
+    query_of,
+    sign_in,
     submit,
 )
 

@@ -109,7 +109,7 @@ async def test_batched_counts_of_two_processes_hold_the_limit_within_one_batch(d
     admitted, refused = 0, [False, False]
     try:
         while not all(refused):
-            for i, (engine, counter) in enumerate(zip(engines, counters)):
+            for i, (engine, counter) in enumerate(zip(engines, counters, strict=False)):
                 if await counter.hit(engine, limit) > limit.max_attempts:
                     refused[i] = True
                 elif not refused[i]:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from authshift.accounts import users
 from authshift.events.outbox import events
-from authshift.storage.tables import audit_log, users as users_table
+from authshift.storage.tables import audit_log
+from authshift.storage.tables import users as users_table
 from tests.pages.helpers import GOOD_PASSWORD, csrf_token, field_errors, password_matches, submit
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.parse
-from urllib.parse import urljoin
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from cryptography.hazmat.primitives import hashes

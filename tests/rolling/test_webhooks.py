@@ -156,7 +156,7 @@ async def test_a_failing_endpoint_is_retried_then_dead_then_redelivered(
     assert delivery["attempts"] == max_attempts and delivery["last_status"] == 500 and "down" in delivery["last_error"]
     assert len(receiver.requests) == max_attempts
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1  # every retry carries the same id
-    gaps = [b.at - a.at for a, b in zip(receiver.requests, receiver.requests[1:])]
+    gaps = [b.at - a.at for a, b in zip(receiver.requests, receiver.requests[1:], strict=False)]
     assert gaps[-1] > gaps[0]  # backing off
     assert await deliveries(client, admin_headers, state="pending", target=target) == []
 

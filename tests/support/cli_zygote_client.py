@@ -72,7 +72,7 @@ def run(path: str, args: list[str], env: dict[str, str], *, input: str | None, c
         try:
             pid = int(conn.recv(64).decode().split()[1])
             reply = conn.recv(64).decode().split()
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             if pid:
                 os.kill(pid, signal.SIGKILL)
             raise subprocess.TimeoutExpired(command, timeout, _text(stdout), _text(stderr)) from None

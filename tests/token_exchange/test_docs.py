@@ -46,7 +46,7 @@ def curl(index: int, variables: dict[str, str]) -> tuple[str, dict[str, Any]]:
     args = shlex.split(command)
     request: dict[str, Any] = {"form": {}, "headers": {}}
     url = next(a for a in args if a.startswith("https://login.example.com/"))
-    for flag, value in zip(args, args[1:]):
+    for flag, value in zip(args, args[1:], strict=False):
         if flag == "-u":
             request["auth"] = tuple(value.split(":", 1))
         elif flag == "--data-urlencode":

@@ -37,8 +37,8 @@ from authshift.accounts.signup import check_new_password
 from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second_factor
 from authshift.accounts.users import find_user_id, set_password
 from authshift.errors import ErrorList, Unavailable
-from authshift.migration.readiness_store import signed_in
 from authshift.logs import get_logger
+from authshift.migration.readiness_store import signed_in
 from authshift.security import signin_throttle
 from authshift.security.failure_time import failure_clock
 from authshift.security.known_networks import known_network

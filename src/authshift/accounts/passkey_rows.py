@@ -17,7 +17,6 @@ from typing import Any
 from authshift.accounts.passkeys import clean_name, credential_row, default_name
 from authshift.errors import FieldError, InvalidInput
 
-
 # Ends the message of every passkey an import leaves out (another RP ID here; a key that cannot
 # verify, or a missing public key, in the readers): readiness counts them by it, so the report and
 # the user's readiness say the same thing.

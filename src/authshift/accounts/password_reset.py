@@ -32,7 +32,8 @@ from authshift.ids import uuid7
 from authshift.logs import get_logger
 from authshift.mail import queue_email
 from authshift.state import AppState
-from authshift.storage.tables import identities, passwords as passwords_table, users
+from authshift.storage.tables import identities, users
+from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
 
 __all__ = ["InvalidResetLink", "ResetLink", "check_reset_token", "request_password_reset", "reset_password"]

@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.login_ids import NORMALIZERS
+from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.passkey_rows import webauthn_as_record, webauthn_rows
 from authshift.accounts.recovery_hashes import legacy_code_hash
-from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.totp_secrets import parameters_of
-from authshift.accounts.login_ids import NORMALIZERS
 from authshift.errors import ErrorList
 from authshift.ids import uuid7
 from authshift.passwords import StoredPassword

@@ -19,18 +19,32 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.accounts.context import AccountsContext
 from authshift.accounts.passkey_rows import webauthn_rows
 from authshift.accounts.passkey_tables import webauthn_credentials
-from authshift.accounts.context import AccountsContext
 from authshift.accounts.rows import (
-    CLAIM_COLUMNS, LOGIN_ID_FIELDS, federated_rows, identity_rows, mfa_rows, parse_time, password_row,
+    CLAIM_COLUMNS,
+    LOGIN_ID_FIELDS,
+    federated_rows,
+    identity_rows,
+    mfa_rows,
+    parse_time,
+    password_row,
 )
 from authshift.accounts.unique_keys import Key, external_id_key
 from authshift.errors import FieldError, InvalidInput
 from authshift.passwords import StoredPassword
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
-    federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
+    federated_identities,
+    identities,
+    otp_factors,
+    recovery_codes,
+    totp_factors,
+    users,
+)
+from authshift.storage.tables import (
+    passwords as passwords_table,
 )
 
 __all__ = [

@@ -19,13 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift import passwords
-from authshift.passwords.assess import NEEDS_HASH_CONFIG
-from authshift.accounts.hash_config_store import export_hash_configs, externalized, stored_value_with_parameters
-from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
-from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
+from authshift.accounts.hash_config_store import export_hash_configs, externalized, stored_value_with_parameters
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, password_row, password_spec
 from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
@@ -33,10 +32,19 @@ from authshift.accounts.updates import apply_user_updates, load_current, plan_us
 from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
 from authshift.events.outbox import emit
 from authshift.migration import readiness_store
-from authshift.storage.tables import (
-    federated_identities, identities, otp_factors, passwords as passwords_table, recovery_codes, totp_factors, users,
-)
+from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.storage.db import is_postgres
+from authshift.storage.tables import (
+    federated_identities,
+    identities,
+    otp_factors,
+    recovery_codes,
+    totp_factors,
+    users,
+)
+from authshift.storage.tables import (
+    passwords as passwords_table,
+)
 from authshift.storage.types import utcnow
 
 MAX_PAGE = 500
@@ -153,7 +161,7 @@ async def _grouped(conn: AsyncConnection, table: sa.Table, names: Sequence[str],
     q = sa.select(_raw_id(table.c.user_id), *(table.c[n] for n in names)).where(scope(table)).order_by(table.c.id)
     out: dict[Any, list[dict[str, Any]]] = {}
     for key, *values in (await conn.execute(q)).all():
-        item = dict(zip(names, values))
+        item = dict(zip(names, values, strict=False))
         found = out.get(key)
         if found is None:
             out[key] = [item]
@@ -170,7 +178,7 @@ async def _load_related(conn: AsyncConnection, scope: Any, *, include_secrets: b
     rows = {name: await _grouped(conn, table, names, scope) for name, (table, names) in _RELATED_COLUMNS.items()}
     pw_names = _PASSWORD_COLUMNS if include_secrets else ()
     q = sa.select(_raw_id(passwords_table.c.user_id), *(passwords_table.c[n] for n in pw_names)).where(scope(passwords_table))
-    pws = {key: dict(zip(pw_names, values)) for key, *values in (await conn.execute(q)).all()}
+    pws = {key: dict(zip(pw_names, values, strict=False)) for key, *values in (await conn.execute(q)).all()}
     named = [pw for pw in pws.values() if pw.get("format") in NEEDS_HASH_CONFIG]
     if named:
         configs = await export_hash_configs(conn, ctx)
@@ -199,7 +207,7 @@ def _assemble(
     empty: list[dict[str, Any]] = []
     records = []
     for key, *values in user_rows:
-        user = dict(zip(_USER_COLUMNS, values))
+        user = dict(zip(_USER_COLUMNS, values, strict=False))
         user["id"] = id_text(key)
         records.append(
             assemble_record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+
 from authshift.cli.context import in_transaction, print_json, run
 from authshift.cli.tables import print_table
 from authshift.oidc import clients as svc

@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.live import Live
 
 from authshift.cli.progress_line import ProgressLine
-
 from authshift.errors import FieldError
 from authshift.migration.dry_run import DRY_RUN_OUTCOMES, dry_run_view
 

@@ -21,8 +21,8 @@ import typer
 from authshift.accounts.context import hash_configs_from_settings
 from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.cli.context import EXIT_USAGE, fail, open_state, require_instance, settings
-from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.cli.import_extras import ImportExtras
+from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs

@@ -9,6 +9,7 @@ columns or less the bar, then the percentage, were the first to go.
 from __future__ import annotations
 
 import time
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 

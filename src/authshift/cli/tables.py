@@ -24,12 +24,12 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, keep_w
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(soft_wrap=False, width=10_000)
     widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(headers)]
-    needed = sum(w if name in keep_whole else min(w, MIN_FOLDED) for name, w in zip(headers, widths)) + 2 * (len(headers) - 1)
+    needed = sum(w if name in keep_whole else min(w, MIN_FOLDED) for name, w in zip(headers, widths, strict=False)) + 2 * (len(headers) - 1)
     if needed > console.width:
         _print_records(console, headers, rows)
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, width in zip(headers, widths):
+    for name, width in zip(headers, widths, strict=False):
         if name in keep_whole:
             table.add_column(name, no_wrap=True, min_width=width)
         else:
@@ -44,5 +44,5 @@ def _print_records(console: Console, headers: Sequence[str], rows: list[list[str
     for number, row in enumerate(rows):
         if number:
             console.print()
-        for name, value in zip(headers, row):
+        for name, value in zip(headers, row, strict=False):
             console.print(f"{name:<{label}}{value}", overflow="fold", highlight=False, markup=False)

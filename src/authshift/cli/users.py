@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
 from authshift.accounts import users as svc
 from authshift.cli.context import fail, in_transaction, print_json, run
 from authshift.cli.tables import print_table

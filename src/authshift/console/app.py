@@ -12,7 +12,15 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from authshift.console import (
-    api_docs, audit_pages, exports_pages, import_actions, imports_pages, integrations, overview, signin, users_pages,
+    api_docs,
+    audit_pages,
+    exports_pages,
+    import_actions,
+    imports_pages,
+    integrations,
+    overview,
+    signin,
+    users_pages,
 )
 from authshift.console.access import NotAnOperator, SignInRequired
 from authshift.console.changes import ConsoleCsrfError

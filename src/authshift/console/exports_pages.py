@@ -17,7 +17,12 @@ from authshift.errors import AuthshiftError, Conflict, Forbidden, NotFound
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.admin.exports import finished_file
 from authshift.migration.export_jobs import (
-    create_export_job, delete_export_job, get_export_job, job_view, list_export_jobs, wake_workers,
+    create_export_job,
+    delete_export_job,
+    get_export_job,
+    job_view,
+    list_export_jobs,
+    wake_workers,
 )
 from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, parse_export_options
 from authshift.migration.export_writers import writer_for

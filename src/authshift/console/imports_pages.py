@@ -17,13 +17,13 @@ from starlette.responses import RedirectResponse, Response
 from authshift.console.access import CurrentOperator
 from authshift.console.changes import ConsoleCsrfError
 from authshift.console.import_results import failure_groups, find_results
-from authshift.migration.dry_run import dry_run_view
 from authshift.console.rendering import render
 from authshift.errors import AuthshiftError, NotFound
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.admin.imports import accept_upload
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.migration import import_jobs as jobs
+from authshift.migration.dry_run import dry_run_view
 from authshift.migration.import_job_service import import_status, resume_problem
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_progress import duration_text

@@ -23,6 +23,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Mapping
+
 from authshift.errors import AuthshiftError
 
 __all__ = [

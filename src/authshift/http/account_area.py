@@ -23,12 +23,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from authshift.accounts.login import login_ids_of
 from authshift.accounts.passkey_ceremonies import PasskeyRefused, finish_registration, registration_options
 from authshift.accounts.passkeys import list_passkeys, remove_passkey
-from authshift.migration import readiness_store
 from authshift.accounts.self_service import active_sessions, security_overview
 from authshift.http.account_templates import PAGE_HEADERS, login_url, render_page
 from authshift.http.browser import app_state, current_session
-from authshift.http.passkey_pages import options_csrf_failed, options_refused, posted_credential
 from authshift.http.login_pages import _posted_form
+from authshift.http.passkey_pages import options_csrf_failed, options_refused, posted_credential
+from authshift.migration import readiness_store
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

@@ -25,11 +25,11 @@ from authshift.accounts.self_service import (
     remove_totp,
     revoke_own_session,
 )
+from authshift.accounts.signup import policy_for
 from authshift.http.account_area import ACCOUNT, account_page, posted_by_signed_in_user, redirect, signed_in_user, to_login
 from authshift.http.account_templates import render_page
 from authshift.http.browser import app_state, current_session
 from authshift.http.login_pages import _posted_form
-from authshift.accounts.signup import policy_for
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

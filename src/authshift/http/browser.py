@@ -18,9 +18,9 @@ import secrets
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.oidc.sessions import Session, cookie_value, get_active_session, session_id_from_cookie
 from authshift.security.signin_throttle import KnownDevice, device_user_tag

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.errors import Forbidden, Unauthorized
-from authshift.security.admin_keys import AdminKey, SCOPE_ADMIN, authenticate_admin_key
+from authshift.security.admin_keys import SCOPE_ADMIN, AdminKey, authenticate_admin_key
 from authshift.state import AppState
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import FormData
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from authshift.http.account_templates import MAX_RETURN_TO, PAGE_HEADERS, login_url, render_page
@@ -22,7 +22,14 @@ from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.http.login_pages import CONTINUE_PATH, csrf_failed, message_page
 from authshift.logs import get_logger
 from authshift.oidc.authorization import (
-    DisplayError, RedirectError, add_query, decode_request, encode_request, issue_code, needs_login, validate_request,
+    DisplayError,
+    RedirectError,
+    add_query,
+    decode_request,
+    encode_request,
+    issue_code,
+    needs_login,
+    validate_request,
 )
 from authshift.oidc.claims import user_claims
 from authshift.oidc.client_auth import authenticate_client

@@ -21,8 +21,8 @@ from authshift.accounts.password_reset import InvalidResetLink, check_reset_toke
 from authshift.accounts.signup import AccountExists, SignUpsClosed, TooManySignups, policy_for, sign_up
 from authshift.errors import InvalidInput, Unavailable
 from authshift.http.account_templates import PAGE_HEADERS, login_url, render_page, safe_return_to
-from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.http.browser import client_ip
+from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
 from authshift.http.deps import get_state
 from authshift.mail.delivery import deliver_due
 from authshift.state import AppState

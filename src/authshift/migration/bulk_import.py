@@ -32,10 +32,10 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
 from authshift.accounts.passkey_rows import count_refused
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (

@@ -13,12 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
-
-from collections.abc import Callable
 
 from authshift.migration.auth0_users import Unmapped, to_auth0_user
 from authshift.migration.export_options import RECORD_FIELDS

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from authshift.audit import record_audit
-from authshift.migration import import_jobs as jobs
 from authshift.errors import Conflict
+from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, wake_runner
 from authshift.migration.import_tables import import_jobs
 from authshift.migration.readiness_report import lazy_warning

@@ -26,8 +26,8 @@ from typing import Any
 from authshift import passwords
 from authshift.migration.import_plan import Candidate
 from authshift.migration.import_prebuild import Prebuilder
-from authshift.migration.import_wire import pack, unpack
 from authshift.migration.import_source import ByteCounter, ImportOptions, read_batches
+from authshift.migration.import_wire import pack, unpack
 from authshift.migration.reader_guard import run_reader
 from authshift.migration.sources import SourceFormatError
 

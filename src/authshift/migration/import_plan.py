@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from authshift import passwords
-from authshift.errors import FieldError
-from authshift.accounts.passkey_rows import refused_passkeys, rp_id_refusal
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.passkey_rows import refused_passkeys, rp_id_refusal
 from authshift.accounts.rows import password_spec
 from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import Key, conflict_error, external_id_key
 from authshift.accounts.updates import UpdatePlan
+from authshift.errors import FieldError
 from authshift.ids import uuid7
 from authshift.migration.records import RecordError, record_to_json, redact
 from authshift.migration.sources import SourceItem

@@ -26,7 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from authshift.accounts.updates import UpdatePlan
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
-    federated_identities, identities, otp_factors, recovery_codes, totp_factors, users,
+    federated_identities,
+    identities,
+    otp_factors,
+    recovery_codes,
+    totp_factors,
+    users,
 )
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import UtcDateTime

@@ -23,17 +23,17 @@ from authshift import passwords
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import inline_configs
 from authshift.accounts.passkey_rows import rp_id_refusal
+from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import totp_secret_bytes
 from authshift.ids import uuid7
 from authshift.logs import get_logger
 from authshift.migration.readiness import Credentials, Judgement, TotpFactor, judge
+from authshift.migration.readiness_tables import shadow_checks, user_readiness
 from authshift.passwords import registry
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
-from authshift.migration.readiness_tables import shadow_checks, user_readiness
 from authshift.storage.bulk import bulk_insert, in_values
-from authshift.storage.tables import passwords as passwords_table
-from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.storage.tables import federated_identities, otp_factors, totp_factors, users
+from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
 
 __all__ = ["Stored", "judge_record", "passkey_registered", "proved", "record_shadow", "refresh", "write_new"]

@@ -26,9 +26,9 @@ import re
 import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -52,8 +52,8 @@ from authshift.accounts.normalize import (
     normalize_phone,
     normalize_username,
 )
-from authshift.errors import FieldError
 from authshift.accounts.totp_secrets import TotpParameters, decode_secret, parse_otpauth  # the one TOTP decoder
+from authshift.errors import FieldError
 from authshift.migration.record_limits import (
     MAX_EMAIL,
     MAX_LABEL,
@@ -70,7 +70,8 @@ from authshift.migration.record_limits import (
     text_limit,
 )
 from authshift.passwords.formats.keycloak import KEYCLOAK_MARKERS
-from authshift.security.redaction import REDACTED, redact as redact_secrets
+from authshift.security.redaction import REDACTED
+from authshift.security.redaction import redact as redact_secrets
 
 __all__ = [
     "Address",
@@ -134,8 +135,8 @@ def parse_datetime(value: Any) -> datetime:
     else:
         raise ValueError("expected an ISO 8601 date-time string")
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _datetime_or_none(value: Any) -> Any:
@@ -298,7 +299,7 @@ def _totp_kind(value: Any) -> str | None:
 
 
 Totp = Annotated[
-    Union[Annotated[TotpSecret, Tag("totp:secret")], Annotated[TotpUri, Tag("totp:uri")]],
+    Annotated[TotpSecret, Tag("totp:secret")] | Annotated[TotpUri, Tag("totp:uri")],
     Discriminator(_totp_kind, custom_error_type="totp_shape",
                   custom_error_message="expected an object with either secret or uri"),
 ]
@@ -498,11 +499,7 @@ def _plain_string_password(value: Any) -> Any:
 
 
 Password = Annotated[
-    Union[
-        Annotated[HashPassword, Tag("password:hash")],
-        Annotated[StructuredPassword, Tag("password:structured")],
-        Annotated[PlainPassword, Tag("password:plaintext")],
-    ],
+    Annotated[HashPassword, Tag("password:hash")] | Annotated[StructuredPassword, Tag("password:structured")] | Annotated[PlainPassword, Tag("password:plaintext")],
     Discriminator(_password_kind, custom_error_type="password_shape",
                   custom_error_message='expected {"hash": ...}, {"algorithm": ..., "hash": ...} or a plain-text string'),
     BeforeValidator(_plain_string_password),

@@ -23,14 +23,24 @@ from authshift.logs import get_logger
 from authshift.oidc.authorization import pkce_matches
 from authshift.oidc.claims import OIDC_SCOPES, ScopeSyntaxError, parse_scope
 from authshift.oidc.clients import (
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, Client,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_REFRESH_TOKEN,
+    Client,
 )
 from authshift.oidc.errors import OAuthError
 from authshift.oidc.sessions import get_active_session, get_session, revoke_session
 from authshift.oidc.tables import authorization_codes, grants
 from authshift.oidc.tokens import (
-    TokenSubject, find_refresh_token, issue_client_token, live_grant, mark_refresh_token_used, mint_user_tokens,
-    revoke_grant, start_grant, token_digest,
+    TokenSubject,
+    find_refresh_token,
+    issue_client_token,
+    live_grant,
+    mark_refresh_token_used,
+    mint_user_tokens,
+    revoke_grant,
+    start_grant,
+    token_digest,
 )
 from authshift.storage.types import utcnow
 

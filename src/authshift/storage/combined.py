@@ -89,10 +89,10 @@ class CombinedWrite:
             ctes = [w.statement.cte(w.name) for w in self.writes]
             columns: list[ColumnElement[Any]] = [
                 sa.select(cte.c[col]).scalar_subquery().label(f"{w.name}__{col}")
-                for w, cte in zip(self.writes, ctes) for col in self._returning[w.name]
+                for w, cte in zip(self.writes, ctes, strict=False) for col in self._returning[w.name]
             ]
             if self._abort_unless is not None:
-                condition = self._abort_unless({w.name: cte for w, cte in zip(self.writes, ctes)})
+                condition = self._abort_unless({w.name: cte for w, cte in zip(self.writes, ctes, strict=False)})
                 # 1 / 0 when the condition is false: the statement fails, so none of its writes stay
                 columns.append((sa.literal(1) / sa.case((condition, 1), else_=0)).label("all_or_nothing"))
             self._combined = sa.select(*(columns or [sa.literal(1)])).add_cte(*ctes)

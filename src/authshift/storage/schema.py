@@ -6,20 +6,26 @@ imported here, so Alembic and the test harness see the whole schema.
 
 from __future__ import annotations
 
-from authshift.accounts import hash_config_store  # noqa: F401  (password_hash_configs)
-from authshift.accounts import passkey_tables  # noqa: F401  (webauthn_credentials, webauthn_challenges)
-from authshift.accounts import reset_tables  # noqa: F401  (password_reset_tokens)
+from authshift.accounts import (
+    hash_config_store,  # noqa: F401  (password_hash_configs)
+    passkey_tables,  # noqa: F401  (webauthn_credentials, webauthn_challenges)
+    reset_tables,  # noqa: F401  (password_reset_tokens)
+)
 from authshift.console import tables as console_tables  # noqa: F401  (console operators and sessions)
 from authshift.events import outbox  # noqa: F401  (registers the events table)
-from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
 from authshift.events import tables as _delivery_tables  # noqa: F401  (webhook endpoints, deliveries)
+from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
+from authshift.migration import (
+    export_tables,  # noqa: F401  (registers the export jobs table)
+    import_tables,  # noqa: F401  (registers the import job tables)
+    readiness_tables,  # noqa: F401  (sign-in readiness, shadow checks, undo)
+)
 from authshift.migration.token_exchange import tables as token_exchange_tables  # noqa: F401
 from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
-from authshift.security import known_networks  # noqa: F401  (networks owners signed in from)
-from authshift.security import throttle  # noqa: F401  (throttle counters)
-from authshift.migration import export_tables  # noqa: F401  (registers the export jobs table)
-from authshift.migration import import_tables  # noqa: F401  (registers the import job tables)
-from authshift.migration import readiness_tables  # noqa: F401  (sign-in readiness, shadow checks, undo)
+from authshift.security import (
+    known_networks,  # noqa: F401  (networks owners signed in from)
+    throttle,  # noqa: F401  (throttle counters)
+)
 from authshift.storage import tables
 from authshift.storage.tables import metadata
 

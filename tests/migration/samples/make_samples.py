@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import bcrypt
@@ -224,7 +225,7 @@ def django_file() -> None:
         ],
     )
     django.setup()
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group, User
@@ -243,12 +244,12 @@ def django_file() -> None:
             username=username, email=email, first_name=first, last_name=last, is_active=active,
             is_staff=is_staff, is_superuser=username == "mallory",
             password=make_password(PASSWORDS[f"django:{username}"], hasher=hasher),
-            date_joined=datetime(2019, 4, 1 + number, 9, 30, 15, 123456, tzinfo=timezone.utc),
-            last_login=datetime(2024, 1, 10 + number, 18, 0, 0, tzinfo=timezone.utc) if number != 2 else None,
+            date_joined=datetime(2019, 4, 1 + number, 9, 30, 15, 123456, tzinfo=UTC),
+            last_login=datetime(2024, 1, 10 + number, 18, 0, 0, tzinfo=UTC) if number != 2 else None,
         )
         user.groups.set(groups)
     unusable = User.objects.create(username="trudy", email="trudy@example.com",
-                                   date_joined=datetime(2020, 1, 1, tzinfo=timezone.utc))
+                                   date_joined=datetime(2020, 1, 1, tzinfo=UTC))
     unusable.set_unusable_password()
     unusable.save()
     out = io.StringIO()

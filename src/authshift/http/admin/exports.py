@@ -18,7 +18,13 @@ from authshift.http.admin.schemas import export_body
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
 from authshift.migration.export_jobs import (
-    create_export_job, delete_export_job, files_expired, get_export_job, job_view, list_export_jobs, wake_workers,
+    create_export_job,
+    delete_export_job,
+    files_expired,
+    get_export_job,
+    job_view,
+    list_export_jobs,
+    wake_workers,
 )
 from authshift.migration.export_options import parse_export_options
 from authshift.migration.export_writers import writer_for

@@ -12,22 +12,22 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from authshift.accounts.hash_config_store import check_hash_config_names
 from authshift.audit import record_audit
 from authshift.errors import FieldError, InvalidInput
 from authshift.http.deps import Admin, State
-from authshift.state import AppState
 from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
-from authshift.migration import import_jobs as jobs
 from authshift.migration import import_job_service
-from authshift.migration.import_runner import upload_dir, wake_runner
-from authshift.accounts.hash_config_store import check_hash_config_names
+from authshift.migration import import_jobs as jobs
 from authshift.migration.import_plan import IDENTIFIERS, MODES
+from authshift.migration.import_runner import upload_dir, wake_runner
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
+from authshift.migration.import_undo_service import preview_undo, undo_job
 from authshift.migration.import_uploads import receiving
 from authshift.migration.sources import FORMATS
-from authshift.migration.import_undo_service import preview_undo, undo_job
+from authshift.state import AppState
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Query, Response
 
 from authshift.accounts import users as svc
 from authshift.errors import FieldError, InvalidInput
-from authshift.http.admin.schemas import body as json_body, inline_body, names_body, user_schemas
+from authshift.http.admin.schemas import body as json_body
+from authshift.http.admin.schemas import inline_body, names_body, user_schemas
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
 from authshift.migration.records import RecordError, parse_datetime, parse_record, record_to_json

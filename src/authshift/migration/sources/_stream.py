@@ -317,7 +317,7 @@ def iter_csv(stream: BinaryIO, convert: Callable[[dict[str, str]], tuple[dict[st
         if too_large:
             yield SourceItem(start, index, errors=too_large)
             continue
-        cells = {name: cell for name, cell in zip(header, row) if cell != "" and name}
+        cells = {name: cell for name, cell in zip(header, row, strict=False) if cell != "" and name}
         try:
             obj, problems = convert(cells)
         except RecursionError:  # a JSON cell nested thousands of levels deep

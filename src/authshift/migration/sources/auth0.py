@@ -18,8 +18,8 @@ from typing import Any, BinaryIO
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.migration.sources._mapping import RecordBuilder, map_items
 from authshift.migration.sources._side_index import SideIndex
-from authshift.migration.sources.auth0_factors import map_authentication_methods
 from authshift.migration.sources._stream import iter_json_array, iter_ndjson, open_source, read_layouts
+from authshift.migration.sources.auth0_factors import map_authentication_methods
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
 
 __all__ = ["FORMAT", "PasswordHashIndex", "custom_password_hash_to_password", "read"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
@@ -109,7 +109,7 @@ def epoch_to_iso(value: Any, unit: Literal["s", "ms"]) -> str:
         raise ValueError("expected an epoch time")
     seconds = number / 1000 if unit == "ms" else number
     try:
-        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError("epoch time out of range") from None
     return moment.isoformat().replace("+00:00", "Z")

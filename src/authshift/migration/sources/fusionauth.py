@@ -43,7 +43,7 @@ _KNOWN = {
     "passwordChangeRequired", "passwordChangeReason", "passwordLastUpdateInstant", "twoFactor", "tenantId",
     # FusionAuth bookkeeping with no meaning outside FusionAuth.
     "usernameStatus", "expiry", "cleanSpeakId", "connectorId", "uniqueUsername", "lastUpdateInstant",
-    "breachedPasswordStatus", "passwordLastUpdateInstant", "identities", "twoFactorDelivery", "twoFactorEnabled",
+    "breachedPasswordStatus", "identities", "twoFactorDelivery", "twoFactorEnabled",
 }
 _PBKDF2 = {"salted-pbkdf2-hmac-sha256": "pbkdf2-sha256", "salted-pbkdf2-hmac-sha256-512": "pbkdf2-sha256",
            "salted-pbkdf2-hmac-sha512-512": "pbkdf2-sha512"}

@@ -23,8 +23,8 @@ from authshift.migration.sources._stream import (
     open_source,
     read_layouts,
 )
-from authshift.migration.sources.detect import SNIFF_BYTES, foreign_shape_message
 from authshift.migration.sources.base import SourceFormatError, SourceItem, SourceOptions
+from authshift.migration.sources.detect import SNIFF_BYTES, foreign_shape_message
 
 __all__ = [
     "CSV_BOOLEAN_FIELDS",

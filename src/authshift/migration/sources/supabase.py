@@ -11,7 +11,7 @@ recovery, email-change, reauthentication) are never carried over.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from authshift.migration.records import FieldIssue, parse_datetime
@@ -120,4 +120,4 @@ def read(stream: BinaryIO, *, options: SourceOptions = SourceOptions()) -> Itera
         "json_array": lambda opened: iter_json_array(opened.stream),
         "ndjson": lambda opened: iter_ndjson(opened.stream),
     }, "a Supabase export is auth.users as CSV, a JSON array or JSON lines")
-    return map_items(raw_items, _mapper(options, datetime.now(timezone.utc)), FORMAT)
+    return map_items(raw_items, _mapper(options, datetime.now(UTC)), FORMAT)

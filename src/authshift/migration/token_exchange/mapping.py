@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.accounts.context import AccountsContext
-from authshift.accounts.migration_state import has_federated_or_otp
 from authshift.accounts.login_ids import NORMALIZERS
+from authshift.accounts.migration_state import has_federated_or_otp
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.users import create_user, update_user
 from authshift.config import TokenExchangeIssuerSettings

@@ -38,8 +38,8 @@ from authshift.accounts.migration_state import (
     unchanged_values,
 )
 from authshift.audit import audit_row, record_audit
-from authshift.events.outbox import event_row, events
 from authshift.config import TokenExchangeIssuerSettings
+from authshift.events.outbox import event_row, events
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.errors import (
     INVALID_SCOPE,

@@ -15,8 +15,8 @@ import argon2
 from argon2.low_level import Type
 
 from authshift.passwords._codec import b64decode, ceiling, parse_uint, utf8
-from authshift.passwords.formats.base import Checked, Context, HashFormat
 from authshift.passwords.errors import PasswordFormatError
+from authshift.passwords.formats.base import Checked, Context, HashFormat
 
 NATIVE_HASHER = argon2.PasswordHasher()
 _TYPES = {"argon2id": Type.ID, "argon2i": Type.I, "argon2d": Type.D}

@@ -17,6 +17,7 @@ from authshift.passwords._codec import ceiling, equal, hash64_encode, parse_uint
 from authshift.passwords.formats.base import Checked, Context, HashFormat
 from authshift.passwords.formats.bcrypt import Bcrypt
 
+
 def _mix_rounds(new: Callable[[bytes], Any], current: bytes, password: bytes, salt: bytes, rounds: int) -> bytes:
     """The stretching loop md5-crypt and SHA-crypt share: alternate the digest and the password,
     add the salt unless the round is a multiple of 3 and the password unless it is one of 7."""

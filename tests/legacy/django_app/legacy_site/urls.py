@@ -1,5 +1,4 @@
 from django.urls import path
-
 from legacy_users import views
 
 urlpatterns = [
