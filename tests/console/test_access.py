@@ -103,3 +103,14 @@ def test_disabling_an_operator_shuts_the_console(console: Console, operator_http
     assert console.cli("users", "disable", listed["users"][0]["id"]).returncode == 0
     answer = operator_http.get("/console/", follow_redirects=False)
     assert answer.status_code == 403 and "not a console operator" in answer.text
+
+
+def test_an_unknown_id_or_page_is_a_page_saying_so_not_json(operator_http: httpx.Client) -> None:
+    missing_job = operator_http.get("/console/imports/0190c0de-0000-7000-8000-000000000000")
+    assert missing_job.status_code == 404 and missing_job.headers["content-type"].startswith("text/html")
+    assert "import job" in missing_job.text.lower() and "Imports" in missing_job.text  # the console's layout
+    nowhere = operator_http.get("/console/no-such-page")
+    assert nowhere.status_code == 404 and "There is no console page here." in nowhere.text
+    # the admin API keeps answering problem+json
+    api = operator_http.get("/api/admin/v1/imports/0190c0de-0000-7000-8000-000000000000")
+    assert api.headers["content-type"].startswith("application/problem+json")

@@ -113,6 +113,7 @@ async def confirm_totp(state: AppState, user_id: uuid.UUID, token: str, code: st
             "algorithm": "SHA1", "digits": 6, "period": 30, "last_used_step": step, "created_at": utcnow(),
         }])
         await emit(conn, MFA_ENROLLED, {"user_id": str(user_id), "factor": "totp"}, subject=str(user_id))
+        await _factor_changed(conn, state, user_id)
     return None
 
 
@@ -121,7 +122,14 @@ async def remove_totp(state: AppState, user_id: uuid.UUID) -> bool:
         removed = await conn.execute(totp_factors.delete().where(totp_factors.c.user_id == user_id))
         if removed.rowcount:
             await emit(conn, MFA_REMOVED, {"user_id": str(user_id), "factor": "totp"}, subject=str(user_id))
+            await _factor_changed(conn, state, user_id)
     return bool(removed.rowcount)
+
+
+async def _factor_changed(conn: AsyncConnection, state: AppState, user_id: uuid.UUID) -> None:
+    from authshift.migration.readiness_store import factor_changed  # (readiness reads accounts)
+
+    await factor_changed(conn, user_id, state.accounts)
 
 
 # --- recovery codes -------------------------------------------------------------------------------

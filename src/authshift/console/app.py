@@ -1,5 +1,6 @@
 """Mounting the console on the application: its routers, its static files, and the handlers
-that turn "sign in first", "not an operator" and "form expired" into pages instead of JSON.
+that turn "sign in first", "not an operator", "form expired" and any other error of a console
+page (an unknown job or user id, a job in the wrong state) into pages instead of JSON.
 
 A new page is a router added to ``CONSOLE_ROUTERS`` (CONSOLE_PAGES.md)."""
 
@@ -9,7 +10,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.types import ExceptionHandler
 
 from authshift.console import (
     api_docs,
@@ -25,6 +28,7 @@ from authshift.console import (
 from authshift.console.access import NotAnOperator, SignInRequired
 from authshift.console.changes import ConsoleCsrfError
 from authshift.console.rendering import render
+from authshift.errors import AuthshiftError
 from authshift.http.account_templates import PAGE_HEADERS
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -68,9 +72,38 @@ async def _form_expired(request: Request, exc: Exception) -> Response:
                           "Reload the page and try again.")
 
 
+def _is_console_page(request: Request) -> bool:
+    """A console page a person is looking at: not its JSON polling endpoints, nor a script asking for JSON."""
+    path = request.url.path
+    return (path == "/console" or path.startswith("/console/")) and not path.endswith(".json") \
+        and "json" not in request.headers.get("accept", "")
+
+
+def _as_page(fallback: ExceptionHandler) -> ExceptionHandler:
+    """On a console page, an error is a page (its status kept) that says what went wrong; elsewhere
+    the application's own handler answers (``application/problem+json``)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not _is_console_page(request):
+            return await fallback(request, exc)  # type: ignore[no-any-return, misc]
+        if isinstance(exc, AuthshiftError):
+            status, title, message = exc.status, exc.title, exc.detail
+        elif isinstance(exc, StarletteHTTPException):
+            status, title = exc.status_code, "Not found" if exc.status_code == 404 else str(exc.detail)
+            message = "There is no console page here." if exc.status_code == 404 else str(exc.detail)
+        else:
+            return await fallback(request, exc)  # type: ignore[no-any-return, misc]
+        return render(request, "message.html", operator=getattr(request.state, "console_operator", None),
+                      title=title, status=status, retry=False, alert=True, message=message)
+
+    return handler
+
+
 def install_console(app: FastAPI) -> None:
     for router in CONSOLE_ROUTERS:
         app.include_router(router)
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(NotAnOperator, _refused)
     app.add_exception_handler(ConsoleCsrfError, _form_expired)
+    for kind in (AuthshiftError, StarletteHTTPException):  # installed by http.problems before the console
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))

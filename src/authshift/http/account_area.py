@@ -146,8 +146,8 @@ async def remove_passkey_submit(request: Request, passkey_id: str) -> Response:
     state = app_state(request)
     async with state.engine.begin() as conn:
         removed = key is not None and await remove_passkey(conn, user_id, key)
-        if removed:  # a passkey may have been the user's way in (readiness follows every factor change)
-            await readiness_store.refresh(conn, [user_id], state.accounts)
+        if removed:
+            await readiness_store.factor_changed(conn, user_id, state.accounts)
     if not removed:
         return await account_page(request, user_id, status=404, error="That passkey is not one of yours (it may have been removed already).")
     return redirect(ACCOUNT + "?notice=passkey_removed")

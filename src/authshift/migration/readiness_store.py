@@ -36,7 +36,7 @@ from authshift.storage.tables import federated_identities, otp_factors, totp_fac
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
 
-__all__ = ["Stored", "judge_record", "passkey_registered", "proved", "record_shadow", "refresh", "write_new"]
+__all__ = ["Stored", "factor_changed", "judge_record", "passkey_registered", "proved", "record_shadow", "refresh", "write_new"]
 
 log = get_logger("authshift.readiness")
 
@@ -247,6 +247,12 @@ async def signed_in(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsCont
     shadow = (await conn.execute(sa.select(user_readiness.c.shadow).where(user_readiness.c.user_id == user_id))).scalar()
     if shadow != "mismatch":
         await proved(conn, user_id, ctx)
+
+
+async def factor_changed(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext) -> None:
+    """The user added or removed a second factor here (TOTP, a passkey): their readiness follows,
+    since a factor may have been their way in or the one their sign-in would now ask for."""
+    await refresh(conn, [user_id], ctx)
 
 
 async def passkey_registered(conn: AsyncConnection, user_id: uuid.UUID, ctx: AccountsContext) -> None:
