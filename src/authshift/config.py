@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from authshift.events.signing import InvalidWebhookSecret, signed_headers
+from authshift.security.webhook_signatures import InvalidWebhookSecret, signed_headers
 
 DEFAULT_PORT = 8000
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./authshift.db"

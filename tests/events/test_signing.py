@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from authshift.events.signing import (
+from authshift.security.webhook_signatures import (
     InvalidWebhookSecret,
     MissingWebhookHeaders,
     WebhookSignatureMismatch,

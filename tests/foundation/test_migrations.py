@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from authshift.schema import metadata
 from authshift.storage.db import create_engine
-from authshift.storage.schema import metadata
 
 
 async def test_migrations_match_the_declared_tables(db_url: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from authshift.events.signing import generate_secret, signed_headers
+from authshift.security.webhook_signatures import generate_secret, signed_headers
 
 from ._processes import LegacyServer, ServerProcess, free_port
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from authshift.events.signing import generate_secret, signed_headers
+from authshift.security.webhook_signatures import generate_secret, signed_headers
 
 from .django_legacy import DjangoLegacy
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authshift.accounts.login_ids import login_key
 from authshift.security import throttle
 from authshift.storage.db import create_engine
 from authshift.storage.types import utcnow
@@ -34,7 +35,7 @@ async def test_parallel_hits_from_two_engines_are_all_counted(db_url: str) -> No
 
 async def test_window_restarts_and_clear_forgive(db_url: str) -> None:
     engine = create_engine(db_url)
-    limit = throttle.Limit(throttle.account_key("Someone@Example.com"), 2, 60)
+    limit = throttle.Limit(throttle.account_key(login_key("Someone@Example.com")), 2, 60)
     try:
         async with engine.begin() as conn:
             long_ago = utcnow() - timedelta(seconds=120)
@@ -46,7 +47,7 @@ async def test_window_restarts_and_clear_forgive(db_url: str) -> None:
             assert await throttle.hit(conn, limit) == 2
             await throttle.clear(conn, limit.key)
             assert await throttle.hit(conn, limit) == 1
-            assert throttle.account_key("someone@example.com") == limit.key
+            assert throttle.account_key(login_key("someone@example.com")) == limit.key
             assert await throttle.prune(conn, older_than=timedelta(seconds=0)) >= 0
     finally:
         await engine.dispose()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from authshift.schema import metadata
 from authshift.storage.db import create_engine
-from authshift.storage.schema import metadata
 from tests.readiness.helpers import MIXED, readiness_json, write_mixed
 from tests.support.servers import run_cli
 

@@ -11,7 +11,7 @@ import pytest
 
 from authshift.app import create_app
 from authshift.config import Settings, load_settings
-from authshift.events.signing import signed_headers
+from authshift.security.webhook_signatures import signed_headers
 from tests.legacy.django_legacy import DjangoLegacy
 
 from .conftest import unique

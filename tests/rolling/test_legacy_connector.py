@@ -14,10 +14,10 @@ import structlog
 from pydantic import ValidationError
 
 from authshift.config import LegacySettings
-from authshift.events.signing import generate_secret, verify
 from authshift.logs import configure_logging
 from authshift.migration.breaker import BreakerOpen, CircuitBreaker
 from authshift.migration.legacy import LegacyBadRecord, LegacyClient, LegacyUnavailable
+from authshift.security.webhook_signatures import generate_secret, verify
 from tests.legacy.django_legacy import DjangoLegacy
 
 from .conftest import unique

@@ -14,7 +14,7 @@ from authshift.config import DeliverySettings
 from authshift.errors import InvalidInput
 from authshift.events import webhooks
 from authshift.events.delivery import backoff_seconds
-from authshift.events.signing import WebhookSignatureMismatch, verify
+from authshift.security.webhook_signatures import WebhookSignatureMismatch, verify
 
 from .conftest import eventually, unique
 from .receiver import Receiver

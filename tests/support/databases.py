@@ -16,9 +16,9 @@ from pathlib import Path
 import asyncpg
 import sqlalchemy as sa
 
+from authshift.schema import metadata
 from authshift.storage.db import create_engine
 from authshift.storage.migrate import upgrade
-from authshift.storage.schema import metadata
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 

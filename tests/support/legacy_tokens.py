@@ -18,7 +18,7 @@ from typing import Any, Self
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from authshift.events import signing
+from authshift.security import webhook_signatures as signing
 
 Answer = Callable[[str, bytes, dict[str, str]], tuple[int, Any]]
 

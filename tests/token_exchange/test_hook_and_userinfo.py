@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from authshift.events.signing import generate_secret
 from authshift.oidc.clients import ClientSpec, create_client
+from authshift.security.webhook_signatures import generate_secret
 from tests.legacy.oidc_idp import LegacyIdP, ensure_node_modules
 from tests.support.legacy_tokens import HookServer
 from tests.token_exchange.helpers import App, exchange_config, oauth_error

@@ -16,12 +16,12 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from authshift.config import TokenExchangeIssuerSettings, TokenExchangeSettings
-from authshift.events.signing import generate_secret
 from authshift.migration.token_exchange.errors import ExchangeRefused
 from authshift.migration.token_exchange.issuers import IssuerRegistry
 from authshift.migration.token_exchange.outbound import IssuerUnavailable
 from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE
 from authshift.migration.token_exchange.validators import fetch_userinfo
+from authshift.security.webhook_signatures import generate_secret
 from tests.legacy.oidc_idp import JWT_RESOURCE, OPAQUE_RESOURCE, LegacyIdP
 from tests.support.legacy_tokens import HookServer, LocalIssuer
 from tests.token_exchange.helpers import local_jwt_issuer

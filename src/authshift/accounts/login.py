@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from authshift import passwords
 from authshift.accounts.hash_config_store import hash_configs_for
+from authshift.accounts.login_ids import login_key
 from authshift.accounts.migration_state import mark_migrated
 from authshift.accounts.passkeys import has_passkey
 from authshift.accounts.signup import check_new_password
@@ -133,7 +134,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
         async with state.engine.begin() as conn:
             network = None if known is not None or user_id is None else await known_network(
                 conn, user_id, ip, days=state.settings.throttle.known_network_days)
-            admission = await signin_throttle.admit(conn, state.settings.throttle, login_id, ip, user_id=user_id,
+            admission = await signin_throttle.admit(conn, state.settings.throttle, login_key(login_id), ip, user_id=user_id,
                                                     known_device=known, known_network=network)
         if not admission.admitted:
             log.warning("sign-in throttled", ip=ip, known_device=known is not None, known_network=network is not None)

@@ -20,6 +20,13 @@ class LoginId:
     value: str  # normalised
 
 
+def login_key(login_id: str) -> str:
+    """One key per login however it is typed (``Foo@X.com`` and ``foo@x.com`` share it): what the
+    sign-in throttle counts attempts by."""
+    found = candidates(login_id)
+    return found[0].value if found else login_id.strip().casefold()
+
+
 def candidates(login_id: str) -> list[LoginId]:
     """The normalised forms a typed login ID may stand for, most likely first (possibly none)."""
     text = login_id.strip()

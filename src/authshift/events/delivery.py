@@ -42,7 +42,6 @@ from authshift.accounts.rows import iso
 from authshift.config import DeliverySettings
 from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import events
-from authshift.events.signing import signed_headers
 from authshift.events.tables import DELIVERY_STATES, LEGACY_WRITEBACK, deliveries, webhook_endpoints
 from authshift.events.webhooks import endpoint_secret_box, event_type_matches
 from authshift.ids import uuid7
@@ -50,6 +49,7 @@ from authshift.logs import get_logger
 from authshift.migration.legacy import LegacyClient, LegacyRejected, LegacyUnavailable
 from authshift.outbound import outbound_client, post_bounded, shorten
 from authshift.security.secretbox import DecryptionError, SecretBox
+from authshift.security.webhook_signatures import signed_headers
 from authshift.state import AppState
 from authshift.storage.db import is_postgres, reading
 from authshift.storage.types import utcnow

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from authshift.accounts.rows import iso
 from authshift.config import DeliverySettings, check_outbound_url
 from authshift.errors import ErrorList, InvalidInput, NotFound
-from authshift.events.signing import generate_secret
 from authshift.events.tables import webhook_endpoints
 from authshift.ids import uuid7
 from authshift.security.secretbox import SecretBox
+from authshift.security.webhook_signatures import generate_secret
 from authshift.storage.types import utcnow
 
 __all__ = [

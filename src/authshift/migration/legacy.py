@@ -6,7 +6,7 @@
 - ``lookup(login_id)``: POST ``{"login_id"}`` to ``lookup_url``; 200 with the record or 404.
 - ``writeback(body, message_id)``: POST an event (already serialised) to ``writeback_url``.
 
-Every request is signed with Standard Webhooks headers (``authshift.events.signing``), times out
+Every request is signed with Standard Webhooks headers (``authshift.security.webhook_signatures``), times out
 after ``timeout_seconds``, follows no redirect and ignores proxy environment variables: only the
 configured URLs are ever called (the settings check them at load). A per-process circuit breaker
 stops calling a legacy system that keeps failing. Returned records are validated with
@@ -24,12 +24,12 @@ from typing import Any
 import httpx
 
 from authshift.config import LegacySettings
-from authshift.events.signing import signed_headers
 from authshift.logs import get_logger
 from authshift.migration.breaker import BreakerOpen, CircuitBreaker
 from authshift.migration.legacy_health import CallStats
 from authshift.migration.records import RecordError, parse_record, record_to_json
 from authshift.outbound import outbound_client, post_bounded, shorten
+from authshift.security.webhook_signatures import signed_headers
 
 __all__ = ["LegacyBadRecord", "LegacyClient", "LegacyError", "LegacyRejected", "LegacyUnavailable"]
 

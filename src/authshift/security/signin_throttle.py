@@ -77,9 +77,9 @@ class Admission:
     clear_on_success: tuple[str, ...] = field(default=())
 
 
-def pair_key(login_id: str, ip: str | None) -> str:
+def pair_key(login: str, ip: str | None) -> str:
     """One counter per account and source: the account's own key combined with the IP."""
-    return counter_key("account-ip", f"{account_key(login_id)}|{ip or 'unknown'}")
+    return counter_key("account-ip", f"{account_key(login)}|{ip or 'unknown'}")
 
 
 def device_key(user_id: uuid.UUID, device_id: str) -> str:
@@ -114,11 +114,12 @@ async def _admit_known_source(conn: AsyncConnection, cfg: ThrottleSettings, key:
 
 
 async def admit(
-    conn: AsyncConnection, cfg: ThrottleSettings, login_id: str, ip: str | None, *,
+    conn: AsyncConnection, cfg: ThrottleSettings, login: str, ip: str | None, *,
     user_id: uuid.UUID | None, known_device: str | None, known_network: str | None = None,
 ) -> Admission:
     """Count one sign-in attempt and decide whether it may be checked (see the module docstring).
 
+    ``login``: the login ID as typed, normalised by the caller (``accounts.login_ids.login_key``);
     ``user_id``: the account the login ID names, if any; ``known_device``: the id of this browser's
     device cookie when it names that user; ``known_network``: the digest of the client's network
     when that user completed a sign-in from it (``known_networks.known_network``)."""
@@ -127,9 +128,9 @@ async def admit(
         return await _admit_known_source(conn, cfg, device_key(user_id, known_device), now)
     if user_id is not None and known_network is not None:
         return await _admit_known_source(conn, cfg, network_key(user_id, known_network), now)
-    pair = Limit(pair_key(login_id, ip), cfg.account_max_attempts, cfg.account_window_seconds)
+    pair = Limit(pair_key(login, ip), cfg.account_max_attempts, cfg.account_window_seconds)
     source = Limit(ip_key(ip), cfg.ip_max_attempts, cfg.ip_window_seconds)
-    account = Limit(account_key(login_id), cfg.account_lock_attempts, cfg.account_window_seconds)
+    account = Limit(account_key(login), cfg.account_lock_attempts, cfg.account_window_seconds)
     counts = {limit.key: await hit(conn, limit, now=now) for limit in (pair, source, account)}
     counted = (pair.key, source.key, account.key)
     if counts[account.key] == account.max_attempts + 1 and user_id is not None:

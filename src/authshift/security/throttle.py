@@ -29,7 +29,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from authshift.accounts.login_ids import candidates
 from authshift.security.digests import secret_digest
 from authshift.storage.combined import Write
 from authshift.storage.db import is_postgres
@@ -59,10 +58,10 @@ def counter_key(kind: str, value: str) -> str:
     return f"{kind}:{secret_digest(value)[:40]}"
 
 
-def account_key(login_id: str) -> str:
-    """One counter per login, however it is typed (``Foo@X.com`` and ``foo@x.com`` share it)."""
-    found = candidates(login_id)
-    return counter_key("account", found[0].value if found else login_id.strip().casefold())
+def account_key(login: str) -> str:
+    """One counter per login: ``login`` is the login ID already normalised by the caller
+    (``accounts.login_ids.login_key``), so ``Foo@X.com`` and ``foo@x.com`` share it."""
+    return counter_key("account", login)
 
 
 def user_key(user_id: object) -> str:

@@ -1,6 +1,6 @@
 """Zero-downtime migration: exchange legacy tokens for authshift sessions (RFC 8693, issue 8).
 
-Modules (the package imports none of them, so the storage schema can import ``tables`` alone):
+Modules (the package imports none of them, so ``authshift.schema`` can import ``tables`` alone):
 
 - ``grant``: ``token_exchange_grant``, registered in ``authshift.oidc.grants.GRANT_HANDLERS``;
 - ``service``: ``exchange(form, client, state, ip) -> Exchanged`` (the whole exchange);

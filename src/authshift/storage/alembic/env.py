@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authshift.schema import metadata
 from authshift.storage.db import create_engine
-from authshift.storage.schema import metadata
 
 config = context.config
 

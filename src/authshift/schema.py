@@ -1,7 +1,9 @@
 """Every table of authshift in one ``metadata``: importing this module registers them all.
 
-Feature modules define their tables next to the foundation tables (``storage/tables*.py``) and are
-imported here, so Alembic and the test harness see the whole schema.
+Feature modules define their tables beside their code (the foundation tables in
+``storage/tables.py``) and are imported here, so Alembic (``storage/alembic/env.py``) and the test
+harness see the whole schema. It sits at the top, beside the app and the CLI, because it imports
+every feature: ``storage`` itself imports none of them.
 """
 
 from __future__ import annotations
