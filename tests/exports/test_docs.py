@@ -30,7 +30,11 @@ def _commands() -> list[list[str]]:
         for line in block.splitlines():
             line = line.split(" #")[0].strip()
             if line.startswith("authshift "):
-                commands.append(shlex.split(line)[1:])
+                args = shlex.split(line)[1:]
+                # a line using what an earlier curl set ($EXPORT ...) is run, with its block, by
+                # tests/foundation/test_docs_shell.py against a real server
+                if not any(a.startswith("$") and a != "$BACKUP_KEY" for a in args):
+                    commands.append(args)
     return commands
 
 
