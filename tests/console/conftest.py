@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -110,3 +111,13 @@ async def operator_page(console: Console, browser_page: Any) -> Any:
     await sign_in_browser(browser_page, console.url, console.operator)
     await browser_page.wait_for_url(f"{console.url}/console/")
     return browser_page
+
+
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+async def shoot(page: Any, name: str, backend: str) -> None:
+    """The guide's screenshot (from the SQLite run only, so both runs do not write it)."""
+    if backend == "sqlite":
+        IMAGES.mkdir(exist_ok=True)
+        await page.screenshot(path=str(IMAGES / f"console-{name}.png"), full_page=True)

@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 
 from tests.console.a11y import assert_accessible, install_axe
-from tests.console.conftest import Console, sign_in_browser
+from tests.console.conftest import Console, shoot, sign_in_browser
 from tests.console.population import SHOP, TOTP, import_population
 
 pytestmark = pytest.mark.browser
-
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-
-
-async def shoot(page: Any, name: str, backend: str) -> None:
-    """The guide's screenshot (from the SQLite run only, so both runs do not write it)."""
-    if backend == "sqlite":
-        IMAGES.mkdir(exist_ok=True)
-        await page.screenshot(path=str(IMAGES / f"console-{name}.png"), full_page=True)
 
 
 async def test_every_page_passes_axe_and_works_by_keyboard(console: Console, browser_page: Any, tmp_path: Path,
