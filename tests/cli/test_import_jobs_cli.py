@@ -101,3 +101,25 @@ def test_a_binary_hash_config_file_is_refused_with_the_reason(settings_env: dict
     refused = run_cli(["import", str(path), "--format", "firebase", "--hash-config", str(archive)], settings_env)
     assert refused.returncode == 2 and "not a text file (UTF-8)" in refused.stderr
     assert json.loads(run_cli(["imports", "list", "--json"], settings_env).stdout)["imports"] == []
+
+
+async def test_the_cli_creates_and_audits_its_job_through_the_one_service(settings_env: dict[str, str],
+                                                                         tmp_path: Path, state: AppState) -> None:
+    """``authshift import`` makes its job where the admin API makes an upload's (import_job_service):
+    one ``import.created`` entry per job. A finished job is not resumed: the same file again is a
+    new job (whose records are skipped)."""
+    first = imported(settings_env, tmp_path)
+    path = tmp_path / "users.ndjson"
+    again = run_cli(["import", str(path)], settings_env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    listed = json.loads(run_cli(["imports", "list", "--json"], settings_env).stdout)["imports"]
+    second = listed[0]["id"]
+    assert [j["id"] for j in listed] == [second, first] and listed[0]["counts"]["inserted"] == 0
+    async with state.engine.connect() as conn:
+        audit = (await conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.target,
+                                              audit_log.c.details).order_by(audit_log.c.at, audit_log.c.id))).all()
+    actor = f"cli:{getpass.getuser()}"
+    assert [tuple(a[:3]) for a in audit] == [(actor, "import.created", first), (actor, "import.created", second)]
+    assert audit[0].details == {"file": "users.ndjson", "size": path.stat().st_size, "format": "native",
+                                "mode": "insert", "identifier": "email", "dry_run": False, "source": None}
+    assert (await job_row(state, first))["created_by"] == actor

@@ -12,7 +12,6 @@ default, to ``<data_dir>/reports/`` of the instance (never the working directory
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import typer
 
 from authshift.accounts.context import hash_configs_from_settings
 from authshift.accounts.hash_config_store import check_hash_config_names
-from authshift.cli.context import EXIT_USAGE, fail, open_state, require_instance, settings
+from authshift.cli.context import EXIT_USAGE, cli_actor, fail, open_state, require_instance, settings
 from authshift.cli.import_extras import ImportExtras
 from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.errors import AuthshiftError, InvalidInput
@@ -28,6 +27,7 @@ from authshift.logs import configure_logging
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
 from authshift.migration.import_faults import crash_summary
+from authshift.migration.import_job_service import JobFile, start_or_resume
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.sources import FORMATS, SourceFormatError
@@ -38,15 +38,6 @@ EXIT_FAILED = 1
 EXIT_TOO_MANY_FAILED = 3
 EXIT_KNOWN_ANSWER_FAILED = 4
 EXIT_INTERRUPTED = 130
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in chunks (how a re-run of the same file is recognised)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: Path, tally: Tally,
@@ -60,29 +51,10 @@ async def _dry_run(state: AppState, path: Path, options: ImportOptions, report: 
     return summary
 
 
-async def _find_or_create_job(state: AppState, path: Path, options: ImportOptions, resume: uuid.UUID | None) -> tuple[uuid.UUID, bool]:
-    digest = file_digest(path)
-    async with state.engine.begin() as conn:
-        if resume is not None:
-            row = await jobs.get_job(conn, resume)
-            if row["file_digest"] != digest:
-                raise InvalidInput(f"{path} is not the file job {resume} was importing (its content differs)")
-            return resume, True
-        found = await jobs.find_resumable_job(conn, file_digest=digest, options=options.as_json())
-        if found is not None:
-            return found["id"], False
-        job_id = await jobs.create_job(
-            conn, origin="cli", created_by="cli", options=options.as_json(), file_path=str(path),
-            file_name=path.name, file_digest=digest, file_size=path.stat().st_size,
-        )
-        return job_id, False
-
-
 async def _real_run(state: AppState, path: Path, options: ImportOptions, report: Path | None,
                     resume: uuid.UUID | None, tally: Tally, extra: ImportExtras) -> tuple[ImportSummary, Path]:
-    job_id, explicit = await _find_or_create_job(state, path, options, resume)
-    async with state.engine.connect() as conn:
-        row = await jobs.get_job(conn, job_id)
+    started = await start_or_resume(state.engine, JobFile.of(path), options, actor=cli_actor(), resume=resume)
+    job_id, row = started.id, started.row
     if row["last_index"]:
         typer.echo(f"resuming import job {job_id} after line {row['last_line']} "
                    f"({row['records_read']} records already done)", err=True)
@@ -96,7 +68,7 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
         with ProgressBar(path.stat().st_size, f"import {path.name}", dry_run=False) as bar:
             summary = await run_job(
                 state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
-                on_progress=bar.update, on_outcomes=report_writer(fh, tally, dry_run=False), allow_failed=explicit,
+                on_progress=bar.update, on_outcomes=report_writer(fh, tally, dry_run=False), allow_failed=started.explicit,
             )
     await extra.after_job(state, job_id)
     return summary, report

@@ -1,24 +1,110 @@
-"""What the admin API, the CLI (``authshift imports``) and the console do with an import job:
-show it (with its warnings), cancel it (audited, its upload discarded) and resume an upload. One place, so the three
-show the same view and a cancel is recorded the same way whoever asked."""
+"""What the admin API, the CLI (``authshift import`` and ``authshift imports``) and the console do
+with an import job: create it (audited), find the unfinished job of the same file and options to
+resume it instead, show it (with its warnings), cancel it (audited, its upload discarded) and resume
+an upload. One place, so the three show the same view and a job is created, deduplicated and
+recorded the same way whoever asked."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from authshift.audit import record_audit
-from authshift.errors import Conflict
+from authshift.errors import Conflict, InvalidInput
 from authshift.migration import import_jobs as jobs
 from authshift.migration.import_runner import discard_upload, wake_runner
+from authshift.migration.import_source import ImportOptions
 from authshift.migration.import_tables import import_jobs
 from authshift.migration.readiness_report import lazy_warning
 from authshift.state import AppState
 from authshift.storage.types import utcnow
 
-__all__ = ["cancel_import", "import_status", "resume_import", "resume_problem"]
+__all__ = [
+    "JobFile",
+    "StartedJob",
+    "cancel_import",
+    "create_import_job",
+    "file_digest",
+    "import_status",
+    "resume_import",
+    "resume_problem",
+    "start_or_resume",
+]
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (how a re-run of the same file is recognised)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class JobFile:
+    """The file a job imports: where it is, the name shown, its SHA-256 and size."""
+
+    path: Path
+    name: str
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> JobFile:
+        """A file on this machine (``authshift import FILE``), hashed here."""
+        return cls(path=path, name=path.name, sha256=file_digest(path), size=path.stat().st_size)
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    """The job to run: ``explicit`` when it was named to be resumed (a failed job then runs again)."""
+
+    id: uuid.UUID
+    row: Mapping[str, Any]
+    explicit: bool = False
+
+
+async def create_import_job(conn: AsyncConnection, source: JobFile, options: ImportOptions, *, origin: str,
+                            actor: str, audit_details: dict[str, Any] | None = None,
+                            job_id: uuid.UUID | None = None) -> Mapping[str, Any]:
+    """Queue a job for ``source`` and record ``import.created`` under ``actor``, in the caller's
+    transaction (an upload's job is created where its files are received); the job's row."""
+    job_id = await jobs.create_job(
+        conn, job_id=job_id, origin=origin, created_by=actor, options=options.as_json(), file_path=str(source.path),
+        file_name=source.name, file_digest=source.sha256, file_size=source.size,
+    )
+    await record_audit(
+        conn, actor=actor, action="import.created", target=str(job_id),
+        details={**(audit_details or {}), "file": source.name, "size": source.size, "format": options.format,
+                 "mode": options.mode, "identifier": options.identifier, "dry_run": options.dry_run,
+                 "source": options.source},
+    )
+    return await jobs.get_job(conn, job_id)
+
+
+async def start_or_resume(engine: AsyncEngine, source: JobFile, options: ImportOptions, *, actor: str,
+                          resume: uuid.UUID | None = None) -> StartedJob:
+    """The job ``authshift import`` runs: the one named by ``resume`` (it must be the same file),
+    else the unfinished job of the same file and options (a re-run resumes where it stopped and
+    imports nothing twice), else a new one (audited)."""
+    async with engine.begin() as conn:
+        if resume is not None:
+            row = await jobs.get_job(conn, resume)
+            if row["file_digest"] != source.sha256:
+                raise InvalidInput(f"{source.path} is not the file job {resume} was importing (its content differs)")
+            return StartedJob(resume, row, explicit=True)
+        found = await jobs.find_resumable_job(conn, file_digest=source.sha256, options=options.as_json())
+        if found is not None:
+            return StartedJob(found["id"], found)
+        row = await create_import_job(conn, source, options, origin="cli", actor=actor)
+        return StartedJob(row["id"], row)
 
 
 async def import_status(state: AppState, job_id: uuid.UUID) -> dict[str, Any]:

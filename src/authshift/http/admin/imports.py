@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from authshift.accounts.hash_config_store import check_hash_config_names
-from authshift.audit import record_audit
 from authshift.errors import FieldError, InvalidInput
 from authshift.http.deps import Admin, State
 from authshift.http.openapi import problems
@@ -21,6 +20,7 @@ from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
 from authshift.migration import import_job_service
 from authshift.migration import import_jobs as jobs
+from authshift.migration.import_job_service import JobFile
 from authshift.migration.import_plan import IDENTIFIERS, MODES
 from authshift.migration.import_runner import upload_dir, wake_runner
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
@@ -148,17 +148,11 @@ async def accept_upload(request: Request, state: AppState, *, actor: str, audit_
             check_options(options, state.accounts.hash_configs)
             await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
             async with state.engine.begin() as conn:
-                await jobs.create_job(
-                    conn, job_id=job_id, origin="api", created_by=actor, options=options.as_json(),
-                    file_path=str(main.path), file_name=main.filename, file_digest=main.sha256, file_size=main.size,
+                row = await import_job_service.create_import_job(
+                    conn, JobFile(path=main.path, name=main.filename, sha256=main.sha256, size=main.size), options,
+                    origin="api", actor=actor, audit_details=audit_details, job_id=job_id,
                 )
-                await record_audit(
-                    conn, actor=actor, action="import.created", target=str(job_id),
-                    details={**(audit_details or {}), "file": main.filename, "size": main.size, "format": options.format,
-                             "mode": options.mode, "identifier": options.identifier, "dry_run": options.dry_run,
-                             "source": options.source},
-                )
-                view = jobs.job_view(await jobs.get_job(conn, job_id))
+                view = jobs.job_view(row)
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
