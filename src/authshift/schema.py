@@ -1,9 +1,10 @@
 """Every table of authshift in one ``metadata``: importing this module registers them all.
 
 Feature modules define their tables beside their code (the foundation tables in
-``storage/tables.py``) and are imported here, so Alembic (``storage/alembic/env.py``) and the test
-harness see the whole schema. It sits at the top, beside the app and the CLI, because it imports
-every feature: ``storage`` itself imports none of them.
+``storage/tables.py``) and are imported here, so the test harness and Alembic's autogenerate (given
+this metadata: ``storage.migrate.alembic_config(url, metadata=...)``) see the whole schema. It sits
+at the top, beside the app and the CLI, because it imports every feature: ``storage`` itself
+imports none of them, its Alembic environment included.
 """
 
 from __future__ import annotations

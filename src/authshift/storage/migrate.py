@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authshift.config import async_database_url
@@ -19,8 +20,12 @@ from authshift.storage.db import create_engine
 _HERE = Path(__file__).parent
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, *, metadata: MetaData | None = None) -> Config:
+    """Alembic's configuration for ``database_url``; ``metadata`` (``authshift.schema.metadata``)
+    only to autogenerate a revision, given by the caller because storage never imports the domain."""
     cfg = Config()
+    if metadata is not None:
+        cfg.attributes["target_metadata"] = metadata
     cfg.set_main_option("script_location", str(_HERE / "alembic"))
     cfg.set_main_option("sqlalchemy.url", async_database_url(database_url).replace("%", "%%"))
     return cfg

@@ -1,4 +1,9 @@
-"""Alembic environment: runs migrations over the async engine of the configured database."""
+"""Alembic environment: runs migrations over the async engine of the configured database.
+
+The tables the code declares (``authshift.schema.metadata``) are given by the caller as
+``config.attributes["target_metadata"]`` (``migrate.alembic_config(url, metadata=...)``) when it
+needs them, to autogenerate a revision: ``storage`` sits below the domain and never imports its
+tables. Applying revisions (``authshift db upgrade``) does not need them."""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.schema import metadata
 from authshift.storage.db import create_engine
 
 config = context.config
@@ -18,7 +22,7 @@ config = context.config
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=config.attributes.get("target_metadata"),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
