@@ -52,7 +52,7 @@ from authshift.storage.types import utcnow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 GENERIC_FAILURE = "The login ID or password is incorrect."
 SHADOW_MISMATCH = "shadow_mismatch"  # ``migrate_via`` of a sign-in that must not migrate the user (migration/shadow.py)
@@ -116,7 +116,7 @@ async def _load_account(conn: AsyncConnection, login_id: str) -> _Account | None
     return _Account(user_id, bool(row.disabled), row.migration_state, stored)
 
 
-async def login(state: AppState, login_id: str, password: str, *, ip: str | None = None,
+async def login(state: AccountServices, login_id: str, password: str, *, ip: str | None = None,
                 device: KnownDevice | None = None) -> LoginResult:
     """Check a login ID and password (see the module docstring for every step). ``device``: the
     browser's known-device cookie, if any (the throttle lets the owner's own devices wait, never
@@ -153,7 +153,7 @@ async def login(state: AppState, login_id: str, password: str, *, ip: str | None
     return result
 
 
-async def _check(state: AppState, account: _Account | None, login_id: str, password: str,
+async def _check(state: AccountServices, account: _Account | None, login_id: str, password: str,
                  admission: signin_throttle.Admission | None) -> LoginResult:
     if account is None or account.password is None:
         user_id = await _legacy_or_dummy(state, login_id, password)
@@ -179,14 +179,14 @@ async def _check(state: AppState, account: _Account | None, login_id: str, passw
         return await _after_all_factors(conn, user_id, ("pwd",))
 
 
-async def _legacy_or_dummy(state: AppState, login_id: str, password: str) -> uuid.UUID | None:
+async def _legacy_or_dummy(state: AccountServices, login_id: str, password: str) -> uuid.UUID | None:
     if state.legacy is not None:
         return await state.legacy.login(login_id, password)
     await failure_clock.dummy_verify(password)
     return None
 
 
-async def _verify_and_upgrade(state: AppState, account: _Account, password: str) -> bool:
+async def _verify_and_upgrade(state: AccountServices, account: _Account, password: str) -> bool:
     assert account.password is not None
     ctx = state.accounts
     try:
@@ -258,7 +258,7 @@ async def _after_all_factors(conn: AsyncConnection, user_id: uuid.UUID, amr: tup
     return LoginResult(LoginOutcome.OK, user_id, amr)
 
 
-async def second_factor(state: AppState, user_id: uuid.UUID, code: str, *, amr: tuple[str, ...], ip: str | None = None,
+async def second_factor(state: AccountServices, user_id: uuid.UUID, code: str, *, amr: tuple[str, ...], ip: str | None = None,
                         migrate_via: str | None = None) -> LoginResult:
     """The TOTP step of a sign-in whose password was verified (``NEEDS_TOTP``); an ``imported``
     user becomes ``migrated`` only here, once the code is right (``migrate_via``: from the result
@@ -281,7 +281,7 @@ async def login_ids_of(conn: AsyncConnection, user_id: uuid.UUID) -> list[str]:
     return [r.raw for r in rows]
 
 
-def new_password_problems(state: AppState, password: str, confirm: str, *, login_ids: list[str]) -> dict[str, list[str]]:
+def new_password_problems(state: AccountServices, password: str, confirm: str, *, login_ids: list[str]) -> dict[str, list[str]]:
     """Objections to a new password chosen on the change-password step (field -> messages), by the
     same configurable ``[password_policy]`` as sign-up and reset."""
     found = ErrorList()
@@ -292,7 +292,7 @@ def new_password_problems(state: AppState, password: str, confirm: str, *, login
     return errors
 
 
-async def change_required_password(state: AppState, user_id: uuid.UUID, password: str, confirm: str) -> dict[str, list[str]]:
+async def change_required_password(state: AccountServices, user_id: uuid.UUID, password: str, confirm: str) -> dict[str, list[str]]:
     """Replace a must-change or expired password with a new one; returns field errors (empty: done)."""
     async with state.engine.begin() as conn:
         errors = new_password_problems(state, password, confirm, login_ids=await login_ids_of(conn, user_id))

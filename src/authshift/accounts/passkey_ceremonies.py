@@ -56,7 +56,7 @@ from authshift.storage.types import utcnow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 log = get_logger("authshift.passkeys")
 TRANSPORTS = frozenset(t.value for t in AuthenticatorTransport)
@@ -72,7 +72,7 @@ class Assertion:
     user_verified: bool
 
 
-async def _new_challenge(conn: AsyncConnection, state: AppState, purpose: str, user_id: uuid.UUID | None) -> tuple[uuid.UUID, bytes]:
+async def _new_challenge(conn: AsyncConnection, state: AccountServices, purpose: str, user_id: uuid.UUID | None) -> tuple[uuid.UUID, bytes]:
     now = utcnow()
     await conn.execute(webauthn_challenges.delete().where(webauthn_challenges.c.expires_at < now))
     challenge, challenge_id = os.urandom(32), uuid.uuid4()
@@ -97,7 +97,7 @@ async def _take_challenge(conn: AsyncConnection, challenge_id: str, purpose: str
     return base64url_to_bytes(row["challenge"])
 
 
-def _uv(state: AppState) -> UserVerificationRequirement:
+def _uv(state: AccountServices) -> UserVerificationRequirement:
     return UserVerificationRequirement(state.settings.webauthn.user_verification)
 
 
@@ -106,7 +106,7 @@ def _descriptor(row: dict[str, Any]) -> PublicKeyCredentialDescriptor:
     return PublicKeyCredentialDescriptor(id=base64url_to_bytes(row["credential_id"]), transports=transports or None)
 
 
-async def registration_options(state: AppState, conn: AsyncConnection, user_id: uuid.UUID, user_name: str,
+async def registration_options(state: AccountServices, conn: AsyncConnection, user_id: uuid.UUID, user_name: str,
                                display_name: str | None = None) -> dict[str, Any]:
     """``{"challengeId", "publicKey"}``: what ``navigator.credentials.create()`` needs for a new passkey."""
     existing = await credential_rows(conn, user_id)
@@ -124,7 +124,7 @@ async def registration_options(state: AppState, conn: AsyncConnection, user_id: 
     return {"challengeId": str(challenge_id), "publicKey": json.loads(options_to_json(options))}
 
 
-async def finish_registration(state: AppState, conn: AsyncConnection, user_id: uuid.UUID, challenge_id: str,
+async def finish_registration(state: AccountServices, conn: AsyncConnection, user_id: uuid.UUID, challenge_id: str,
                               credential: Any, name: str | None) -> dict[str, Any]:
     """Verify ``navigator.credentials.create()``'s answer and store the passkey; returns its row."""
     challenge = await _take_challenge(conn, challenge_id, "register", user_id)
@@ -156,14 +156,14 @@ async def finish_registration(state: AppState, conn: AsyncConnection, user_id: u
     return row
 
 
-def _new_handle(state: AppState, user_id: uuid.UUID) -> bytes:
+def _new_handle(state: AccountServices, user_id: uuid.UUID) -> bytes:
     """The user handle of a user's first passkey: an HMAC of the user ID under the instance secret,
     so it is opaque (no personal data, WebAuthn §14.6.1) and the same at options and verification
     time without being stored or trusted from the browser."""
     return hmac.new(state.secrets.secret_key, b"webauthn-user-handle:" + user_id.bytes, hashlib.sha256).digest()
 
 
-async def sign_in_options(state: AppState, conn: AsyncConnection, *, user_id: uuid.UUID | None = None) -> dict[str, Any]:
+async def sign_in_options(state: AccountServices, conn: AsyncConnection, *, user_id: uuid.UUID | None = None) -> dict[str, Any]:
     """``{"challengeId", "publicKey"}`` for ``navigator.credentials.get()``: any discoverable passkey
     (first factor, ``user_id`` None) or one of the user's (second factor)."""
     allow = [_descriptor(r) for r in await credential_rows(conn, user_id)] if user_id else []
@@ -175,7 +175,7 @@ async def sign_in_options(state: AppState, conn: AsyncConnection, *, user_id: uu
     return {"challengeId": str(challenge_id), "publicKey": json.loads(options_to_json(options))}
 
 
-async def verify_sign_in(state: AppState, conn: AsyncConnection, challenge_id: str, credential: Any, *,
+async def verify_sign_in(state: AccountServices, conn: AsyncConnection, challenge_id: str, credential: Any, *,
                          user_id: uuid.UUID | None = None) -> Assertion:
     """Verify ``navigator.credentials.get()``'s answer; the passkey's user (and ``user_id`` when given)."""
     refused = PasskeyRefused("That passkey is not registered here, or it could not be verified.")

@@ -29,7 +29,7 @@ from authshift.storage.tables import users
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 __all__ = ["PasskeyRefused", "passkey_second_factor", "passkey_sign_in"]
 
@@ -46,7 +46,7 @@ async def _finish(conn: AsyncConnection, user_id: uuid.UUID, amr: tuple[str, ...
     return LoginResult(LoginOutcome.OK, user_id, amr)
 
 
-async def passkey_sign_in(state: AppState, challenge_id: str, credential: Any) -> LoginResult:
+async def passkey_sign_in(state: AccountServices, challenge_id: str, credential: Any) -> LoginResult:
     """A passkey as the first factor. Raises ``PasskeyRefused`` (with what to tell the person)."""
     async with state.engine.begin() as conn:
         assertion = await verify_sign_in(state, conn, challenge_id, credential)
@@ -57,7 +57,7 @@ async def passkey_sign_in(state: AppState, challenge_id: str, credential: Any) -
         return await _finish(conn, assertion.user_id, amr)
 
 
-async def passkey_second_factor(state: AppState, user_id: uuid.UUID, challenge_id: str, credential: Any, *,
+async def passkey_second_factor(state: AccountServices, user_id: uuid.UUID, challenge_id: str, credential: Any, *,
                                 amr: tuple[str, ...], migrate_via: str | None = None) -> LoginResult:
     """One of the user's passkeys after their password (``migrate_via``: from the password step's
     ``LoginResult``, as for a TOTP code). Raises ``PasskeyRefused``."""

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift import passwords
 from authshift.accounts.reset_tables import password_reset_tokens
+from authshift.accounts.services import AccountServices
 from authshift.accounts.signup import SELF_SERVICE, check_new_password
 from authshift.accounts.users import find_user_id, set_password, update_user
 from authshift.audit import record_audit
@@ -31,7 +32,6 @@ from authshift.errors import AuthshiftError, ErrorList, FieldError, InvalidInput
 from authshift.ids import uuid7
 from authshift.logs import get_logger
 from authshift.mail import queue_email
-from authshift.state import AppState
 from authshift.storage.tables import identities, users
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.types import utcnow
@@ -82,7 +82,7 @@ async def _password_stamp(conn: AsyncConnection, user_id: uuid.UUID) -> Any:
     return (await conn.execute(q)).scalar()
 
 
-async def request_password_reset(state: AppState, login_id: str, *, return_to: str | None = None) -> uuid.UUID | None:
+async def request_password_reset(state: AccountServices, login_id: str, *, return_to: str | None = None) -> uuid.UUID | None:
     """Mail a reset link to the user ``login_id`` names, if there is one with an email address.
 
     Returns the queued message's id, or None; callers must answer the same either way. Raises
@@ -144,7 +144,7 @@ async def request_password_reset(state: AppState, login_id: str, *, return_to: s
     return message_id
 
 
-async def _usable_token(conn: AsyncConnection, state: AppState, token: str) -> Mapping[str, Any]:
+async def _usable_token(conn: AsyncConnection, state: AccountServices, token: str) -> Mapping[str, Any]:
     if not _TOKEN_SHAPE.fullmatch(token or ""):
         raise InvalidResetLink()
     row = (
@@ -166,7 +166,7 @@ async def _login_ids(conn: AsyncConnection, user_id: uuid.UUID) -> list[str]:
     return list((await conn.execute(q)).scalars())
 
 
-async def check_reset_token(state: AppState, token: str) -> ResetLink:
+async def check_reset_token(state: AccountServices, token: str) -> ResetLink:
     """The link ``token`` belongs to, if it can still be used; raises ``InvalidResetLink``."""
     async with state.engine.connect() as conn:
         conn = await conn.execution_options(readonly=True)
@@ -174,7 +174,7 @@ async def check_reset_token(state: AppState, token: str) -> ResetLink:
         return ResetLink(row["id"], row["user_id"], await _login_ids(conn, row["user_id"]))
 
 
-async def reset_password(state: AppState, *, token: str, password: str, password_confirm: str) -> uuid.UUID:
+async def reset_password(state: AccountServices, *, token: str, password: str, password_confirm: str) -> uuid.UUID:
     """Set the new password (must_change cleared, ``password.changed`` emitted), use up the token and
     void the user's other links; the link proves the email address, so it is marked verified.
     Raises ``InvalidResetLink`` or ``InvalidInput`` (field errors: password, password_confirm)."""

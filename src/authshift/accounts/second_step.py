@@ -11,10 +11,10 @@ from authshift.accounts.totp import has_totp
 from authshift.storage.db import reading
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 
-async def second_step_factors(state: AppState, user_id: uuid.UUID) -> dict[str, bool]:
+async def second_step_factors(state: AccountServices, user_id: uuid.UUID) -> dict[str, bool]:
     async with reading(state.engine) as conn:
         passkey = await has_passkey(conn, user_id)
         totp = await has_totp(conn, user_id)

@@ -40,7 +40,7 @@ from authshift.storage.types import utcnow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 MFA_ENROLLED, MFA_REMOVED, SESSION_REVOKED = "mfa.enrolled", "mfa.removed", "session.revoked"
 RECOVERY_CODE_COUNT = 10
@@ -49,7 +49,7 @@ ENROLMENT_TTL_SECONDS = 900
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed from paper
 
 
-async def change_password(state: AppState, user_id: uuid.UUID, current: str, new: str, confirm: str) -> dict[str, list[str]]:
+async def change_password(state: AccountServices, user_id: uuid.UUID, current: str, new: str, confirm: str) -> dict[str, list[str]]:
     """Field errors (``current_password``, ``password``, ``password_confirm``); empty: changed."""
     async with state.engine.begin() as conn:
         row = (await conn.execute(sa.select(passwords_table.c.format, passwords_table.c.value)
@@ -76,11 +76,11 @@ async def change_password(state: AppState, user_id: uuid.UUID, current: str, new
 # --- TOTP -----------------------------------------------------------------------------------------
 
 
-def _enrolment_signer(state: AppState) -> Signer:
+def _enrolment_signer(state: AccountServices) -> Signer:
     return Signer(state.secrets.secret_key, "totp-enrolment")
 
 
-def new_totp_enrolment(state: AppState, user_id: uuid.UUID, account_name: str, secret: str | None = None) -> dict[str, str]:
+def new_totp_enrolment(state: AccountServices, user_id: uuid.UUID, account_name: str, secret: str | None = None) -> dict[str, str]:
     """``secret`` (base32, to type), ``uri`` (otpauth://, for the QR code) and ``token`` (the form's).
     ``secret``: the one of an enrolment in progress (after a wrong code the app already holds it)."""
     secret = secret or base64.b32encode(secrets.token_bytes(TOTP_SECRET_BYTES)).decode().rstrip("=")
@@ -89,7 +89,7 @@ def new_totp_enrolment(state: AppState, user_id: uuid.UUID, account_name: str, s
     return {"secret": secret, "uri": uri, "token": token}
 
 
-def enrolment_secret(state: AppState, user_id: uuid.UUID, token: str) -> str | None:
+def enrolment_secret(state: AccountServices, user_id: uuid.UUID, token: str) -> str | None:
     try:
         data = _enrolment_signer(state).unsign(token)
     except (BadSignature, ValueError, TypeError):
@@ -97,7 +97,7 @@ def enrolment_secret(state: AppState, user_id: uuid.UUID, token: str) -> str | N
     return data.get("secret") if data.get("uid") == str(user_id) else None
 
 
-async def confirm_totp(state: AppState, user_id: uuid.UUID, token: str, code: str) -> str | None:
+async def confirm_totp(state: AccountServices, user_id: uuid.UUID, token: str, code: str) -> str | None:
     """Store the enrolment's secret once ``code`` matches it; the problem to show, or None when done."""
     secret = enrolment_secret(state, user_id, token)
     if secret is None:
@@ -117,7 +117,7 @@ async def confirm_totp(state: AppState, user_id: uuid.UUID, token: str, code: st
     return None
 
 
-async def remove_totp(state: AppState, user_id: uuid.UUID) -> bool:
+async def remove_totp(state: AccountServices, user_id: uuid.UUID) -> bool:
     async with state.engine.begin() as conn:
         removed = await conn.execute(totp_factors.delete().where(totp_factors.c.user_id == user_id))
         if removed.rowcount:
@@ -126,7 +126,7 @@ async def remove_totp(state: AppState, user_id: uuid.UUID) -> bool:
     return bool(removed.rowcount)
 
 
-async def _factor_changed(conn: AsyncConnection, state: AppState, user_id: uuid.UUID) -> None:
+async def _factor_changed(conn: AsyncConnection, state: AccountServices, user_id: uuid.UUID) -> None:
     from authshift.migration.readiness_store import factor_changed  # (readiness reads accounts)
 
     await factor_changed(conn, user_id, state.accounts)
@@ -140,7 +140,7 @@ def _new_code() -> str:
     return f"{chars[:5]}-{chars[5:]}"
 
 
-async def new_recovery_codes(state: AppState, user_id: uuid.UUID) -> list[str]:
+async def new_recovery_codes(state: AccountServices, user_id: uuid.UUID) -> list[str]:
     """Ten new codes (the old ones stop working); the only time they are ever shown."""
     codes = [_new_code() for _ in range(RECOVERY_CODE_COUNT)]
     async with state.engine.begin() as conn:
@@ -175,7 +175,7 @@ async def active_sessions(conn: AsyncConnection, user_id: uuid.UUID) -> list[dic
     return [dict(r) for r in rows.mappings()]
 
 
-async def revoke_own_session(state: AppState, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+async def revoke_own_session(state: AccountServices, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
     async with state.engine.begin() as conn:
         owner = (await conn.execute(sa.select(sessions.c.user_id).where(
             sessions.c.id == session_id, sessions.c.revoked_at.is_(None)))).scalar()

@@ -17,13 +17,13 @@ import uuid
 from authshift import passwords
 from authshift.accounts.normalize import InvalidLoginId, normalize_email
 from authshift.accounts.password_policy import PasswordPolicy
+from authshift.accounts.services import AccountServices
 from authshift.accounts.sources import SIGNUP_SOURCE
 from authshift.accounts.users import create_user, find_user_id
 from authshift.audit import record_audit
 from authshift.errors import Conflict, ErrorList, Forbidden, TooManyRequests, Unavailable
 from authshift.mail import queue_email
 from authshift.security import throttle
-from authshift.state import AppState
 
 __all__ = ["AccountExists", "SignUpsClosed", "TooManySignups", "sign_up", "policy_for"]
 
@@ -42,12 +42,12 @@ class AccountExists(Conflict):
         super().__init__("An account with this email already exists. Sign in, or reset your password.")
 
 
-def policy_for(state: AppState) -> PasswordPolicy:
+def policy_for(state: AccountServices) -> PasswordPolicy:
     return PasswordPolicy.from_settings(state.settings.password_policy)
 
 
 def check_new_password(
-    errors: ErrorList, state: AppState, password: str, password_confirm: str, *, login_ids: list[str]
+    errors: ErrorList, state: AccountServices, password: str, password_confirm: str, *, login_ids: list[str]
 ) -> None:
     """Add the policy's objections to ``password`` and a mismatch with its confirmation to ``errors``."""
     for problem in policy_for(state).problems(password, login_ids=login_ids):
@@ -64,7 +64,7 @@ class TooManySignups(TooManyRequests):
         self.retry_after = retry_after
 
 
-async def _count_signup(state: AppState, ip: str | None) -> str | None:
+async def _count_signup(state: AccountServices, ip: str | None) -> str | None:
     """Count a sign-up attempt from ``ip`` (before anything tells whether the email is taken);
     returns the counter's key, or None when throttling is off."""
     cfg = state.settings.signup
@@ -77,7 +77,7 @@ async def _count_signup(state: AppState, ip: str | None) -> str | None:
     return limit.key
 
 
-async def _claim(state: AppState, normalized: str, counted: str | None) -> uuid.UUID | None:
+async def _claim(state: AccountServices, normalized: str, counted: str | None) -> uuid.UUID | None:
     """The legacy system's user with this email, claimed here; when it cannot answer ("try
     again shortly") the attempt is taken back: it was not judged."""
     assert state.legacy is not None
@@ -90,7 +90,7 @@ async def _claim(state: AppState, normalized: str, counted: str | None) -> uuid.
         raise
 
 
-async def sign_up(state: AppState, *, email: str, password: str, password_confirm: str,
+async def sign_up(state: AccountServices, *, email: str, password: str, password_confirm: str,
                   ip: str | None = None) -> uuid.UUID | None:
     """Create a native user (``user.created`` is emitted with it). Raises ``SignUpsClosed``,
     ``TooManySignups``, ``InvalidInput`` (field errors: email, password, password_confirm),
@@ -148,7 +148,7 @@ def _owner_email_text(issuer: str) -> str:
     )
 
 
-async def _existing_account(state: AppState, email: str, password: str, *, hashed: bool = False) -> None:
+async def _existing_account(state: AccountServices, email: str, password: str, *, hashed: bool = False) -> None:
     """The email has an account: say so (``tell``), or email its owner and answer as a new
     sign-up would (``email_owner``), after the same hashing work a new sign-up does."""
     if state.settings.signup.existing_email == "tell":

@@ -30,7 +30,7 @@ from authshift.storage.types import utcnow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 DRIFT_STEPS = 1
 MAX_CODE_LENGTH = 64
@@ -107,7 +107,7 @@ async def _try_recovery_code(conn: AsyncConnection, ctx: AccountsContext, user_i
 
 
 async def verify_second_factor(
-    state: AppState, user_id: uuid.UUID, code: str, *, ip: str | None = None
+    state: AccountServices, user_id: uuid.UUID, code: str, *, ip: str | None = None
 ) -> tuple[SecondFactorOutcome, tuple[str, ...]]:
     """Check a TOTP or recovery code for a user whose password was just verified.
 

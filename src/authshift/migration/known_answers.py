@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from authshift import passwords
 from authshift.accounts.hash_config_store import hash_configs_for, inline_configs
 from authshift.accounts.login_ids import candidates
+from authshift.accounts.services import AccountServices
 from authshift.errors import FieldError, InvalidInput
 from authshift.migration.import_plan import Decision
 from authshift.migration.readiness_store import confirmed
 from authshift.migration.readiness_tables import user_readiness
-from authshift.state import AppState
 from authshift.storage.tables import users
 
 __all__ = ["KnownAnswer", "PreparedIndex", "check_prepared", "check_stored", "read_credentials"]
@@ -77,7 +77,7 @@ def _result(answer: KnownAnswer, result: str, **more: Any) -> dict[str, Any]:
     return {"line": answer.line, "login_id": answer.login_id, "result": result, **more}
 
 
-async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: AppState,
+async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: AccountServices,
                   extra_configs: Mapping[str, passwords.HashConfig] | None = None) -> tuple[str, str | None]:
     """Verify as sign-in does: the instance's ceilings, the hash configs sign-in finds (and, in a
     dry run, those of the import's --hash-config file, which the real run would store)."""
@@ -90,7 +90,7 @@ async def _verify(answer: KnownAnswer, stored: passwords.StoredPassword, state: 
     return (PASSED, None) if ok else ("wrong_password", "the stored hash does not accept this password")
 
 
-async def check_stored(state: AppState, answers: Sequence[KnownAnswer], *, confirm: bool = True) -> list[dict[str, Any]]:
+async def check_stored(state: AccountServices, answers: Sequence[KnownAnswer], *, confirm: bool = True) -> list[dict[str, Any]]:
     """Check each account against the users as stored (after an import); ``confirm``: a password that
     verifies confirms the hash family (readiness ``ready``)."""
     from authshift.accounts.login import _load_account  # the sign-in path's own lookup
@@ -144,7 +144,7 @@ class PreparedIndex:
                     self.found[answer.line] = d
 
 
-async def check_prepared(state: AppState, answers: Sequence[KnownAnswer], index: PreparedIndex,
+async def check_prepared(state: AccountServices, answers: Sequence[KnownAnswer], index: PreparedIndex,
                          file_configs: Mapping[str, passwords.HashConfig] | None = None) -> list[dict[str, Any]]:
     """Check each account against the record a dry run would write, or, for an account no record
     inserts or updates, against the user as stored (what sign-in would meet)."""

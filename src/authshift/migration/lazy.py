@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +38,7 @@ from authshift import passwords
 from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.migration_state import announce_migrated, mark_migrated
 from authshift.accounts.normalize import InvalidLoginId
+from authshift.accounts.services import AccountServices
 from authshift.accounts.sources import LEGACY_SOURCE
 from authshift.accounts.totp import has_totp
 from authshift.accounts.users import create_user, find_user_id, set_password
@@ -45,7 +46,6 @@ from authshift.errors import Conflict, FieldError, InvalidInput, Unavailable
 from authshift.logs import get_logger
 from authshift.migration.cohorts import decide
 from authshift.migration.legacy import LegacyClient, LegacyError, LegacyUnavailable
-from authshift.state import AppState
 from authshift.storage.db import reading
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import users
@@ -57,6 +57,15 @@ log = get_logger("authshift.migration.lazy")
 MAX_LOGIN_ID_LENGTH = 320
 TRY_AGAIN = "signing in is briefly unavailable: the previous sign-in system is not answering; try again shortly"
 System = Literal["authshift", "legacy"]
+
+
+class LegacyHost(AccountServices, Protocol):
+    """What lazy migration uses of the running process: the account services, and the one legacy
+    client (with its breaker) of the process, which ``attach_legacy`` sets with the fallback. A
+    Protocol the process's state (``authshift.state.AppState``) satisfies, so this module does not
+    import the composition root."""
+
+    legacy_client: LegacyClient | None
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ async def _ask_legacy(call: Awaitable[dict[str, Any] | None]) -> dict[str, Any] 
 class LazyMigration:
     """The legacy fallback of the login path, sign-up and forgot-password."""
 
-    def __init__(self, state: AppState, client: LegacyClient) -> None:
+    def __init__(self, state: LegacyHost, client: LegacyClient) -> None:
         self.state = state
         self.client = client
 
@@ -238,7 +247,7 @@ def _unusable_record(record: Mapping[str, Any], exc: InvalidInput) -> Unavailabl
     return Unavailable(TRY_AGAIN)
 
 
-async def route(state: AppState, login_id: str) -> System:
+async def route(state: LegacyHost, login_id: str) -> System:
     """Which system signs this login ID in: users here always authshift, others per cohort."""
     text = _usable(login_id)
     if text is None:
@@ -260,7 +269,7 @@ async def route(state: AppState, login_id: str) -> System:
     return "authshift" if decision.action == "migrate" else "legacy"
 
 
-def attach_legacy(state: AppState) -> Callable[[], Awaitable[None]]:
+def attach_legacy(state: LegacyHost) -> Callable[[], Awaitable[None]]:
     """At app start: the legacy client and, with verify/lookup URLs, the lazy-migration fallback."""
     settings = state.settings.migration.legacy
 

@@ -45,9 +45,11 @@ from authshift.oidc.tokens import (
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.oidc.services import OidcServices
 
-GrantHandler = Callable[[Mapping[str, str], Client, "AppState", "str | None"], Awaitable[dict[str, Any]]]
+# The third argument is the process's state: each grant names what it needs of it (OidcServices
+# here, token exchange's ExchangeHost, which adds its runtime), so the registry says Any.
+GrantHandler = Callable[[Mapping[str, str], Client, Any, "str | None"], Awaitable[dict[str, Any]]]
 
 log = get_logger("authshift.oidc")
 
@@ -60,7 +62,7 @@ def _required(form: Mapping[str, str], name: str) -> str:
 
 
 async def authorization_code_grant(
-    form: Mapping[str, str], client: Client, state: AppState, request_ip: str | None
+    form: Mapping[str, str], client: Client, state: OidcServices, request_ip: str | None
 ) -> dict[str, Any]:
     """RFC 6749 4.1.3 (+ RFC 7636 4.5-4.6): exchange a code for tokens, once."""
     code = _required(form, "code")
@@ -124,7 +126,7 @@ async def authorization_code_grant(
 
 
 async def refresh_token_grant(
-    form: Mapping[str, str], client: Client, state: AppState, request_ip: str | None
+    form: Mapping[str, str], client: Client, state: OidcServices, request_ip: str | None
 ) -> dict[str, Any]:
     """RFC 6749 section 6, with rotation: every refresh token works once (RFC 9700 4.14.2)."""
     presented = _required(form, "refresh_token")
@@ -170,7 +172,7 @@ async def refresh_token_grant(
 
 
 async def client_credentials_grant(
-    form: Mapping[str, str], client: Client, state: AppState, request_ip: str | None
+    form: Mapping[str, str], client: Client, state: OidcServices, request_ip: str | None
 ) -> dict[str, Any]:
     """RFC 6749 4.4: a confidential client gets an access token for itself (no refresh token).
     The OpenID scopes are about a user and are refused; without ``scope`` the client gets the

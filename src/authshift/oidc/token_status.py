@@ -24,7 +24,7 @@ from authshift.oidc.tokens import find_refresh_token, live_grant, revoke_access_
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.oidc.services import OidcServices
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 INACTIVE: dict[str, Any] = {"active": False}
@@ -35,7 +35,7 @@ def _check_hint(hint: str | None) -> None:
         raise OAuthError("unsupported_token_type", f"token_type_hint must be one of {', '.join(TOKEN_TYPE_HINTS)}")
 
 
-async def introspect(state: AppState, conn: AsyncConnection, client: Client, token: str, hint: str | None) -> dict[str, Any]:
+async def introspect(state: OidcServices, conn: AsyncConnection, client: Client, token: str, hint: str | None) -> dict[str, Any]:
     _check_hint(hint)
     if hint != "refresh_token" and token.count(".") == 2:
         info = await verify_access_token(state, conn, token)
@@ -63,7 +63,7 @@ async def introspect(state: AppState, conn: AsyncConnection, client: Client, tok
     }
 
 
-async def revoke(state: AppState, conn: AsyncConnection, client: Client, token: str, hint: str | None) -> None:
+async def revoke(state: OidcServices, conn: AsyncConnection, client: Client, token: str, hint: str | None) -> None:
     _check_hint(hint)
     if token.count(".") == 2:
         info = await verify_access_token(state, conn, token)

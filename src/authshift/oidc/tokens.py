@@ -46,7 +46,7 @@ from authshift.storage.tables import users
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.oidc.services import OidcServices
 
 ACCESS_TOKEN_TYP = "at+jwt"
 
@@ -63,7 +63,7 @@ def _scope_list(scope: str | Sequence[str]) -> list[str]:
 
 
 async def issue_tokens(
-    state: AppState,
+    state: OidcServices,
     conn: AsyncConnection,
     *,
     client: Client,
@@ -85,7 +85,7 @@ async def issue_tokens(
 
 
 async def start_grant(
-    state: AppState,
+    state: OidcServices,
     conn: AsyncConnection,
     *,
     client: Client,
@@ -147,7 +147,7 @@ def grant_writes(*, new_session: bool, refresh: bool) -> CombinedWrite:
 
 
 def new_grant(
-    state: AppState,
+    state: OidcServices,
     key: SigningKey,
     *,
     client: Client,
@@ -192,7 +192,7 @@ class TokenSubject:
     nonce: str | None = None
 
 
-async def mint_user_tokens(state: AppState, conn: AsyncConnection, subject: TokenSubject, *, with_refresh: bool) -> dict[str, Any]:
+async def mint_user_tokens(state: OidcServices, conn: AsyncConnection, subject: TokenSubject, *, with_refresh: bool) -> dict[str, Any]:
     """Tokens for an existing grant (every refresh)."""
     key = await state.signing_keys.current(conn)
     refresh_token = None
@@ -203,7 +203,7 @@ async def mint_user_tokens(state: AppState, conn: AsyncConnection, subject: Toke
 
 
 def sign_user_tokens(
-    state: AppState, key: SigningKey, subject: TokenSubject, *, refresh_token: str | None, id_claims: dict[str, Any] | None
+    state: OidcServices, key: SigningKey, subject: TokenSubject, *, refresh_token: str | None, id_claims: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The token response of a grant: the access token, the refresh token given, and the ID token
     (from ``id_claims``) when ``openid`` is in the scope."""
@@ -233,7 +233,7 @@ def sign_user_tokens(
     return response
 
 
-async def issue_client_token(state: AppState, conn: AsyncConnection, *, client: Client, scope: Sequence[str]) -> dict[str, Any]:
+async def issue_client_token(state: OidcServices, conn: AsyncConnection, *, client: Client, scope: Sequence[str]) -> dict[str, Any]:
     """An access token for a client acting on its own behalf (RFC 6749 4.4): no user, no refresh token."""
     cfg = state.settings.oidc
     key = await state.signing_keys.current(conn)
@@ -347,7 +347,7 @@ async def decode_own_jwt(conn: AsyncConnection, token: str, *, issuer: str, typ:
     return claims
 
 
-async def verify_access_token(state: AppState, conn: AsyncConnection, token: str) -> AccessToken | None:
+async def verify_access_token(state: OidcServices, conn: AsyncConnection, token: str) -> AccessToken | None:
     """An access token that is valid now: signed by us, unexpired, not revoked, its grant, session
     and user in good standing (or, for a client's own token, its client still registered)."""
     claims = await decode_own_jwt(conn, token, issuer=state.settings.public_issuer, typ=ACCESS_TOKEN_TYP)

@@ -18,12 +18,12 @@ from authshift.oidc.errors import OAuthError
 from authshift.oidc.grants import GRANT_HANDLERS
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.migration.token_exchange.runtime import ExchangeHost
 
 assert GRANT_TYPE == GRANT_TOKEN_EXCHANGE
 
 
-async def token_exchange_grant(form: Mapping[str, str], client: Client, state: AppState, request_ip: str | None) -> dict[str, Any]:
+async def token_exchange_grant(form: Mapping[str, str], client: Client, state: ExchangeHost, request_ip: str | None) -> dict[str, Any]:
     """RFC 8693 section 2: the response of 2.2.1, or the error of 2.2.2 as OAuth JSON."""
     try:
         done = await exchange(form, client, state, request_ip)

@@ -9,15 +9,13 @@ clients' counts until they are added to the database in a batch.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from authshift.config import TokenExchangeSettings
 from authshift.migration.token_exchange.errors import SLOW_DOWN, ExchangeRefused
 from authshift.migration.token_exchange.issuers import IssuerRegistry
+from authshift.oidc.services import OidcServices
 from authshift.security.throttle import BatchedCounters
-
-if TYPE_CHECKING:
-    from authshift.state import AppState
 
 
 class TokenExchangeRuntime:
@@ -43,7 +41,16 @@ class TokenExchangeRuntime:
         await self.issuers.aclose()
 
 
-def runtime_for(state: AppState) -> TokenExchangeRuntime:
+class ExchangeHost(OidcServices, Protocol):
+    """What token exchange uses of the running process: the token code's services and a place for
+    this process's runtime. The process's state (``authshift.state.AppState``) owns the runtime and
+    closes it; naming it here as a Protocol keeps token exchange from importing the state (the
+    import cycle issue #15 names)."""
+
+    token_exchange: TokenExchangeRuntime | None  # built on first exchange
+
+
+def runtime_for(state: ExchangeHost) -> TokenExchangeRuntime:
     """This process's runtime (built on first use, closed with the state)."""
     if state.token_exchange is None:
         state.token_exchange = TokenExchangeRuntime(state.settings.migration.token_exchange)

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,7 +60,7 @@ from authshift.migration.token_exchange.replay import (
     keep_until,
 )
 from authshift.migration.token_exchange.request import ExchangeRequest, parse_request
-from authshift.migration.token_exchange.runtime import TokenExchangeRuntime, runtime_for
+from authshift.migration.token_exchange.runtime import ExchangeHost, TokenExchangeRuntime, runtime_for
 from authshift.migration.token_exchange.validators import fetch_userinfo
 from authshift.migration.token_exchange.verified import VerifiedToken, token_digest
 from authshift.oidc.claims import ScopeSyntaxError, parse_scope, released_claims
@@ -71,9 +71,6 @@ from authshift.storage.combined import CombinedWrite, WriteAborted, row_insert, 
 from authshift.storage.db import each_statement_alone, is_postgres
 from authshift.storage.tables import audit_log
 from authshift.storage.types import utcnow
-
-if TYPE_CHECKING:
-    from authshift.state import AppState
 
 log = get_logger("authshift.token_exchange")
 
@@ -138,7 +135,7 @@ def _auth_time(claims: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-async def exchange(form: Mapping[str, str], client: Client, state: AppState, ip: str | None) -> Exchanged:
+async def exchange(form: Mapping[str, str], client: Client, state: ExchangeHost, ip: str | None) -> Exchanged:
     """Exchange the form's subject token for tokens of ``client``; raises ``ExchangeRefused``."""
     cfg = state.settings.migration.token_exchange
     runtime = runtime_for(state)
@@ -203,7 +200,7 @@ def _writes(*, postgres: bool, imported: bool, refresh: bool, count_subject: boo
 
 
 async def _without_lock(
-    state: AppState,
+    state: ExchangeHost,
     runtime: TokenExchangeRuntime,
     client: Client,
     verified: VerifiedToken,
@@ -230,7 +227,7 @@ async def _without_lock(
 
 
 async def _in_transaction(
-    state: AppState,
+    state: ExchangeHost,
     conn: AsyncConnection,
     runtime: TokenExchangeRuntime,
     client: Client,
@@ -249,7 +246,7 @@ async def _in_transaction(
 
 
 async def _issue(
-    state: AppState,
+    state: ExchangeHost,
     conn: AsyncConnection,
     runtime: TokenExchangeRuntime,
     client: Client,
@@ -312,17 +309,17 @@ def _throttled() -> ExchangeRefused:
     return ExchangeRefused(SLOW_DOWN, "too many token exchanges; try again later", reason="throttled", status=429)
 
 
-def _subject_limit(state: AppState, issuer: str, subject: str) -> throttle.Limit:
+def _subject_limit(state: ExchangeHost, issuer: str, subject: str) -> throttle.Limit:
     cfg = state.settings.migration.token_exchange
     return throttle.Limit(subject_key(issuer, subject), cfg.subject_max_exchanges, cfg.subject_window_seconds)
 
 
-def _client_limit(state: AppState, client_id: str) -> throttle.Limit:
+def _client_limit(state: ExchangeHost, client_id: str) -> throttle.Limit:
     cfg = state.settings.migration.token_exchange
     return throttle.Limit(client_key(client_id), cfg.client_max_exchanges, cfg.client_window_seconds)
 
 
-async def _count_client(state: AppState, runtime: TokenExchangeRuntime, attempt: _Attempt) -> None:
+async def _count_client(state: ExchangeHost, runtime: TokenExchangeRuntime, attempt: _Attempt) -> None:
     """Count the attempt against the client's limit; refuse past it.
 
     Every exchange of a client counts on the same row: each process adds its counts to it in
@@ -338,7 +335,7 @@ async def _count_client(state: AppState, runtime: TokenExchangeRuntime, attempt:
         raise _throttled()
 
 
-async def _refused(state: AppState, runtime: TokenExchangeRuntime, exc: ExchangeRefused, attempt: _Attempt) -> None:
+async def _refused(state: ExchangeHost, runtime: TokenExchangeRuntime, exc: ExchangeRefused, attempt: _Attempt) -> None:
     """Log the reason; count the failure against the throttles; audit refusals about a known subject."""
     log.warning("token exchange refused", error=exc.error, reason=exc.reason, **attempt.fields())
     if exc.status != 400:  # issuer outages and throttling are not the client's failed attempts
