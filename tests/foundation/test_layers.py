@@ -21,11 +21,14 @@ import authshift
 
 SRC = Path(authshift.__file__).parent
 TOP = ("authshift.state", "authshift.app", "authshift.http", "authshift.cli", "authshift.console")
-LOWER = ("accounts", "oidc", "migration", "security", "storage", "passwords", "events", "mail", "config.py")
+LOWER = ("accounts", "oidc", "migration", "security", "storage", "passwords", "events", "mail", "config.py",
+         "audit.py", "errors.py", "ids.py", "logs.py", "outbound.py", "periodic.py", "retention.py")
 STORAGE_MAY_IMPORT = ("authshift.storage", "authshift.config", "authshift.errors", "authshift.ids", "authshift.logs")
 
 # Modules allowed to import the top for now, with the reason. Remove a line once it is not needed.
 EXCEPTIONS: dict[str, str] = {
+    "periodic.py": "job system (task B)",
+    "retention.py": "job system (task B)",
     "mail/delivery.py": "job system (task B)",
     "events/delivery.py": "job system (task B)",
     "migration/import_runner.py": "job system (task B)",
