@@ -123,3 +123,27 @@ async def test_the_cli_creates_and_audits_its_job_through_the_one_service(settin
     assert audit[0].details == {"file": "users.ndjson", "size": path.stat().st_size, "format": "native",
                                 "mode": "insert", "identifier": "email", "dry_run": False, "source": None}
     assert (await job_row(state, first))["created_by"] == actor
+
+
+async def test_resuming_a_failed_job_by_its_id_is_audited(settings_env: dict[str, str], tmp_path: Path,
+                                                          state: AppState) -> None:
+    """``authshift import FILE --resume JOB_ID`` runs a failed job again: recorded as the admin
+    API's resume is (``import.resumed``, with the line it continues after)."""
+    from authshift.migration.import_job_service import JobFile
+    from authshift.migration.import_source import ImportOptions
+
+    path = write_ndjson(tmp_path / "users.ndjson", [{"email": "ada@x.com"}, {"email": "grace@x.com"}])
+    source = JobFile.of(path)
+    async with state.engine.begin() as conn:
+        job_id = await jobs.create_job(
+            conn, origin="cli", created_by="cli:someone", options=ImportOptions().as_json(), file_path=str(path),
+            file_name=source.name, file_digest=source.sha256, file_size=source.size)
+        await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(state="failed", error="x"))
+    done = run_cli(["import", str(path), "--resume", str(job_id)], settings_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = await job_row(state, str(job_id))
+    assert (row["state"], row["inserted"]) == ("completed", 2)
+    async with state.engine.connect() as conn:
+        audit = (await conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.target,
+                                              audit_log.c.details))).all()
+    assert [tuple(a) for a in audit] == [(f"cli:{getpass.getuser()}", "import.resumed", str(job_id), {"after_line": 0})]

@@ -91,14 +91,18 @@ async def create_import_job(conn: AsyncConnection, source: JobFile, options: Imp
 
 async def start_or_resume(engine: AsyncEngine, source: JobFile, options: ImportOptions, *, actor: str,
                           resume: uuid.UUID | None = None) -> StartedJob:
-    """The job ``authshift import`` runs: the one named by ``resume`` (it must be the same file),
-    else the unfinished job of the same file and options (a re-run resumes where it stopped and
-    imports nothing twice), else a new one (audited)."""
+    """The job ``authshift import`` runs: the one named by ``resume`` (it must be the same file; a
+    failed one is run again, audited ``import.resumed``), else the unfinished job of the same file
+    and options (a re-run resumes where it stopped and imports nothing twice), else a new one
+    (audited ``import.created``)."""
     async with engine.begin() as conn:
         if resume is not None:
             row = await jobs.get_job(conn, resume)
             if row["file_digest"] != source.sha256:
                 raise InvalidInput(f"{source.path} is not the file job {resume} was importing (its content differs)")
+            if row["state"] == "failed":  # a finished job runs again: recorded as the API's resume is
+                await record_audit(conn, actor=actor, action="import.resumed", target=str(resume),
+                                   details={"after_line": row["last_line"]})
             return StartedJob(resume, row, explicit=True)
         found = await jobs.find_resumable_job(conn, file_digest=source.sha256, options=options.as_json())
         if found is not None:
