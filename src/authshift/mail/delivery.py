@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from authshift.config import SmtpSettings
 from authshift.jobs import lease
 from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
@@ -34,8 +37,8 @@ LEASE = lease.LeaseTable(email_outbox, state="status", waiting=("pending",), hel
                          expires="next_attempt_at", due="next_attempt_at")
 
 
-def _lease(state: AppState) -> timedelta:
-    return timedelta(seconds=state.settings.smtp.timeout_seconds * 3 + 30)
+def _lease(smtp: SmtpSettings) -> timedelta:
+    return timedelta(seconds=smtp.timeout_seconds * 3 + 30)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -44,18 +47,17 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-async def _claim(state: AppState, message_id: uuid.UUID | None, limit: int) -> list[Mapping[str, Any]]:
+async def _claim(engine: AsyncEngine, smtp: SmtpSettings, message_id: uuid.UUID | None, limit: int) -> list[Mapping[str, Any]]:
     where = [] if message_id is None else [email_outbox.c.id == message_id]
-    async with state.engine.begin() as conn:
-        rows = await lease.claim(conn, LEASE, "", _lease(state).total_seconds(), where=where,
+    async with engine.begin() as conn:
+        rows = await lease.claim(conn, LEASE, "", _lease(smtp).total_seconds(), where=where,
                                  order_by=[email_outbox.c.next_attempt_at], limit=limit,
                                  values={"attempts": email_outbox.c.attempts + 1})
     # the rows as they were before the claim: their attempts so far, as _deliver_one counts them
     return [{**row, "attempts": row["attempts"] - 1} for row in rows]
 
 
-async def _deliver_one(state: AppState, row: Mapping[str, Any]) -> bool:
-    smtp = state.settings.smtp
+async def _deliver_one(engine: AsyncEngine, smtp: SmtpSettings, row: Mapping[str, Any]) -> bool:
     message = smtp_client.build_message(smtp, to=row["to_address"], subject=row["subject"], body=row["body"])
     attempts = row["attempts"] + 1
     try:
@@ -65,14 +67,14 @@ async def _deliver_one(state: AppState, row: Mapping[str, Any]) -> bool:
         failed = attempts >= smtp.max_attempts
         values: dict[str, Any] = {"last_error": error}
         values.update({"status": "failed"} if failed else {"next_attempt_at": utcnow() + retry_delay(attempts)})
-        async with state.engine.begin() as conn:
+        async with engine.begin() as conn:
             await lease.release(conn, LEASE, row["id"], None, values=values)
         log.warning(
             "email delivery failed" + (", giving up" if failed else ", will retry"),
             message_id=str(row["id"]), attempts=attempts, error=error,
         )
         return False
-    async with state.engine.begin() as conn:
+    async with engine.begin() as conn:
         await lease.release(conn, LEASE, row["id"], None, values={
             "status": "sent", "sent_at": utcnow(), "last_error": None, "body": redact_links(row["body"]),
         })
@@ -84,9 +86,10 @@ async def deliver_due(state: AppState, *, message_id: uuid.UUID | None = None, l
     """Send the pending messages that are due (or just ``message_id``); returns how many were tried."""
     if not state.settings.smtp.enabled:
         return 0
-    rows = await _claim(state, message_id, limit)
+    smtp = state.settings.smtp
+    rows = await _claim(state.engine, smtp, message_id, limit)
     for row in rows:
-        await _deliver_one(state, row)
+        await _deliver_one(state.engine, smtp, row)
     return len(rows)
 
 
