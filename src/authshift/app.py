@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from authshift import __version__
 from authshift.config import Settings
 from authshift.console.app import install_console
-from authshift.console.snapshots import start_console_snapshots
+from authshift.console.snapshots import snapshot_round, snapshot_seconds
 from authshift.events.delivery import start_delivery_worker
 from authshift.http import account_area, account_security, login_pages, pages_account, passkey_pages
 from authshift.http import migration as migration_api
@@ -27,15 +27,17 @@ from authshift.http.openapi import install_openapi
 from authshift.http.overload import ShedLoad
 from authshift.http.problems import install_problem_handlers
 from authshift.http.security_headers import StrictTransportSecurity
+from authshift.jobs.schedule import Every, housekeeping
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
 from authshift.migration.export_jobs import start_export_worker
-from authshift.migration.import_runner import start_import_runner
+from authshift.migration.import_runner import SWEEP_EVERY_SECONDS, start_import_runner, sweep_idle_uploads
 from authshift.migration.lazy import attach_legacy
 from authshift.migration.token_exchange import grant as token_exchange_grant  # noqa: F401  (registers the grant)
-from authshift.migration.token_exchange.housekeeping import start_token_exchange
+from authshift.migration.token_exchange import housekeeping as token_exchange_housekeeping
+from authshift.oidc import housekeeping as oidc_housekeeping
 from authshift.oidc.housekeeping import start_oidc
-from authshift.retention import start_retention
+from authshift.retention import PRUNE_EVERY_SECONDS, apply_retention
 from authshift.state import AppState, build_state
 from authshift.storage.migrate import upgrade_async
 
@@ -45,12 +47,22 @@ ROUTERS: list[APIRouter] = [
     admin_imports.router, admin_readiness.router,
 ]
 
-# Background work started with the app (outbox delivery, job runners): each gets the state and
-# returns an awaitable that stops it.
+# Housekeeping: pruning and snapshots, each at its interval, run in turn by one loop (jobs.schedule).
+HOUSEKEEPING: list[Every] = [
+    Every("oidc pruning", lambda _: oidc_housekeeping.PRUNE_EVERY_SECONDS, oidc_housekeeping.prune_once, at_start=False),
+    Every("token-exchange claims pruning", lambda _: token_exchange_housekeeping.PRUNE_EVERY_SECONDS,
+          token_exchange_housekeeping.prune_expired_claims),
+    Every("console-snapshots", snapshot_seconds, snapshot_round),  # before retention prunes the events it counts
+    Every("retention", lambda _: PRUNE_EVERY_SECONDS, apply_retention),
+    Every("import uploads sweep", lambda _: SWEEP_EVERY_SECONDS, sweep_idle_uploads, at_start=False),
+]
+
+# Background work started with the app (outbox delivery, job runners, housekeeping): each gets the
+# state and returns an awaitable that stops it.
 BackgroundStarter = Callable[[AppState], Awaitable[Callable[[], Awaitable[None]]]]
 BACKGROUND: list[BackgroundStarter] = [
-    start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_token_exchange, start_import_runner,
-    start_retention, start_console_snapshots,
+    start_oidc, start_mail_worker, start_delivery_worker, start_export_worker, start_import_runner,
+    housekeeping(HOUSEKEEPING),
 ]
 
 

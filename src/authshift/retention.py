@@ -1,4 +1,5 @@
-"""Started with the server: delete finished work that ``[retention]`` no longer keeps, every hour.
+"""Housekeeping (``jobs.schedule``, listed in ``app.HOUSEKEEPING``): delete finished work that
+``[retention]`` no longer keeps, every hour.
 
 One round, in this order (so events whose deliveries go in this round can go too):
 finished webhook/write-back deliveries (``events.retention``), dispatched events no delivery
@@ -20,7 +21,6 @@ from authshift.mail.retention import prune_mail
 from authshift.migration.export_jobs import expire_export_files, exports_dir
 from authshift.migration.import_runner import uploads_dir
 from authshift.migration.import_uploads import sweep_uploads
-from authshift.periodic import periodic
 from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
 
@@ -53,5 +53,3 @@ async def apply_retention(state: AppState, *, batch_size: int = BATCH_SIZE, now:
     if any(counts.values()):
         log.info("deleted what retention no longer keeps", **counts)
 
-
-start_retention = periodic("retention", PRUNE_EVERY_SECONDS, apply_retention)

@@ -13,7 +13,6 @@ the larger of the stored and the observed count: a count never drops because its
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ from authshift.migration.readiness_report import NO_SOURCE
 from authshift.migration.readiness_tables import user_readiness
 from authshift.migration.stats import as_date, utc_day
 from authshift.migration.token_exchange.tables import exchanged_tokens
-from authshift.periodic import periodic
 from authshift.storage.tables import users
 from authshift.storage.types import utcnow
 
@@ -99,10 +97,10 @@ async def take_snapshot(engine: AsyncEngine, now: datetime | None = None) -> dat
     return today
 
 
-async def _round(state: AppState) -> None:
+async def snapshot_round(state: AppState) -> None:
+    """Housekeeping (``app.HOUSEKEEPING``): a snapshot at start-up, then every ``console.snapshot_minutes``."""
     await take_snapshot(state.engine)
 
 
-def start_console_snapshots(state: AppState) -> Awaitable[Callable[[], Awaitable[None]]]:
-    """``app.BACKGROUND`` starter: a snapshot now, then every ``console.snapshot_minutes``."""
-    return periodic("console-snapshots", state.settings.console.snapshot_minutes * 60, _round)(state)
+def snapshot_seconds(state: AppState) -> float:
+    return state.settings.console.snapshot_minutes * 60

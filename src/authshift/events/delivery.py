@@ -5,9 +5,9 @@ Three steps, each in its own short transaction, run by a worker in every ``auths
 1. fan-out: events not yet dispatched (``events.dispatched_at IS NULL``) get one delivery per
    target that wants them (the legacy write-back for ``[migration.legacy] writeback_events``;
    each enabled webhook endpoint whose ``event_types`` match), then are marked dispatched;
-2. claim: due deliveries become ``delivering`` under this worker's lease (``FOR UPDATE SKIP
-   LOCKED`` on PostgreSQL, one atomic ``UPDATE`` under SQLite's write lock), and their attempt
-   count goes up. A delivery waits while an earlier delivery of the same subject (user) to the
+2. claim: due deliveries become ``delivering`` under this worker's lease (the shared
+   ``jobs.lease``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's write lock), and their
+   attempt count goes up. A delivery waits while an earlier delivery of the same subject (user) to the
    same target is still pending, so a target sees each user's events in order;
 3. attempt: POST ``{"type", "id", "timestamp", "data"}`` signed with Standard Webhooks headers,
    ``webhook-id`` = the event id (the receiver's idempotency key). 2xx: ``delivered``. Otherwise
@@ -22,12 +22,8 @@ database never hold the same delivery at the same time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import random
-import secrets
-import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +41,8 @@ from authshift.events.outbox import events
 from authshift.events.tables import DELIVERY_STATES, LEGACY_WRITEBACK, deliveries, webhook_endpoints
 from authshift.events.webhooks import endpoint_secret_box, event_type_matches
 from authshift.ids import uuid7
+from authshift.jobs import lease
+from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
 from authshift.migration.legacy import LegacyClient, LegacyRejected, LegacyUnavailable
 from authshift.outbound import outbound_client, post_bounded, shorten
@@ -123,14 +121,14 @@ class Job:
     secret_encrypted: str | None = None
 
 
-def _claimable(now: datetime, *, writeback: bool) -> list[Any]:
+LEASE = lease.LeaseTable(deliveries, waiting=("pending",), held="delivering", due="next_attempt_at")
+
+
+def _waits(*, writeback: bool) -> list[Any]:
+    """What keeps a claimable delivery waiting (besides the lease's rule)."""
     d = deliveries
     earlier = deliveries.alias("earlier")
     conditions: list[Any] = [
-        sa.or_(
-            sa.and_(d.c.state == "pending", d.c.next_attempt_at <= now),
-            sa.and_(d.c.state == "delivering", d.c.lease_expires_at < now),
-        ),
         # one user's events reach one target in order: wait while an earlier one is unfinished
         sa.or_(
             d.c.subject.is_(None),
@@ -157,7 +155,7 @@ async def pending_work(conn: AsyncConnection, *, writeback: bool, now: datetime 
     takes SQLite's write lock."""
     now = now or utcnow()
     undispatched = sa.exists().where(events.c.dispatched_at.is_(None))
-    due = sa.exists().where(*_claimable(now, writeback=writeback))
+    due = sa.exists().where(LEASE.claimable(now), *_waits(writeback=writeback))
     row = (await conn.execute(sa.select(undispatched.label("undispatched"), due.label("due")))).one()
     return bool(row.undispatched), bool(row.due)
 
@@ -168,18 +166,10 @@ async def claim(
     """Lease up to ``limit`` due deliveries to ``owner``; each claim counts as an attempt."""
     now = now or utcnow()
     d = deliveries
-    candidates = sa.select(d.c.id).where(*_claimable(now, writeback=writeback)).order_by(d.c.next_attempt_at).limit(limit)
-    if is_postgres(conn):
-        candidates = candidates.with_for_update(skip_locked=True, of=d)
-    claimed = (
-        await conn.execute(
-            d.update()
-            .where(d.c.id.in_(candidates.scalar_subquery()))
-            .values(state="delivering", lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    attempts=d.c.attempts + 1, last_attempt_at=now)
-            .returning(d.c.id)
-        )
-    ).scalars().all()
+    claimed = [row["id"] for row in await lease.claim(
+        conn, LEASE, owner, lease_seconds, where=_waits(writeback=writeback), order_by=[d.c.next_attempt_at],
+        limit=limit, values={"attempts": d.c.attempts + 1, "last_attempt_at": now}, now=now,
+    )]
     if not claimed:
         return []
     q = (
@@ -293,18 +283,13 @@ async def record_outcome(
         values.update(state="dead")
     else:
         values.update(state="pending", next_attempt_at=now + timedelta(seconds=backoff_seconds(job.attempts, settings)))
-    stored = await conn.execute(
-        deliveries.update()
-        .where(deliveries.c.id == job.delivery_id, deliveries.c.lease_owner == owner, deliveries.c.state == "delivering")
-        .values(**values)
-    )
-    return str(values["state"]) if stored.rowcount else "lease-lost"
+    stored = await lease.release(conn, LEASE, job.delivery_id, owner, values=values)
+    return str(values["state"]) if stored else "lease-lost"
 
 
 # --------------------------------------------------------------------------- the worker
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+worker_id = lease.owner_id
 
 
 class DeliveryWorker:
@@ -324,31 +309,15 @@ class DeliveryWorker:
         self.writeback = writeback
         self.owner = worker_id()
         self.sender = Sender(settings, box, legacy)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("authshift-delivery", self.run_once, poll_seconds=settings.poll_interval_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="authshift-delivery")
+        self._worker.start()
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, grace_seconds)
-            except TimeoutError:
-                pass  # cancelled by wait_for; claimed deliveries are retried when their lease expires
+        # past the grace the round is cancelled; its deliveries are retried when their lease expires
+        await self._worker.stop(grace_seconds)
         await self.sender.aclose()
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive a database hiccup
-                log.error("delivery loop failed; retrying", error_type=type(exc).__name__, error=str(exc)[:200])
-                busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.settings.poll_interval_seconds)
 
     async def run_once(self) -> bool:
         """One round; True when there may be more work right away."""

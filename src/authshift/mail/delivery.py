@@ -1,13 +1,13 @@
 """Delivering ``pending`` rows of ``email_outbox`` over SMTP, at least once, with retries.
 
-A row is claimed by moving its ``next_attempt_at`` past a lease (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, the write lock on SQLite), so several processes never send it at the same time; a
-process that dies mid-send leaves it to be retried when the lease ends.
+A row is claimed with the shared lease (``jobs.lease``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+the write lock on SQLite), here kept in ``next_attempt_at`` (moved past the send), so several
+processes never send it at the same time; a process that dies mid-send leaves it to be retried
+when the lease ends. The retry loop is the shared ``jobs.worker``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import smtplib
 import uuid
@@ -15,14 +15,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authshift.config import SmtpSettings
+from authshift.jobs import lease
+from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
 from authshift.mail import smtp as smtp_client
 from authshift.mail.outbox import redact_links
 from authshift.mail.tables import email_outbox
 from authshift.state import AppState
-from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
 __all__ = ["deliver_due", "start_mail_worker"]
@@ -30,10 +32,13 @@ __all__ = ["deliver_due", "start_mail_worker"]
 log = get_logger("authshift.mail")
 MAX_BACKOFF_SECONDS = 600.0
 MAX_ERROR_LENGTH = 500
+# The outbox has no owner column: a claim moves next_attempt_at past the send (its lease).
+LEASE = lease.LeaseTable(email_outbox, state="status", waiting=("pending",), held="pending", owner=None,
+                         expires="next_attempt_at", due="next_attempt_at")
 
 
-def _lease(state: AppState) -> timedelta:
-    return timedelta(seconds=state.settings.smtp.timeout_seconds * 3 + 30)
+def _lease(smtp: SmtpSettings) -> timedelta:
+    return timedelta(seconds=smtp.timeout_seconds * 3 + 30)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -42,31 +47,17 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-async def _claim(state: AppState, message_id: uuid.UUID | None, limit: int) -> list[Mapping[str, Any]]:
-    now = utcnow()
-    async with state.engine.begin() as conn:
-        q = (
-            sa.select(email_outbox)
-            .where(email_outbox.c.status == "pending", email_outbox.c.next_attempt_at <= now)
-            .order_by(email_outbox.c.next_attempt_at)
-            .limit(limit)
-        )
-        if message_id is not None:
-            q = q.where(email_outbox.c.id == message_id)
-        if is_postgres(conn):
-            q = q.with_for_update(skip_locked=True)
-        rows = list((await conn.execute(q)).mappings())
-        if rows:
-            await conn.execute(
-                email_outbox.update()
-                .where(email_outbox.c.id.in_([r["id"] for r in rows]))
-                .values(attempts=email_outbox.c.attempts + 1, next_attempt_at=now + _lease(state))
-            )
-    return rows
+async def _claim(engine: AsyncEngine, smtp: SmtpSettings, message_id: uuid.UUID | None, limit: int) -> list[Mapping[str, Any]]:
+    where = [] if message_id is None else [email_outbox.c.id == message_id]
+    async with engine.begin() as conn:
+        rows = await lease.claim(conn, LEASE, "", _lease(smtp).total_seconds(), where=where,
+                                 order_by=[email_outbox.c.next_attempt_at], limit=limit,
+                                 values={"attempts": email_outbox.c.attempts + 1})
+    # the rows as they were before the claim: their attempts so far, as _deliver_one counts them
+    return [{**row, "attempts": row["attempts"] - 1} for row in rows]
 
 
-async def _deliver_one(state: AppState, row: Mapping[str, Any]) -> bool:
-    smtp = state.settings.smtp
+async def _deliver_one(engine: AsyncEngine, smtp: SmtpSettings, row: Mapping[str, Any]) -> bool:
     message = smtp_client.build_message(smtp, to=row["to_address"], subject=row["subject"], body=row["body"])
     attempts = row["attempts"] + 1
     try:
@@ -76,19 +67,17 @@ async def _deliver_one(state: AppState, row: Mapping[str, Any]) -> bool:
         failed = attempts >= smtp.max_attempts
         values: dict[str, Any] = {"last_error": error}
         values.update({"status": "failed"} if failed else {"next_attempt_at": utcnow() + retry_delay(attempts)})
-        async with state.engine.begin() as conn:
-            await conn.execute(email_outbox.update().where(email_outbox.c.id == row["id"]).values(**values))
+        async with engine.begin() as conn:
+            await lease.release(conn, LEASE, row["id"], None, values=values)
         log.warning(
             "email delivery failed" + (", giving up" if failed else ", will retry"),
             message_id=str(row["id"]), attempts=attempts, error=error,
         )
         return False
-    async with state.engine.begin() as conn:
-        await conn.execute(
-            email_outbox.update().where(email_outbox.c.id == row["id"]).values(
-                status="sent", sent_at=utcnow(), last_error=None, body=redact_links(row["body"]),
-            )
-        )
+    async with engine.begin() as conn:
+        await lease.release(conn, LEASE, row["id"], None, values={
+            "status": "sent", "sent_at": utcnow(), "last_error": None, "body": redact_links(row["body"]),
+        })
     log.info("email sent", message_id=str(row["id"]), to=row["to_address"], purpose=row["purpose"], attempts=attempts)
     return True
 
@@ -97,38 +86,20 @@ async def deliver_due(state: AppState, *, message_id: uuid.UUID | None = None, l
     """Send the pending messages that are due (or just ``message_id``); returns how many were tried."""
     if not state.settings.smtp.enabled:
         return 0
-    rows = await _claim(state, message_id, limit)
+    smtp = state.settings.smtp
+    rows = await _claim(state.engine, smtp, message_id, limit)
     for row in rows:
-        await _deliver_one(state, row)
+        await _deliver_one(state.engine, smtp, row)
     return len(rows)
 
 
 async def start_mail_worker(state: AppState) -> Callable[[], Awaitable[None]]:
-    """Background starter (``app.BACKGROUND``): retries pending mail every ``smtp.poll_seconds``."""
-    stopping = asyncio.Event()
+    """Background starter (``app.BACKGROUND``): retries pending mail every ``smtp.poll_seconds``;
+    stopping lets the batch in progress finish."""
+    async def round() -> bool:
+        return bool(await deliver_due(state))
 
-    async def stop() -> None:
-        stopping.set()
-
-    if not state.settings.smtp.enabled:
-        return stop
-
-    async def run() -> None:
-        while not stopping.is_set():
-            try:
-                while not stopping.is_set() and await deliver_due(state):
-                    pass
-            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad moment of the database
-                log.error("mail worker error", error_type=type(exc).__name__, error=str(exc)[:MAX_ERROR_LENGTH])
-            try:
-                await asyncio.wait_for(stopping.wait(), state.settings.smtp.poll_seconds)
-            except TimeoutError:
-                pass
-
-    task = asyncio.create_task(run(), name="authshift-mail-worker")
-
-    async def stop_and_wait() -> None:
-        stopping.set()
-        await task
-
-    return stop_and_wait
+    worker = Worker("authshift-mail-worker", round, poll_seconds=state.settings.smtp.poll_seconds, grace_seconds=None)
+    if state.settings.smtp.enabled:
+        worker.start()
+    return worker.stop

@@ -1,8 +1,8 @@
 """Export jobs: the admin API queues an export, a background worker runs it with ``export_users``.
 
-A job is claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several authshift
-processes can share the table; SQLite's writers are serialised anyway) and the lease is renewed
-while the export runs. A job whose process died is claimed again when its lease runs out and
+A job is claimed with the shared lease (``jobs.lease``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+so several authshift processes can share the table; SQLite's writers are serialised anyway) and the
+lease is renewed while the export runs; the worker loop is ``jobs.worker``. A job whose process died is claimed again when its lease runs out and
 rerun from the start (the file only appears when an export succeeds, so a rerun is safe); after
 ``MAX_ATTEMPTS`` it is marked failed.
 
@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authshift.errors import AuthshiftError, NotFound
 from authshift.ids import uuid7
+from authshift.jobs import lease
+from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
 from authshift.migration.export import export_users
 from authshift.migration.export_options import PEER_FORMATS, ExportOptions, parse_export_options
@@ -49,7 +48,8 @@ LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 2.0
 log = get_logger("authshift.exports")
-_wakeups: set[asyncio.Event] = set()
+_workers: set[Worker] = set()
+LEASE = lease.LeaseTable(export_jobs)
 
 
 def exports_dir(state: AppState) -> Path:
@@ -68,8 +68,8 @@ async def create_export_job(conn: AsyncConnection, options: ExportOptions, *, ac
 
 def wake_workers() -> None:
     """Tell this process's workers a job was queued (other processes find it on their next poll)."""
-    for event in _wakeups:
-        event.set()
+    for worker in _workers:
+        worker.wake()
 
 
 async def get_export_job(conn: AsyncConnection, job_id: uuid.UUID) -> dict[str, Any]:
@@ -160,43 +160,31 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _claim(state: AppState, owner: str) -> dict[str, Any] | None:
-    now = utcnow()
-    claimable = sa.or_(
-        export_jobs.c.state == "queued",
-        sa.and_(export_jobs.c.state == "running", export_jobs.c.lease_expires_at < now),
-    )
-    async with state.engine.connect() as probe:  # a read-only look first: no write lock while idle
+async def _claim(engine: AsyncEngine, owner: str) -> dict[str, Any] | None:
+    """Lease the oldest claimable job to ``owner``; on the way, jobs whose process stopped
+    ``MAX_ATTEMPTS`` times are given up (failed)."""
+    async with engine.connect() as probe:  # a read-only look first: no write lock while idle
         probe = await probe.execution_options(readonly=True)
-        if (await probe.execute(sa.select(export_jobs.c.id).where(claimable).limit(1))).first() is None:
+        if not await lease.any_claimable(probe, LEASE):
             return None
-    async with state.engine.begin() as conn:
-        q = sa.select(export_jobs).where(claimable).order_by(export_jobs.c.created_at).limit(1)
-        if is_postgres(conn):
-            q = q.with_for_update(skip_locked=True)
-        row = (await conn.execute(q)).mappings().first()
-        if row is None:
-            return None
-        job = dict(row)
-        if job["attempts"] >= MAX_ATTEMPTS:
-            await conn.execute(
-                export_jobs.update().where(export_jobs.c.id == job["id"]).values(
-                    state="failed", finished_at=now, lease_owner=None,
-                    error=f"gave up after {job['attempts']} attempts (the process running it stopped each time)",
-                )
-            )
-            return None
+    now = utcnow()
+    t = export_jobs.c
+    async with engine.begin() as conn:
         await conn.execute(
-            export_jobs.update().where(export_jobs.c.id == job["id"]).values(
-                state="running", started_at=now, lease_owner=owner, attempts=job["attempts"] + 1,
-                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS), users=0,
+            export_jobs.update().where(LEASE.claimable(now), t.attempts >= MAX_ATTEMPTS).values(
+                state="failed", finished_at=now, lease_owner=None,
+                error=sa.literal("gave up after ") + sa.cast(t.attempts, sa.String)
+                + sa.literal(" attempts (the process running it stopped each time)"),
             )
         )
-        return job
+        rows = await lease.claim(conn, LEASE, owner, LEASE_SECONDS, where=[t.attempts < MAX_ATTEMPTS],
+                                 order_by=[t.created_at], values={"started_at": now, "attempts": t.attempts + 1, "users": 0},
+                                 now=now)
+    return dict(rows[0]) if rows else None
 
 
-async def _update(app_state: AppState, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
-    async with app_state.engine.begin() as conn:
+async def _update(engine: AsyncEngine, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
+    async with engine.begin() as conn:
         await conn.execute(
             export_jobs.update().where(export_jobs.c.id == job_id, export_jobs.c.lease_owner == owner).values(**values)
         )
@@ -221,8 +209,9 @@ async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
     async def heartbeat() -> None:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 4)
-            await _update(state, job["id"], owner, users=progress["done"], total=progress["total"],
-                          lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
+            async with state.engine.begin() as conn:
+                await lease.renew(conn, LEASE, job["id"], owner, LEASE_SECONDS,
+                                  values={"users": progress["done"], "total": progress["total"]})
 
     beat = asyncio.create_task(heartbeat())
     try:
@@ -235,7 +224,7 @@ async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await beat
     await _update(
-        state, job["id"], owner, state="completed", finished_at=utcnow(), users=summary.users, total=progress["total"],
+        state.engine, job["id"], owner, state="completed", finished_at=utcnow(), users=summary.users, total=progress["total"],
         summary=summary.as_dict(), file_path=str(path), report_path=str(report_path) if report_path else None,
         lease_owner=None, lease_expires_at=None,
     )
@@ -243,8 +232,8 @@ async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
 
 async def run_one_job(state: AppState, owner: str | None = None) -> bool:
     """Claim and run one job; False when there was none. Failures are recorded on the job."""
-    owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    job = await _claim(state, owner)
+    owner = owner or lease.owner_id()
+    job = await _claim(state.engine, owner)
     if job is None:
         return False
     try:
@@ -255,35 +244,24 @@ async def run_one_job(state: AppState, owner: str | None = None) -> bool:
         log.error("export job failed", job_id=str(job["id"]), error_type=type(exc).__name__)
         # Only our own errors' messages are shown: a driver's error can quote query parameters.
         reason = exc.detail if isinstance(exc, AuthshiftError) else f"{type(exc).__name__} (details in the server log)"
-        await _update(state, job["id"], owner, state="failed", finished_at=utcnow(), lease_owner=None, error=reason[:500])
+        await _update(state.engine, job["id"], owner, state="failed", finished_at=utcnow(), lease_owner=None, error=reason[:500])
     return True
 
 
 async def start_export_worker(state: AppState) -> Callable[[], Awaitable[None]]:
-    """The background worker (registered in ``app.BACKGROUND``); returns its stop function."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    wakeup = asyncio.Event()
-    _wakeups.add(wakeup)
+    """The background worker (registered in ``app.BACKGROUND``); returns its stop function. Stopping
+    cancels an export under way: its lease runs out and a worker (here or elsewhere) reruns it."""
+    owner = lease.owner_id()
 
-    async def loop() -> None:
-        while True:
-            try:
-                if await run_one_job(state, owner):
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the worker
-                log.error("export worker error", error_type=type(exc).__name__)
-            wakeup.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+    async def round() -> bool:
+        return await run_one_job(state, owner)
 
-    task = asyncio.create_task(loop(), name="authshift-export-worker")
+    worker = Worker("authshift-export-worker", round, poll_seconds=POLL_SECONDS, grace_seconds=0)
+    _workers.add(worker)
+    worker.start()
 
     async def stop() -> None:
-        _wakeups.discard(wakeup)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        _workers.discard(worker)
+        await worker.stop()
 
     return stop

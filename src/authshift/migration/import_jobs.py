@@ -9,9 +9,6 @@ back, so two processes can never both write the same records.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import emit
 from authshift.ids import uuid7
+from authshift.jobs.lease import LIVE_OWNERS, LeaseTable, owner_id, release
+from authshift.jobs.lease import renew as renew_lease
 from authshift.migration.dry_run import dry_run_view, stored_outcome
 from authshift.migration.import_progress import job_estimate
 from authshift.migration.import_tables import import_jobs, import_results
-from authshift.migration.local_process import local_pid, pid_ended
 from authshift.storage.bulk import in_values
 from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
@@ -87,32 +85,18 @@ class Counts:
                 "skipped": self.skipped, "failed": self.failed}
 
 
-def lease_owner_id() -> str:
-    """Who holds a lease: host, process id and a random part (a restarted process is someone else)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _owner_is_dead(owner: str | None) -> bool:
-    """True when the lease owner was a process on this host that no longer exists."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    pid = local_pid(host, pid_text)
-    if pid is None:
-        return False
-    if pid == os.getpid():
-        return owner not in ACTIVE_OWNERS
-    return pid_ended(pid)
-
+lease_owner_id = owner_id  # who holds a lease (``jobs.lease.owner_id``)
 
 # Lease owners of this process that are running a job right now (the others are leftovers).
-ACTIVE_OWNERS: set[str] = set()
+ACTIVE_OWNERS = LIVE_OWNERS
+
+LEASE = LeaseTable(import_jobs)
 
 
 def _lease_free(row: Mapping[str, Any], now: datetime) -> bool:
-    expires = row["lease_expires_at"]
-    return expires is None or expires <= now or _owner_is_dead(row["lease_owner"])
+    """Free to claim: expired, or its owner is known to be gone (``jobs.lease``): a killed
+    process's job is resumed at once by the next process on its host."""
+    return row["state"] == "running" and LEASE.free(row, now)
 
 
 async def create_job(
@@ -309,17 +293,13 @@ async def commit_progress(
     ``bytes_read``: how much of the file the reader had read (the job's percentage and time left)."""
     now = utcnow()
     c = import_jobs.c
-    result = await conn.execute(
-        import_jobs.update()
-        .where(c.id == job_id, c.lease_owner == owner, c.state == "running")
-        .values(
-            records_read=c.records_read + counts.read, inserted=c.inserted + counts.inserted,
-            updated=c.updated + counts.updated, skipped=c.skipped + counts.skipped, failed=c.failed + counts.failed,
-            last_index=last_index, last_line=last_line, bytes_read=bytes_read, updated_at=now, attempts=0, error=None,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-        )
-    )
-    if result.rowcount != 1:
+    progress = {
+        "records_read": c.records_read + counts.read, "inserted": c.inserted + counts.inserted,
+        "updated": c.updated + counts.updated, "skipped": c.skipped + counts.skipped, "failed": c.failed + counts.failed,
+        "last_index": last_index, "last_line": last_line, "bytes_read": bytes_read, "updated_at": now, "attempts": 0,
+        "error": None,
+    }
+    if not await renew_lease(conn, LEASE, job_id, owner, lease_seconds, values=progress, now=now):
         raise JobLost(f"import job {job_id} was cancelled or taken over by another process")
 
 
@@ -332,7 +312,7 @@ async def release_lease(conn: AsyncConnection, job_id: uuid.UUID, owner: str, *,
         values["attempts"] = sa.case((c.attempts > 0, c.attempts - 1), else_=0)
     else:
         values["error"] = crashed
-    await conn.execute(import_jobs.update().where(c.id == job_id, c.lease_owner == owner).values(**values))
+    await release(conn, LEASE, job_id, owner, values=values)
 
 
 async def finish_job(

@@ -4,19 +4,20 @@ crash) and runs them one at a time in the background of ``authshift serve``.
 Several processes sharing one PostgreSQL each run a runner; ``claim_next_job`` (FOR UPDATE SKIP
 LOCKED) gives each job to one of them. On shutdown the job in progress stops after its current
 batch and gives its lease back, so the next process (or the restarted one) resumes it at once.
+The loop is the shared ``jobs.worker.Worker``; sweeping finished jobs' uploads is housekeeping
+(``sweep_idle_uploads`` in ``app.HOUSEKEEPING``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from authshift.errors import Conflict
+from authshift.jobs.lease import LIVE_OWNERS
+from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import run_job
@@ -24,12 +25,12 @@ from authshift.migration.import_uploads import sweep_uploads
 from authshift.state import AppState
 from authshift.storage.db import reading
 
-__all__ = ["discard_upload", "start_import_runner", "upload_dir", "wake_runner"]
+__all__ = ["discard_upload", "start_import_runner", "sweep_idle_uploads", "upload_dir", "wake_runner"]
 
 log = get_logger("authshift.import.runner")
 SWEEP_EVERY_SECONDS = 30.0
 CRASH_PAUSE_POLLS = 10  # after a job's run crashed, wait this many poll intervals before claiming again
-_wakeups: dict[int, asyncio.Event] = {}
+_workers: dict[int, Worker] = {}
 
 
 def uploads_dir(state: AppState) -> Path:
@@ -55,14 +56,21 @@ async def sweep(state: AppState) -> int:
     return await sweep_uploads(state.engine, uploads_dir(state), keep_finished=state.settings.imports.keep_uploads)
 
 
+async def sweep_idle_uploads(state: AppState) -> None:
+    """Housekeeping every ``SWEEP_EVERY_SECONDS`` where a runner runs: the uploads of jobs given up or
+    cancelled meanwhile go."""
+    if state.settings.imports.runner:
+        await sweep(state)
+
+
 def wake_runner(state: AppState) -> None:
     """Tell this process's runner a job was queued (other processes find it at their next poll)."""
-    event = _wakeups.get(id(state))
-    if event is not None:
-        event.set()
+    worker = _workers.get(id(state))
+    if worker is not None:
+        worker.wake()
 
 
-async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool:
+async def _run_one(state: AppState, owner: str, should_stop: Callable[[], bool]) -> bool:
     """Claim and run one job; False when there was none to claim."""
     cfg = state.settings.imports
     async with reading(state.engine) as probe:
@@ -79,8 +87,7 @@ async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool
     log.info("import job claimed", job_id=str(row["id"]), resume_after_line=row["last_line"])
     try:
         summary = await run_job(
-            state.engine, state.accounts, row["id"], owner=owner, config=cfg, should_stop=stopping.is_set,
-            claimed=True,
+            state.engine, state.accounts, row["id"], owner=owner, config=cfg, should_stop=should_stop, claimed=True,
         )
     except (jobs.JobLost, Conflict) as exc:
         log.warning("import job given up", job_id=str(row["id"]), reason=str(exc))
@@ -92,46 +99,25 @@ async def _run_one(state: AppState, owner: str, stopping: asyncio.Event) -> bool
 
 
 async def start_import_runner(state: AppState) -> Callable[[], Awaitable[None]]:
-    """``app.BACKGROUND`` starter: returns the function that stops the runner."""
+    """``app.BACKGROUND`` starter: returns the function that stops the runner. A crashed round
+    pauses ``CRASH_PAUSE_POLLS`` polls, so that a short database outage does not use up the
+    job's attempts (``[imports] max_attempts``)."""
     cfg = state.settings.imports
-    stopping = asyncio.Event()
-    wake = asyncio.Event()
-    _wakeups[id(state)] = wake
     owner = jobs.lease_owner_id()
 
-    async def loop() -> None:
-        swept = 0.0
-        while not stopping.is_set():
-            try:
-                jobs.ACTIVE_OWNERS.add(owner)
-                ran = await _run_one(state, owner, stopping)
-            except Exception as exc:  # noqa: BLE001 - keep serving; the job is retried, up to [imports] max_attempts
-                log.error("import runner error", error_type=type(exc).__name__)
-                # A pause before the retry, so that a short database outage does not use up the attempts.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), timeout=cfg.poll_seconds * CRASH_PAUSE_POLLS)
-                continue
-            if ran:
-                continue
-            if time.monotonic() - swept > SWEEP_EVERY_SECONDS:  # idle: jobs given up or cancelled meanwhile
-                swept = time.monotonic()
-                try:
-                    await sweep(state)
-                except Exception as exc:  # noqa: BLE001 - tried again at the next idle round
-                    log.warning("sweeping import uploads failed", error_type=type(exc).__name__)
-            wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=cfg.poll_seconds)
+    async def round() -> bool:
+        LIVE_OWNERS.add(owner)
+        return await _run_one(state, owner, lambda: worker.stopping)
 
-    task = asyncio.create_task(loop(), name="authshift-import-runner") if cfg.runner else None
+    worker = Worker("authshift-import-runner", round, poll_seconds=cfg.poll_seconds,
+                    crash_pause_seconds=cfg.poll_seconds * CRASH_PAUSE_POLLS, grace_seconds=None)
+    _workers[id(state)] = worker
+    if cfg.runner:
+        worker.start()
 
     async def stop() -> None:
-        stopping.set()
-        wake.set()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        _wakeups.pop(id(state), None)
-        jobs.ACTIVE_OWNERS.discard(owner)
+        await worker.stop()
+        _workers.pop(id(state), None)
+        LIVE_OWNERS.discard(owner)
 
     return stop

@@ -1,9 +1,8 @@
-"""Started with the server: make the first signing key, then prune what has expired, periodically."""
+"""Started with the server: make the first signing key (``start_oidc``); then, as housekeeping
+(``app.HOUSEKEEPING``), prune what has expired every 10 minutes (``prune_once``)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -34,24 +33,13 @@ async def prune_once(state: AppState) -> None:
 
 
 async def start_oidc(state: AppState) -> Callable[[], Awaitable[None]]:
+    """``app.BACKGROUND`` starter: the first signing key, before the first request needs it."""
     async with state.engine.begin() as conn:
         kid = await ensure_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)
     if kid:
         log.info("created the first token signing key", kid=kid, alg=state.settings.oidc.signing_alg)
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
-            try:
-                await prune_once(state)
-            except Exception as exc:  # noqa: BLE001 - retried at the next round
-                log.warning("pruning expired tokens failed", error_type=type(exc).__name__)
-
-    task = asyncio.create_task(loop())
-
     async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        return None
 
     return stop

@@ -1,4 +1,4 @@
-"""Started with the server: prune the claims of legacy tokens that have expired, every 10 minutes."""
+"""Housekeeping (``app.HOUSEKEEPING``): prune the claims of legacy tokens that have expired, every 10 minutes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from authshift.logs import get_logger
 from authshift.migration.token_exchange.replay import prune_claims
-from authshift.periodic import periodic
 
 if TYPE_CHECKING:
     from authshift.state import AppState
@@ -21,5 +20,3 @@ async def prune_expired_claims(state: AppState) -> None:
     if pruned:
         log.info("pruned expired token-exchange claims", count=pruned)
 
-
-start_token_exchange = periodic("token-exchange claims pruning", PRUNE_EVERY_SECONDS, prune_expired_claims)
