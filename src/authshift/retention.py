@@ -25,13 +25,13 @@ from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 PRUNE_EVERY_SECONDS = 3600.0
 log = get_logger("authshift.retention")
 
 
-async def apply_retention(state: AppState, *, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> None:
+async def apply_retention(state: AccountServices, *, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> None:
     keep = state.settings.retention
     now = now or utcnow()
     counts: dict[str, int] = {}

@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from authshift.oidc.clients import GRANT_TOKEN_EXCHANGE
+from authshift.oidc.clients import GRANT_TOKEN_EXCHANGE, new_client_id
 from tests.support.servers import run_cli
 
 
@@ -68,3 +68,11 @@ async def test_clients_admin_api(client: httpx.AsyncClient, admin_headers: dict[
 
     assert (await client.delete(f"/api/admin/v1/clients/{made['client_id']}", headers=admin_headers)).status_code == 204
     assert (await client.get(f"/api/admin/v1/clients/{made['client_id']}", headers=admin_headers)).status_code == 404
+
+
+def test_a_new_client_id_can_be_typed_after_a_command() -> None:
+    """One random id in 64 would begin with "-", and `authshift clients delete ID` would read it as
+    an option; 3,000 draws pass by chance with probability (63/64)**3000, about 1e-21."""
+    ids = [new_client_id() for _ in range(3000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert len(set(ids)) == len(ids)

@@ -44,11 +44,11 @@ from authshift.ids import uuid7
 from authshift.jobs import lease
 from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
+from authshift.migration.lazy import LegacyHost
 from authshift.migration.legacy import LegacyClient, LegacyRejected, LegacyUnavailable
 from authshift.outbound import outbound_client, post_bounded, shorten
 from authshift.security.secretbox import DecryptionError, SecretBox
 from authshift.security.webhook_signatures import signed_headers
-from authshift.state import AppState
 from authshift.storage.db import is_postgres, reading
 from authshift.storage.types import utcnow
 
@@ -417,7 +417,7 @@ async def delivery_counts(conn: AsyncConnection) -> dict[str, dict[str, int]]:
     return out
 
 
-async def start_delivery_worker(state: AppState) -> Callable[[], Awaitable[None]]:
+async def start_delivery_worker(state: LegacyHost) -> Callable[[], Awaitable[None]]:
     """``app.BACKGROUND`` starter: the worker of this process (unless ``[delivery] worker = false``)."""
     legacy = state.settings.migration.legacy
     if not state.settings.delivery.worker:

@@ -15,35 +15,33 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from authshift.logs import get_logger
-
-if TYPE_CHECKING:
-    from authshift.state import AppState
 
 __all__ = ["Every", "Schedule", "housekeeping"]
 
 log = get_logger("authshift.jobs.schedule")
 
-Job = Callable[["AppState"], Awaitable[None]]
+S = TypeVar("S")
+"""What the jobs are given: the process's state (``AppState``), which this package never imports."""
 Stop = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Every:
+class Every(Generic[S]):
     """``job(state)`` every ``seconds(state)``; first at start-up unless ``at_start`` is False."""
 
     name: str
-    seconds: Callable[[AppState], float]
-    job: Job
+    seconds: Callable[[S], float]
+    job: Callable[[S], Awaitable[None]]
     at_start: bool = True
 
 
-class Schedule:
+class Schedule(Generic[S]):
     """Runs the due jobs, then sleeps until the next is due. ``clock``: for tests."""
 
-    def __init__(self, state: AppState, jobs: Sequence[Every], *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, state: S, jobs: Sequence[Every[S]], *, clock: Callable[[], float] = time.monotonic) -> None:
         self.state = state
         self.jobs = list(jobs)
         self.clock = clock
@@ -67,10 +65,10 @@ class Schedule:
             await asyncio.sleep(await self.run_due())
 
 
-def housekeeping(jobs: Sequence[Every]) -> Callable[[AppState], Awaitable[Stop]]:
+def housekeeping(jobs: Sequence[Every[S]]) -> Callable[[S], Awaitable[Stop]]:
     """A background starter (``app.BACKGROUND``) that runs ``jobs`` on one schedule."""
 
-    async def start(state: AppState) -> Stop:
+    async def start(state: S) -> Stop:
         task = asyncio.create_task(Schedule(state, jobs).run_forever(), name="authshift-housekeeping")
 
         async def stop() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authshift.accounts.services import AccountServices
 from authshift.config import SmtpSettings
 from authshift.jobs import lease
 from authshift.jobs.worker import Worker
@@ -24,7 +25,6 @@ from authshift.logs import get_logger
 from authshift.mail import smtp as smtp_client
 from authshift.mail.outbox import redact_links
 from authshift.mail.tables import email_outbox
-from authshift.state import AppState
 from authshift.storage.types import utcnow
 
 __all__ = ["deliver_due", "start_mail_worker"]
@@ -82,7 +82,7 @@ async def _deliver_one(engine: AsyncEngine, smtp: SmtpSettings, row: Mapping[str
     return True
 
 
-async def deliver_due(state: AppState, *, message_id: uuid.UUID | None = None, limit: int = 20) -> int:
+async def deliver_due(state: AccountServices, *, message_id: uuid.UUID | None = None, limit: int = 20) -> int:
     """Send the pending messages that are due (or just ``message_id``); returns how many were tried."""
     if not state.settings.smtp.enabled:
         return 0
@@ -93,7 +93,7 @@ async def deliver_due(state: AppState, *, message_id: uuid.UUID | None = None, l
     return len(rows)
 
 
-async def start_mail_worker(state: AppState) -> Callable[[], Awaitable[None]]:
+async def start_mail_worker(state: AccountServices) -> Callable[[], Awaitable[None]]:
     """Background starter (``app.BACKGROUND``): retries pending mail every ``smtp.poll_seconds``;
     stopping lets the batch in progress finish."""
     async def round() -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authshift.accounts.services import AccountServices
 from authshift.errors import AuthshiftError, NotFound
 from authshift.ids import uuid7
 from authshift.jobs import lease
@@ -34,7 +35,6 @@ from authshift.migration.export_options import PEER_FORMATS, ExportOptions, pars
 from authshift.migration.export_output import open_output
 from authshift.migration.export_tables import export_jobs
 from authshift.migration.export_writers import writer_for
-from authshift.state import AppState
 from authshift.storage.db import is_postgres
 from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
@@ -52,7 +52,7 @@ _workers: set[Worker] = set()
 LEASE = lease.LeaseTable(export_jobs)
 
 
-def exports_dir(state: AppState) -> Path:
+def exports_dir(state: AccountServices) -> Path:
     return Path(state.settings.data_dir) / "exports"
 
 
@@ -190,7 +190,7 @@ async def _update(engine: AsyncEngine, job_id: uuid.UUID, owner: str, /, **value
         )
 
 
-async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
+async def _run(state: AccountServices, job: dict[str, Any], owner: str) -> None:
     raw = job["options"]
     options = parse_export_options(
         format=raw["format"], fields=raw["fields"], filters=raw["filters"], include_secrets=raw["include_secrets"],
@@ -230,7 +230,7 @@ async def _run(state: AppState, job: dict[str, Any], owner: str) -> None:
     )
 
 
-async def run_one_job(state: AppState, owner: str | None = None) -> bool:
+async def run_one_job(state: AccountServices, owner: str | None = None) -> bool:
     """Claim and run one job; False when there was none. Failures are recorded on the job."""
     owner = owner or lease.owner_id()
     job = await _claim(state.engine, owner)
@@ -248,7 +248,7 @@ async def run_one_job(state: AppState, owner: str | None = None) -> bool:
     return True
 
 
-async def start_export_worker(state: AppState) -> Callable[[], Awaitable[None]]:
+async def start_export_worker(state: AccountServices) -> Callable[[], Awaitable[None]]:
     """The background worker (registered in ``app.BACKGROUND``); returns its stop function. Stopping
     cancels an export under way: its lease runs out and a worker (here or elsewhere) reruns it."""
     owner = lease.owner_id()

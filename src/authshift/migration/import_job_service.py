@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authshift.accounts.services import AccountServices
 from authshift.audit import record_audit
 from authshift.errors import Conflict, InvalidInput
 from authshift.migration import import_jobs as jobs
@@ -22,7 +23,6 @@ from authshift.migration.import_runner import discard_upload, wake_runner
 from authshift.migration.import_source import ImportOptions
 from authshift.migration.import_tables import import_jobs
 from authshift.migration.readiness_report import lazy_warning
-from authshift.state import AppState
 from authshift.storage.types import utcnow
 
 __all__ = [
@@ -111,7 +111,7 @@ async def start_or_resume(engine: AsyncEngine, source: JobFile, options: ImportO
         return StartedJob(row["id"], row)
 
 
-async def import_status(state: AppState, job_id: uuid.UUID) -> dict[str, Any]:
+async def import_status(state: AccountServices, job_id: uuid.UUID) -> dict[str, Any]:
     """The job's view (state, counts, progress) and its ``warnings``; ``NotFound`` for an unknown id."""
     async with state.engine.connect() as conn:
         view = jobs.job_view(await jobs.get_job(conn, job_id))
@@ -120,7 +120,7 @@ async def import_status(state: AppState, job_id: uuid.UUID) -> dict[str, Any]:
     return view
 
 
-async def cancel_import(state: AppState, job_id: uuid.UUID, *, actor: str,
+async def cancel_import(state: AccountServices, job_id: uuid.UUID, *, actor: str,
                         audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Stop a queued or running job (committed batches stay) and audit it under ``actor``.
 
@@ -152,7 +152,7 @@ def resume_problem(row: Mapping[str, Any]) -> str | None:
     return None
 
 
-async def resume_import(state: AppState, job_id: uuid.UUID, *, actor: str,
+async def resume_import(state: AccountServices, job_id: uuid.UUID, *, actor: str,
                         audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Queue a failed or cancelled upload again: the server's runner resumes it after its last
     committed batch (``last_index``), so nothing is imported twice. ``Conflict`` with the reason

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from authshift.accounts.services import AccountServices
 from authshift.errors import Conflict
 from authshift.jobs.lease import LIVE_OWNERS
 from authshift.jobs.worker import Worker
@@ -22,7 +23,6 @@ from authshift.logs import get_logger
 from authshift.migration import import_jobs as jobs
 from authshift.migration.bulk_import import run_job
 from authshift.migration.import_uploads import sweep_uploads
-from authshift.state import AppState
 from authshift.storage.db import reading
 
 __all__ = ["discard_upload", "start_import_runner", "sweep_idle_uploads", "upload_dir", "wake_runner"]
@@ -33,16 +33,16 @@ CRASH_PAUSE_POLLS = 10  # after a job's run crashed, wait this many poll interva
 _workers: dict[int, Worker] = {}
 
 
-def uploads_dir(state: AppState) -> Path:
+def uploads_dir(state: AccountServices) -> Path:
     """Where uploaded import files wait for their job: ``[imports] data_dir`` or ``<data_dir>/imports``."""
     return state.settings.imports.data_dir or Path(state.settings.data_dir) / "imports"
 
 
-def upload_dir(state: AppState, job_dir_name: str) -> Path:
+def upload_dir(state: AccountServices, job_dir_name: str) -> Path:
     return uploads_dir(state) / job_dir_name
 
 
-def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
+def discard_upload(state: AccountServices, row: Mapping[str, Any]) -> None:
     """Delete an uploaded job's files once the job is over (they hold password hashes)."""
     if row["origin"] != "api" or state.settings.imports.keep_uploads:
         return
@@ -51,26 +51,26 @@ def discard_upload(state: AppState, row: Mapping[str, Any]) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-async def sweep(state: AppState) -> int:
+async def sweep(state: AccountServices) -> int:
     """Delete the uploads of finished jobs and of dead uploads (``import_uploads``)."""
     return await sweep_uploads(state.engine, uploads_dir(state), keep_finished=state.settings.imports.keep_uploads)
 
 
-async def sweep_idle_uploads(state: AppState) -> None:
+async def sweep_idle_uploads(state: AccountServices) -> None:
     """Housekeeping every ``SWEEP_EVERY_SECONDS`` where a runner runs: the uploads of jobs given up or
     cancelled meanwhile go."""
     if state.settings.imports.runner:
         await sweep(state)
 
 
-def wake_runner(state: AppState) -> None:
+def wake_runner(state: AccountServices) -> None:
     """Tell this process's runner a job was queued (other processes find it at their next poll)."""
     worker = _workers.get(id(state))
     if worker is not None:
         worker.wake()
 
 
-async def _run_one(state: AppState, owner: str, should_stop: Callable[[], bool]) -> bool:
+async def _run_one(state: AccountServices, owner: str, should_stop: Callable[[], bool]) -> bool:
     """Claim and run one job; False when there was none to claim."""
     cfg = state.settings.imports
     async with reading(state.engine) as probe:
@@ -98,7 +98,7 @@ async def _run_one(state: AppState, owner: str, should_stop: Callable[[], bool])
     return True
 
 
-async def start_import_runner(state: AppState) -> Callable[[], Awaitable[None]]:
+async def start_import_runner(state: AccountServices) -> Callable[[], Awaitable[None]]:
     """``app.BACKGROUND`` starter: returns the function that stops the runner. A crashed round
     pauses ``CRASH_PAUSE_POLLS`` polls, so that a short database outage does not use up the
     job's attempts (``[imports] max_attempts``)."""

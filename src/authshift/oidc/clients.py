@@ -147,11 +147,20 @@ def _from_row(row: Any) -> Client:
     )
 
 
+def new_client_id() -> str:
+    """A random client id that does not begin with ``-``: one in 64 ``token_urlsafe`` ids does,
+    and ``authshift clients delete -Ab...`` then reads the id as an option."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id
+
+
 async def create_client(conn: AsyncConnection, spec: ClientSpec) -> tuple[Client, str | None]:
     """Register a client; returns it and its secret (``None`` for a public client). The secret is
     not stored and cannot be shown again."""
     grant_types, scopes = _check_spec(spec)
-    client_id = secrets.token_urlsafe(18)
+    client_id = new_client_id()
     secret = None if spec.public else secrets.token_urlsafe(32)
     values = {
         "client_id": client_id, "name": spec.name.strip(), "secret_hash": secret_digest(secret) if secret else None,

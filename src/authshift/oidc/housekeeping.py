@@ -16,13 +16,13 @@ from authshift.security.known_networks import prune_networks
 from authshift.storage.types import utcnow
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 PRUNE_EVERY_SECONDS = 600.0
 log = get_logger("authshift.oidc")
 
 
-async def prune_once(state: AppState) -> None:
+async def prune_once(state: AccountServices) -> None:
     async with state.engine.begin() as conn:
         await prune_expired(conn)
         await conn.execute(authorization_codes.delete().where(authorization_codes.c.expires_at < utcnow() - timedelta(hours=1)))
@@ -32,7 +32,7 @@ async def prune_once(state: AppState) -> None:
         await prune_networks(conn, days=cfg.throttle.known_network_days)
 
 
-async def start_oidc(state: AppState) -> Callable[[], Awaitable[None]]:
+async def start_oidc(state: AccountServices) -> Callable[[], Awaitable[None]]:
     """``app.BACKGROUND`` starter: the first signing key, before the first request needs it."""
     async with state.engine.begin() as conn:
         kid = await ensure_signing_key(conn, key_box(state.secrets.encryption_key), state.settings.oidc)

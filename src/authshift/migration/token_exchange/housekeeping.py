@@ -8,13 +8,13 @@ from authshift.logs import get_logger
 from authshift.migration.token_exchange.replay import prune_claims
 
 if TYPE_CHECKING:
-    from authshift.state import AppState
+    from authshift.accounts.services import AccountServices
 
 PRUNE_EVERY_SECONDS = 600.0
 log = get_logger("authshift.token_exchange")
 
 
-async def prune_expired_claims(state: AppState) -> None:
+async def prune_expired_claims(state: AccountServices) -> None:
     async with state.engine.begin() as conn:
         pruned = await prune_claims(conn)
     if pruned:
