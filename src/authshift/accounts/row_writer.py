@@ -53,9 +53,10 @@ _TABLES = {table.name: table for table, _part in USER_ROW_TABLES}
 
 
 def _rows_of(value: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> Iterable[Mapping[str, Any]]:
+    """The rows of one part of ``UserRows``: a list, one row (a dict) or none."""
     if value is None:
         return ()
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # dict first: no abstract-class check for the usual case
         return (value,)
     return value
 
@@ -72,7 +73,10 @@ class RowEncoder:
         out: list[Encoded] = []
         encoders = self._encoders
         for table, part in USER_ROW_TABLES:
-            for row in _rows_of(getattr(rows, part)):
+            value = getattr(rows, part)
+            if not value:
+                continue
+            for row in _rows_of(value):
                 columns = tuple(row)
                 known = encoders.get((table.name, columns))
                 if known is None:
