@@ -115,7 +115,7 @@ def floor_rows(data: Path, batch: int) -> Iterator[tuple[list[tuple[Any, ...]], 
             r = json.loads(line)
             uid = uuid7()
             users.append((uid, now, now, False, r["given_name"], r["family_name"], r["name"],
-                          json.dumps(r["custom_attributes"]), "[]", "[]", r["external_id"], "imported"))
+                          json.dumps(r["custom_attributes"]), "[]", "[]", r["external_id"], "import", "imported"))
             idents.append((uuid7(), uid, "email", r["email"].lower(), r["email"], r["email_verified"], now))
             pws.append((uid, "bcrypt", r["password"]["hash"], False, now))
             if len(users) == batch:
@@ -126,7 +126,7 @@ def floor_rows(data: Path, batch: int) -> Iterator[tuple[list[tuple[Any, ...]], 
 
 
 USER_COLS = ["id", "created_at", "updated_at", "disabled", "given_name", "family_name", "name", "custom_attributes",
-             "roles", "groups", "external_id", "migration_state"]
+             "roles", "groups", "external_id", "source", "migration_state"]
 IDENT_COLS = ["id", "user_id", "kind", "value", "raw", "verified", "created_at"]
 PW_COLS = ["user_id", "format", "value", "must_change", "updated_at"]
 TABLES = [("users", USER_COLS), ("identities", IDENT_COLS), ("passwords", PW_COLS)]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from authshift.accounts.record_fields import DEFAULT_CLAIM_MAPPING, MAPPABLE_FIELDS
 from authshift.security.webhook_signatures import InvalidWebhookSecret, signed_headers
 
 DEFAULT_PORT = 8000
@@ -143,16 +144,10 @@ ASYMMETRIC_JWS_ALGORITHMS = frozenset(
 )
 SYMMETRIC_JWS_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 # user-record fields a legacy token's claims may fill (``claims = {field = "claim"}``), and the
-# claim each one reads by default
-DEFAULT_CLAIM_MAPPING = {
-    "email_verified": "email_verified", "phone_number": "phone_number",
-    "phone_number_verified": "phone_number_verified", "name": "name", "given_name": "given_name",
-    "family_name": "family_name", "middle_name": "middle_name", "nickname": "nickname", "picture": "picture",
-    "locale": "locale", "zoneinfo": "zoneinfo",
-}
-MAPPABLE_RECORD_FIELDS = frozenset(
-    {*DEFAULT_CLAIM_MAPPING, "preferred_username", "birthdate", "gender", "profile", "website"}
-)
+# claim each one reads by default: both marked on the record's fields (``accounts.record_fields``)
+MAPPABLE_RECORD_FIELDS = MAPPABLE_FIELDS
+
+
 class TokenExchangeIssuerSettings(_Section):
     """A legacy token issuer (``[[migration.token_exchange.issuers]]``) whose tokens authshift exchanges.
 

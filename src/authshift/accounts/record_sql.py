@@ -10,9 +10,9 @@ by user id), so Python only moves bytes.
 ``assemble_record`` returns for the same user: same keys, values absent rather than ``null``,
 timestamps as ``rows.iso`` writes them (ISO 8601 UTC, ``Z``, microseconds only when not zero),
 the password as ``rows.stored_password_as_record`` gives it. ``tests/exports/test_record_sql.py``
-checks it field by field on both backends for a population that covers every field; change one
-side, change the other. The column lists come from ``rows`` (``CLAIM_COLUMNS``, ``LOGIN_ID_FIELDS``)
-and from the tables themselves, so adding a claim column changes both.
+checks it field by field on both backends for a population that covers every field. Both walk
+``record_fields.FIELDS`` and write each field by its kind, so a new field of a known kind is added
+there once; a new kind needs a branch here and in ``rows``.
 
 What SQL cannot do is decrypt TOTP secrets (AES-GCM, in Python). With secrets, the line of a user
 who has TOTP factors carries the encrypted entries (``{"secret_encrypted", "algorithm", "digits",
@@ -42,9 +42,8 @@ from sqlalchemy.engine import Dialect
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import with_parameters
 from authshift.accounts.passkey_tables import webauthn_credentials
+from authshift.accounts.record_fields import FIELDS, LOGIN_ID_FIELDS
 from authshift.accounts.rows import (
-    CLAIM_COLUMNS,
-    LOGIN_ID_FIELDS,
     named_password_formats,
     structured_password_formats,
     totp_as_record,
@@ -58,7 +57,6 @@ __all__ = ["MARK", "finish_marked_line", "record_lines_query", "render"]
 # Before what Python must finish (an encrypted mfa.totp array, a password naming its parameters);
 # JSON escapes every control character, so nothing a user wrote looks like one.
 MARK = b"\x1f"
-_JSON_COLUMNS = frozenset(c.name for c in users.columns if isinstance(c.type, sa.JSON))
 
 
 def _literal(text: str) -> str:
@@ -113,10 +111,6 @@ class _Dialect:
 
     def field(self, name: str, value: str) -> str:
         return f"{_key(name)} || {value}"
-
-    def column(self, name: str) -> str:
-        col = f"users.{name}"
-        return self.field(name, self.json_value(col) if name in _JSON_COLUMNS else self.text(col))
 
     def login_id(self, prefix: str) -> str:
         """One row of ``identities`` (columns prefixed with ``prefix``) as ``,"email":"...","email_verified":true``."""
@@ -181,25 +175,36 @@ class _Dialect:
         )
 
     def record(self, *, logins: str, federated: str, mfa: str, password: str | None) -> str:
-        """The whole line; the related parts are given as fragments (NULL when the user has none)."""
-        parts = [
-            f"""'{{"id":"' || {self.user_id()} || '"'""",
-            self.column("external_id"), self.column("source"),
-            logins,
-            *(self.column(name) for name in CLAIM_COLUMNS),
-            f"""',"custom_attributes":' || coalesce({self.json_value('users.custom_attributes')}, '{{}}')""",
-            f"""',"roles":' || coalesce({self.json_value('users.roles')}, '[]')""",
-            f"""',"groups":' || coalesce({self.json_value('users.groups')}, '[]')""",
-            self.field("disabled", self.boolean("users.disabled")),
-            self.field("disabled_reason", self.text("nullif(users.disabled_reason, '')")),
-            *(self.field(name, self.time(f"users.{name}")) for name in ("created_at", "updated_at", "last_login_at")),
-            self.column("migration_state"),
-            self.field("password_migration", self.text("nullif(users.password_migration, '')")),
-            federated,
-            mfa,
-            *([password] if password else []),
-            "'}'",
-        ]
+        """The whole line, field by field in ``record_fields.FIELDS``' order; the related parts are
+        given as fragments (NULL when the user has none)."""
+        related = {"identities": federated, "mfa": mfa, "password": password or "NULL"}
+        parts = []
+        logins_done = False
+        for f in FIELDS:
+            col = f"users.{f.col}"
+            kind = f.kind
+            if kind == "id":
+                parts.append(f"""'{{"{f.name}":"' || {self.user_id()} || '"'""")
+            elif kind == "text":
+                parts.append(self.field(f.name, self.text(col)))
+            elif kind == "nonempty":
+                parts.append(self.field(f.name, self.text(f"nullif({col}, '')")))
+            elif kind == "json":
+                parts.append(self.field(f.name, self.json_value(col)))
+            elif kind == "object" or kind == "list":
+                empty = "{}" if kind == "object" else "[]"
+                parts.append(f"{_key(f.name)} || coalesce({self.json_value(col)}, {_literal(empty)})")
+            elif kind == "bool":
+                parts.append(self.field(f.name, self.boolean(col)))
+            elif kind == "timestamp":
+                parts.append(self.field(f.name, self.time(col)))
+            elif kind == "login_id" or kind == "verified":
+                if not logins_done:  # all login IDs at once, from the identities rows
+                    parts.append(logins)
+                    logins_done = True
+            else:
+                parts.append(related[f.name])
+        parts.append("'}'")
         return self.concat(parts)
 
     def mfa(self, totp: str | None, email: str, phone_number: str, webauthn: str = "NULL") -> str:

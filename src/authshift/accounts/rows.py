@@ -21,22 +21,47 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.passkey_rows import webauthn_as_record, webauthn_rows
+from authshift.accounts.record_fields import CLAIM_COLUMNS, FIELDS, LOGIN_ID_FIELDS
 from authshift.accounts.recovery_hashes import legacy_code_hash
 from authshift.accounts.totp_secrets import parameters_of
 from authshift.errors import ErrorList
 from authshift.ids import uuid7
 from authshift.passwords import StoredPassword
 
-CLAIM_COLUMNS = (
-    "name", "given_name", "family_name", "middle_name", "nickname", "picture", "profile", "website",
-    "gender", "birthdate", "zoneinfo", "locale", "address",
-)
-LOGIN_ID_FIELDS = {  # record field -> its verification flag
-    "email": "email_verified",
-    "phone_number": "phone_number_verified",
-    "preferred_username": None,
-}
+__all__ = [
+    "CLAIM_COLUMNS", "LOGIN_ID_FIELDS", "PASSWORD_META_KEYS", "UserRows", "assemble_record", "build_user_rows",
+    "federated_rows", "identity_rows", "iso", "mfa_rows", "parse_time", "password_row", "password_spec",
+    "stored_password_as_record", "totp_as_record", "totp_secret_bytes",
+]
+
 PASSWORD_META_KEYS = ("must_change", "expire_at")
+
+# The columns of ``users`` by how ``build_user_rows`` fills them (``record_fields.FIELDS``).
+_USER_FIELDS = tuple(f for f in FIELDS if f.table == "users")
+_AS_GIVEN = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind in ("text", "nonempty", "json"))
+_OBJECTS = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind == "object")
+_LISTS = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind == "list")
+_FLAGS = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind == "bool")
+_TIMES = tuple((f.name, f.col, f.default_now) for f in _USER_FIELDS if f.kind == "timestamp")
+
+
+def _assembly_steps() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """What ``assemble_record`` does, in the record's order: runs of fields of one kind as one step
+    (``(kind, ((name, column), ...))``; a JSON value is read as text is, login IDs and their flags
+    all come from the identities rows), so a user costs a dozen steps rather than a branch per field."""
+    steps: list[tuple[str, list[tuple[str, str]]]] = []
+    for f in FIELDS:
+        kind = {"json": "text", "verified": "login_id"}.get(f.kind, f.kind)
+        if steps and steps[-1][0] == kind and kind != "related":
+            steps[-1][1].append((f.name, f.col))
+        else:
+            steps.append((kind, [(f.name, f.col)]))
+    return tuple((kind, tuple(fields)) for kind, fields in steps)
+
+
+_ASSEMBLY = _assembly_steps()
+_PASSWORD, _IDENTITIES, _MFA = (next(fields for kind, fields in _ASSEMBLY if fields[0][0] == name)
+                                for name in ("password", "identities", "mfa"))
 
 
 @dataclass
@@ -159,22 +184,23 @@ def build_user_rows(
     """Rows for a new user. ``stored_password`` is the already parsed or hashed password, if any;
     ``normalized`` the record's login IDs normalised already, if they are (``identity_rows``)."""
     uid = user_id or (uuid.UUID(str(rec["id"])) if rec.get("id") else uuid7())
-    user = {
-        "id": uid,
-        "created_at": parse_time(rec.get("created_at")) or now,
-        "updated_at": parse_time(rec.get("updated_at")) or now,
-        "last_login_at": parse_time(rec.get("last_login_at")),
-        "disabled": bool(rec.get("disabled", False)),
-        "disabled_reason": rec.get("disabled_reason"),
-        "custom_attributes": dict(rec.get("custom_attributes") or {}),
-        "roles": list(rec.get("roles") or []),
-        "groups": list(rec.get("groups") or []),
-        "external_id": rec.get("external_id"),
-        "source": rec.get("source"),
-        "migration_state": rec.get("migration_state") or migration_state,
-        "password_migration": None if stored_password is not None else rec.get("password_migration"),
-        **{c: rec.get(c) for c in CLAIM_COLUMNS},
-    }
+    get = rec.get
+    user: dict[str, Any] = {"id": uid}
+    for name, col in _AS_GIVEN:
+        user[col] = get(name)
+    for name, col in _OBJECTS:
+        user[col] = dict(get(name) or {})
+    for name, col in _LISTS:
+        user[col] = list(get(name) or [])
+    for name, col in _FLAGS:
+        user[col] = bool(get(name, False))
+    for name, col, default_now in _TIMES:
+        user[col] = parse_time(get(name)) or (now if default_now else None)
+    # What the record leaves to the caller: the state its users start in; and a password given
+    # (or lazily verified) here ends the legacy system's hold on it.
+    user["migration_state"] = get("migration_state") or migration_state
+    if stored_password is not None:
+        user["password_migration"] = None
     rows = UserRows(user=user, identities=identity_rows(rec, uid, now, normalized))
     rows.federated = federated_rows(rec, uid, now)
     if stored_password is not None:
@@ -258,47 +284,72 @@ def assemble_record(
     Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
     Passkeys (``mfa.webauthn``) always appear: a public key and its identifiers are not secrets.
 
-    ``record_sql`` composes the same record in SQL for the export's fast path: change one, change
-    the other (tests/exports/test_record_sql.py compares them field by field on both backends).
+    The fields, their order and how each is read come from ``record_fields.FIELDS``; ``record_sql``
+    composes the same record in SQL from the same list (tests/exports/test_record_sql.py compares
+    them field by field on both backends).
     """
     get = user.get
-    rec: dict[str, Any] = {"id": str(user["id"])}
-    value = get("external_id")
-    if value is not None:
-        rec["external_id"] = value
-    value = get("source")
-    if value is not None:
-        rec["source"] = value
-    for ident in identities:
-        kind = ident["kind"]
-        rec[kind] = ident["raw"]
-        flag = LOGIN_ID_FIELDS[kind]
-        if flag:
-            rec[flag] = bool(ident["verified"])
-    for col in CLAIM_COLUMNS:
-        value = get(col)
-        if value is not None:
-            rec[col] = value
-    rec["custom_attributes"] = get("custom_attributes") or {}
-    rec["roles"] = list(get("roles") or ())
-    rec["groups"] = list(get("groups") or ())
-    rec["disabled"] = bool(get("disabled"))
-    value = get("disabled_reason")
-    if value:
-        rec["disabled_reason"] = value
-    for key in ("created_at", "updated_at", "last_login_at"):
-        value = get(key)
-        if value is not None:
-            rec[key] = iso(value)
-    rec["migration_state"] = user["migration_state"]
-    if user.get("password_migration"):
-        rec["password_migration"] = user["password_migration"]
-    if federated:
-        rec["identities"] = [
-            {"provider": f["provider"], "subject": f["subject"], "email": f["email"]}
-            if f.get("email") is not None else {"provider": f["provider"], "subject": f["subject"]}
-            for f in federated
-        ]
+    rec: dict[str, Any] = {}
+    for kind, fields in _ASSEMBLY:
+        if kind == "text":
+            for name, col in fields:
+                value = get(col)
+                if value is not None:
+                    rec[name] = value
+        elif kind == "login_id":
+            for ident in identities:  # in the identities rows' order
+                login = ident["kind"]
+                rec[login] = ident["raw"]
+                flag = LOGIN_ID_FIELDS[login]
+                if flag:
+                    rec[flag] = bool(ident["verified"])
+        elif kind == "timestamp":
+            for name, col in fields:
+                value = get(col)
+                if value is not None:
+                    rec[name] = iso(value)
+        elif kind == "nonempty":
+            for name, col in fields:
+                value = get(col)
+                if value:
+                    rec[name] = value
+        elif kind == "list":
+            for name, col in fields:
+                rec[name] = list(get(col) or ())
+        elif kind == "object":
+            for name, col in fields:
+                rec[name] = get(col) or {}
+        elif kind == "bool":
+            for name, col in fields:
+                rec[name] = bool(get(col))
+        elif kind == "id":
+            for name, col in fields:
+                rec[name] = str(user[col])
+        elif fields is _PASSWORD:
+            if include_secrets and password is not None:
+                rec["password"] = stored_password_as_record(password)
+        elif fields is _IDENTITIES:
+            if federated:
+                rec["identities"] = [
+                    {"provider": f["provider"], "subject": f["subject"], "email": f["email"]}
+                    if f.get("email") is not None else {"provider": f["provider"], "subject": f["subject"]}
+                    for f in federated
+                ]
+        elif fields is _MFA:
+            if totp or otp or webauthn:
+                mfa = _mfa_record(totp, otp, webauthn, ctx, include_secrets)
+                if mfa:
+                    rec["mfa"] = mfa
+        else:  # pragma: no cover - a new related field needs its reader here
+            raise AssertionError(f"no reader for the record field {fields[0][0]}")
+    return rec
+
+
+def _mfa_record(
+    totp: Sequence[Mapping[str, Any]], otp: Sequence[Mapping[str, Any]], webauthn: Sequence[Mapping[str, Any]],
+    ctx: AccountsContext | None, include_secrets: bool,
+) -> dict[str, Any]:
+    """The record's ``mfa`` object (empty when the user has no second factor to show)."""
     mfa: dict[str, Any] = {}
     if totp and include_secrets:
         if ctx is None:
@@ -308,8 +359,4 @@ def assemble_record(
         mfa["webauthn"] = [webauthn_as_record(w) for w in webauthn]
     for o in otp:
         mfa["email" if o["channel"] == "email" else "phone_number"] = o["destination"]
-    if mfa:
-        rec["mfa"] = mfa
-    if include_secrets and password is not None:
-        rec["password"] = stored_password_as_record(password)
-    return rec
+    return mfa

@@ -25,6 +25,7 @@ from authshift.accounts.login_ids import NORMALIZERS, candidates
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
 from authshift.accounts.passkey_tables import webauthn_credentials
+from authshift.accounts.row_writer import write_user_rows
 from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, password_row, password_spec
 from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
@@ -69,15 +70,8 @@ async def stored_password_for(rec_password: Any, ctx: AccountsContext,
 
 
 async def insert_user_rows(conn: AsyncConnection, rows: UserRows) -> None:
-    await conn.execute(users.insert(), [rows.user])
-    for table, values in (
-        (identities, rows.identities), (federated_identities, rows.federated), (totp_factors, rows.totp),
-        (otp_factors, rows.otp), (recovery_codes, rows.recovery), (webauthn_credentials, rows.webauthn),
-    ):
-        if values:
-            await conn.execute(table.insert(), values)
-    if rows.password:
-        await conn.execute(passwords_table.insert(), [rows.password])
+    """Insert one new user's rows, the way a bulk import inserts a batch (``row_writer``)."""
+    await write_user_rows(conn, [rows])
 
 
 async def _check_free(conn: AsyncConnection, rows: UserRows) -> None:

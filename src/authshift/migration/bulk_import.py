@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import job_hash_configs_kept, keep_inline_hash_configs
 from authshift.accounts.passkey_rows import count_refused
-from authshift.accounts.passkey_tables import webauthn_credentials
+from authshift.accounts.row_writer import PrebuiltRows, write_user_rows
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.accounts.unique_keys import Key, find_owners
 from authshift.accounts.updates import (
@@ -55,24 +55,12 @@ from authshift.migration.import_jobs import Counts, JobLost
 from authshift.migration.import_ledger import ScratchLedger
 from authshift.migration.import_pipeline import Prefetch, ReadRequest, prefetch_batches
 from authshift.migration.import_plan import Candidate, Decision, Effects, classify
-from authshift.migration.import_prebuild import PrebuiltRows
 from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.import_tables import import_results
 from authshift.migration.import_undo import save_previous
 from authshift.migration.readiness_store import Stored, judge_record, needs_record, refresh, write_new
 from authshift.migration.sources import SourceFormatError
-from authshift.storage.bulk import bulk_insert, bulk_insert_values, row_encoder
-from authshift.storage.tables import (
-    federated_identities,
-    identities,
-    otp_factors,
-    recovery_codes,
-    totp_factors,
-    users,
-)
-from authshift.storage.tables import (
-    passwords as passwords_table,
-)
+from authshift.storage.bulk import bulk_insert
 from authshift.storage.types import utcnow
 
 __all__ = [
@@ -220,28 +208,7 @@ def _judge(batch: _Batch, accounts: AccountsContext, hash_format: str | None) ->
 
 
 async def _write_users(conn: AsyncConnection, batch: _Batch) -> None:
-    rows = batch.inserts
-    encoded: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-    for prebuilt in batch.prebuilt:
-        for table_name, columns, values in prebuilt:
-            encoded.setdefault((table_name, columns), []).append(values)
-    dialect = conn.dialect
-    for table, table_rows in (
-        (users, [r.user for r in rows]),
-        (identities, [i for r in rows for i in r.identities]),
-        (federated_identities, [f for r in rows for f in r.federated]),
-        (passwords_table, [r.password for r in rows if r.password is not None]),
-    ):
-        for row in table_rows:
-            columns = tuple(row)
-            encoded.setdefault((table.name, columns), []).append(row_encoder(table, columns, dialect.name, dialect)(row))
-        for (table_name, columns), values in encoded.items():
-            if table_name == table.name:
-                await bulk_insert_values(conn, table, columns, values)
-    await bulk_insert(conn, totp_factors, [t for r in rows for t in r.totp])
-    await bulk_insert(conn, otp_factors, [o for r in rows for o in r.otp])
-    await bulk_insert(conn, recovery_codes, [c for r in rows for c in r.recovery])
-    await bulk_insert(conn, webauthn_credentials, [w for r in rows for w in r.webauthn])
+    await write_user_rows(conn, batch.inserts, batch.prebuilt)
     await apply_user_updates(conn, list(batch.plans.values()))
 
 

@@ -13,9 +13,11 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
+from authshift.accounts.record_fields import FIELDS
+from authshift.accounts.record_fields import SECRET_FIELDS as RECORD_SECRET_FIELDS
 from authshift.accounts.users import UserFilter
 from authshift.errors import ErrorList
-from authshift.migration.records import MIGRATION_STATES, UserRecord, parse_datetime
+from authshift.migration.records import MIGRATION_STATES, parse_datetime
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -30,8 +32,8 @@ __all__ = [
 
 EXPORT_FORMATS = ("ndjson", "csv", "auth0", "kratos")
 PEER_FORMATS = frozenset({"auth0", "kratos"})  # other systems' own schemas: whole users, no field choice
-RECORD_FIELDS: tuple[str, ...] = tuple(UserRecord.model_fields)
-SECRET_FIELDS = frozenset({"password"})
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)  # the record's fields, in its order
+SECRET_FIELDS = RECORD_SECRET_FIELDS  # the fields marked secret in accounts.record_fields
 ALWAYS_FIELDS = ("id",)  # every exported line names its user, so a partial export can be matched back
 FILTER_KEYS = (
     "migration_state", "source", "created_after", "created_before", "updated_after", "updated_before", "role", "group",

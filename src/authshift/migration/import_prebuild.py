@@ -4,9 +4,10 @@ The writer of an import (one process, one core) classifies each batch and writes
 (another process for large files) has time to spare. Most records of a bulk import insert a new
 user, so the reader builds those rows already, for the user id the record would get
 (``Candidate.new_id``), with the one mapping ``accounts.rows.build_user_rows``, and encodes them
-for the database with ``storage.bulk.row_encoder`` (the same bind processors as the writer's
-engine: its dialect is created from the same driver name). If classification inserts the record,
-the writer writes these values as they are; otherwise it ignores them. A record that cannot be
+for the database with ``accounts.row_writer.RowEncoder`` (the one way new users' rows are
+written; the same bind processors as the writer's engine: its dialect is created from the same
+driver name). If classification inserts the record, the writer writes these values as they are
+(``row_writer.write_user_rows``); otherwise it ignores them. A record that cannot be
 prebuilt (second factors need the instance's keys; a build error is reported by the writer,
 which builds it again) has no prebuilt rows, and the writer builds it as before.
 """
@@ -16,25 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy.engine import Dialect
 
+from authshift.accounts.row_writer import Encoded, PrebuiltRows, RowEncoder
 from authshift.accounts.rows import UserRows, build_user_rows
 from authshift.errors import AuthshiftError
 from authshift.migration.import_plan import Candidate, new_user_id
-from authshift.storage.bulk import row_encoder
-from authshift.storage.tables import federated_identities, identities, passwords, users
 from authshift.storage.types import utcnow
 
 __all__ = ["Encoded", "Prebuilder", "PrebuiltRows"]
-
-
-Encoded = tuple[str, tuple[str, ...], tuple[Any, ...]]  # (table name, columns, values)
-
-
-# Encoded rows of one new user, tables in write order (a plain tuple: cheap to pickle).
-PrebuiltRows = tuple[Encoded, ...]
 
 
 class Prebuilder:
@@ -42,8 +34,6 @@ class Prebuilder:
 
     def __init__(self, driver_name: str) -> None:
         self.driver_name = driver_name
-        # (table, columns) -> (table, the shared columns tuple, its row encoder)
-        self._encoders: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...], Any]] = {}
 
     @cached_property
     def dialect(self) -> Dialect:
@@ -53,22 +43,12 @@ class Prebuilder:
 
         return create_engine(f"{self.driver_name}://").dialect
 
+    @cached_property
+    def _encoder(self) -> RowEncoder:
+        return RowEncoder(self.dialect)
+
     def encode(self, rows: UserRows) -> PrebuiltRows:
-        out: list[Encoded] = []
-        encoders = self._encoders
-        for table, table_rows in ((users, (rows.user,)), (identities, rows.identities),
-                                  (federated_identities, rows.federated),
-                                  (passwords, (rows.password,) if rows.password is not None else ())):
-            for row in table_rows:
-                columns = tuple(row)
-                known = encoders.get((table.name, columns))
-                if known is None:
-                    dialect = self.dialect
-                    # One shared columns tuple per column set: a batch sends each of them once.
-                    known = encoders[(table.name, columns)] = (
-                        table.name, columns, row_encoder(table, columns, dialect.name, dialect))
-                out.append((known[0], known[1], known[2](row)))
-        return tuple(out)
+        return self._encoder.encode(rows)
 
     def __call__(self, batch: Sequence[Candidate], now: datetime | None = None) -> None:
         """Set ``new_id`` and ``prebuilt`` on each candidate of ``batch`` that may insert a user."""
