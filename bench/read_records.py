@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_import import generate  # noqa: E402
 
 from authshift import passwords  # noqa: E402
-from authshift.migration.import_source import ImportOptions, read_batches  # noqa: E402
-from authshift.migration.sources import iter_native  # noqa: E402
+from authshift.migration.formats import iter_native  # noqa: E402
+from authshift.migration.imports.source import ImportOptions, read_batches  # noqa: E402
 
 
 class GcTimer:

@@ -30,9 +30,9 @@ from authshift.http.security_headers import StrictTransportSecurity
 from authshift.jobs.schedule import Every, housekeeping
 from authshift.logs import configure_logging
 from authshift.mail.delivery import start_mail_worker
-from authshift.migration.export_jobs import start_export_worker
-from authshift.migration.import_runner import SWEEP_EVERY_SECONDS, start_import_runner, sweep_idle_uploads
-from authshift.migration.lazy import attach_legacy
+from authshift.migration.exports.jobs import start_export_worker
+from authshift.migration.imports.runner import SWEEP_EVERY_SECONDS, start_import_runner, sweep_idle_uploads
+from authshift.migration.rolling.lazy import attach_legacy
 from authshift.migration.token_exchange import grant as token_exchange_grant  # noqa: F401  (registers the grant)
 from authshift.migration.token_exchange import housekeeping as token_exchange_housekeeping
 from authshift.oidc import housekeeping as oidc_housekeeping

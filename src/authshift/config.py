@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from authshift.accounts.record_fields import DEFAULT_CLAIM_MAPPING, MAPPABLE_FIELDS
+from authshift.records.fields import DEFAULT_CLAIM_MAPPING, MAPPABLE_FIELDS
 from authshift.security.webhook_signatures import InvalidWebhookSecret, signed_headers
 
 DEFAULT_PORT = 8000
@@ -144,7 +144,7 @@ ASYMMETRIC_JWS_ALGORITHMS = frozenset(
 )
 SYMMETRIC_JWS_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 # user-record fields a legacy token's claims may fill (``claims = {field = "claim"}``), and the
-# claim each one reads by default: both marked on the record's fields (``accounts.record_fields``)
+# claim each one reads by default: both marked on the record's fields (``records.fields``)
 MAPPABLE_RECORD_FIELDS = MAPPABLE_FIELDS
 
 

@@ -3,8 +3,8 @@
 
 One round, in this order (so events whose deliveries go in this round can go too):
 finished webhook/write-back deliveries (``events.retention``), dispatched events no delivery
-refers to, completed exports' files (``migration.export_jobs``), uploaded import files no job
-needs any more (``migration.import_uploads``: this round at start-up removes a dead upload), then finished mail
+refers to, completed exports' files (``migration.exports.jobs``), uploaded import files no job
+needs any more (``migration.imports.uploads``: this round at start-up removes a dead upload), then finished mail
 (``mail.retention``). A setting of 0 days keeps that kind forever. Undispatched events, pending or
 in-flight deliveries, unfinished exports, mail still to send and the audit log are never touched.
 Each kind is deleted in batches, each in its own short transaction.
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from authshift.events.retention import prune_deliveries, prune_events
 from authshift.logs import get_logger
 from authshift.mail.retention import prune_mail
-from authshift.migration.export_jobs import expire_export_files, exports_dir
-from authshift.migration.import_runner import uploads_dir
-from authshift.migration.import_uploads import sweep_uploads
+from authshift.migration.exports.jobs import expire_export_files, exports_dir
+from authshift.migration.imports.runner import uploads_dir
+from authshift.migration.imports.uploads import sweep_uploads
 from authshift.storage.pruning import BATCH_SIZE
 from authshift.storage.types import utcnow
 

@@ -18,11 +18,9 @@ from authshift.console import tables as console_tables  # noqa: F401  (console o
 from authshift.events import outbox  # noqa: F401  (registers the events table)
 from authshift.events import tables as _delivery_tables  # noqa: F401  (webhook endpoints, deliveries)
 from authshift.mail import tables as mail_tables  # noqa: F401  (email_outbox)
-from authshift.migration import (
-    export_tables,  # noqa: F401  (registers the export jobs table)
-    import_tables,  # noqa: F401  (registers the import job tables)
-    readiness_tables,  # noqa: F401  (sign-in readiness, shadow checks, undo)
-)
+from authshift.migration.exports import tables as export_tables  # noqa: F401  (export jobs)
+from authshift.migration.imports import tables as import_tables  # noqa: F401  (import jobs and outcomes)
+from authshift.migration.readiness import tables as readiness_tables  # noqa: F401  (readiness, shadow, undo)
 from authshift.migration.token_exchange import tables as token_exchange_tables  # noqa: F401
 from authshift.oidc import tables as oidc_tables  # noqa: F401  (provider tables)
 from authshift.security import (

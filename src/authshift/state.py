@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authshift.accounts.context import AccountsContext, build_accounts_context
 from authshift.accounts.legacy_fallback import LegacyFallback
 from authshift.config import Settings
-from authshift.migration.legacy import LegacyClient
+from authshift.migration.rolling.legacy_client import LegacyClient
 from authshift.oidc.keys import SigningKeyCache, key_box
 from authshift.passwords.service import set_hashing_threads
 from authshift.security.instance_secrets import InstanceSecrets, load_instance_secrets

@@ -13,7 +13,7 @@ import pytest
 from authshift.accounts.rows import totp_secret_bytes
 from authshift.accounts.totp import current_code
 from authshift.accounts.totp_secrets import MIN_SECRET_BITS, generator
-from authshift.migration.records import RecordError, parse_record, record_to_json
+from authshift.records import RecordError, parse_record, record_to_json
 
 RAW = bytes(range(236, 256))
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_tables import import_jobs
+from authshift.migration.imports import jobs
+from authshift.migration.imports.tables import import_jobs
 from authshift.state import AppState
 from authshift.storage.tables import audit_log
 from tests.imports.helpers import write_ndjson
@@ -129,8 +129,8 @@ async def test_resuming_a_failed_job_by_its_id_is_audited(settings_env: dict[str
                                                           state: AppState) -> None:
     """``authshift import FILE --resume JOB_ID`` runs a failed job again: recorded as the admin
     API's resume is (``import.resumed``, with the line it continues after)."""
-    from authshift.migration.import_job_service import JobFile
-    from authshift.migration.import_source import ImportOptions
+    from authshift.migration.imports.service import JobFile
+    from authshift.migration.imports.source import ImportOptions
 
     path = write_ndjson(tmp_path / "users.ndjson", [{"email": "ada@x.com"}, {"email": "grace@x.com"}])
     source = JobFile.of(path)

@@ -15,7 +15,7 @@ from authshift.app import create_app
 from authshift.config import load_settings
 from authshift.console.sessions import COOKIE_NAME, start_session
 from authshift.console.tables import console_operators
-from authshift.migration.legacy import LegacyUnavailable
+from authshift.migration.rolling.legacy_client import LegacyUnavailable
 from authshift.storage.types import utcnow
 from tests.support.servers import free_port
 

@@ -141,7 +141,7 @@ async def test_a_cancelled_upload_resumes_after_its_last_batch(console: Console,
     path.write_text("".join(json.dumps({"email": f"r{n}@x.com"}) + "\n" for n in range(1, 5)))
     engine = create_engine(db)
     try:  # an upload cancelled after its first batch (records 1 and 2), its file kept ([imports] keep_uploads)
-        from authshift.migration import import_jobs as jobs
+        from authshift.migration.imports import jobs
 
         async with engine.begin() as conn:
             job_id = await jobs.create_job(conn, origin="api", created_by="admin_key:x", options={

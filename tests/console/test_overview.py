@@ -18,7 +18,7 @@ from authshift.console import overview_data
 from authshift.console.snapshots import take_snapshot
 from authshift.console.tables import console_daily_moves, console_daily_users
 from authshift.events.outbox import events
-from authshift.migration.legacy_health import CallStats
+from authshift.migration.rolling.legacy_health import CallStats
 from authshift.migration.token_exchange.tables import exchanged_tokens
 from authshift.state import AppState
 from authshift.storage.types import utcnow

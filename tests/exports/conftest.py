@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from authshift.config import load_settings
-from authshift.migration.export import ExportSummary, export_users
-from authshift.migration.export_options import parse_export_options
-from authshift.migration.export_output import open_output
+from authshift.migration.exports.bulk import ExportSummary, export_users
+from authshift.migration.exports.options import parse_export_options
+from authshift.migration.exports.output import open_output
 from authshift.state import AppState, build_state
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
 from tests.exports.population import Member, populate

@@ -118,9 +118,9 @@ async def test_a_job_whose_worker_died_is_taken_over(app: Any, population: list[
     """The lease runs out, another worker claims the job and runs it again from the start."""
     from datetime import timedelta
 
-    from authshift.migration import export_jobs
-    from authshift.migration.export_options import parse_export_options
-    from authshift.migration.export_tables import export_jobs as table
+    from authshift.migration.exports import jobs as export_jobs
+    from authshift.migration.exports.options import parse_export_options
+    from authshift.migration.exports.tables import export_jobs as table
     from authshift.storage.types import utcnow
 
     state = app.state.authshift

@@ -10,8 +10,8 @@ import pytest
 
 from authshift import passwords
 from authshift.accounts.rows import stored_password_as_record
-from authshift.migration.auth0_passwords import Unmappable, auth0_password
-from authshift.migration.auth0_users import to_auth0_user
+from authshift.migration.formats.auth0.passwords import Unmappable, auth0_password
+from authshift.migration.formats.auth0.writer import to_auth0_user
 from tests.exports.auth0_reference import auth0_verifies
 from tests.exports.conftest import export_to, read_ndjson
 from tests.exports.population import TOTP_SECRET, Member

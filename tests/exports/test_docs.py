@@ -13,7 +13,7 @@ import httpx
 import pyrage
 from pyrage import x25519
 
-from authshift.migration.records import parse_record
+from authshift.records import parse_record
 from tests.exports.conftest import cli
 from tests.exports.population import Member
 
@@ -46,7 +46,7 @@ async def test_every_cli_example_runs(app: Any, population: list[Member], settin
     ran = 0
     for args in _commands():
         args = [str(identity.to_public()) if a == "$BACKUP_KEY" else a for a in args]
-        if args[0] == "import" and importlib.util.find_spec("authshift.migration.bulk_import") is None:
+        if args[0] == "import" and importlib.util.find_spec("authshift.migration.imports.bulk") is None:
             continue  # the import command is on its own branch until it is merged
         result = await cli(args, settings_env, cwd=tmp_path)
         assert result.returncode == 0, f"{args}: {result.stderr}"

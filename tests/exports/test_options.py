@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from authshift.errors import InvalidInput
-from authshift.migration.export_options import parse_export_options
-from authshift.migration.records import parse_record
-from authshift.migration.sources.native import iter_native
+from authshift.migration.exports.options import parse_export_options
+from authshift.migration.formats.native import iter_native
+from authshift.records import parse_record
 from tests.exports.conftest import cli, export_to, read_ndjson
 from tests.exports.population import Member
 from tests.support.servers import run_cli

@@ -24,9 +24,9 @@ from authshift.accounts import record_stream
 from authshift.accounts import users as svc
 from authshift.accounts.record_stream import stream_record_lines
 from authshift.ids import uuid7
-from authshift.migration.export import export_users
-from authshift.migration.export_options import RECORD_FIELDS, parse_export_options
-from authshift.migration.export_output import open_output
+from authshift.migration.exports.bulk import export_users
+from authshift.migration.exports.options import RECORD_FIELDS, parse_export_options
+from authshift.migration.exports.output import open_output
 from authshift.state import AppState
 from authshift.storage.tables import audit_log, federated_identities, otp_factors, totp_factors, users
 from tests.exports.population import populate

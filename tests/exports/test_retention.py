@@ -13,9 +13,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from authshift.migration.export_jobs import create_export_job, expire_export_files, exports_dir
-from authshift.migration.export_options import parse_export_options
-from authshift.migration.export_tables import export_jobs
+from authshift.migration.exports.jobs import create_export_job, expire_export_files, exports_dir
+from authshift.migration.exports.options import parse_export_options
+from authshift.migration.exports.tables import export_jobs
 from authshift.retention import apply_retention
 from authshift.state import AppState
 from authshift.storage.types import utcnow

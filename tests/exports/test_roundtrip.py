@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from authshift import passwords
 from authshift.accounts import users as svc
 from authshift.accounts.hash_config_store import hash_configs_for
-from authshift.migration.records import parse_record, record_to_json
+from authshift.records import parse_record, record_to_json
 from authshift.storage.tables import passwords as passwords_table
 from tests.exports.conftest import cli, export_to, fresh_env, fresh_state, read_ndjson
 from tests.exports.population import TOTP_SECRET, Member
@@ -80,7 +80,7 @@ async def test_export_then_create_reproduces_every_user(app: Any, population: li
     assert "recovery_codes" not in full["mfa"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("authshift.migration.bulk_import") is None,
+@pytest.mark.skipif(importlib.util.find_spec("authshift.migration.imports.bulk") is None,
                     reason="authshift import (branch import) is not merged here yet; the lead runs this after merging")
 async def test_export_then_authshift_import_reproduces_every_user(app: Any, population: list[Member], settings_env: dict[str, str],
                                                                   fresh_db_url: str, tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from authshift.accounts import users as svc
 from authshift.app import create_app
 from authshift.config import ImportSettings, Settings
-from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
-from authshift.migration.import_source import ImportOptions
+from authshift.migration.imports import jobs
+from authshift.migration.imports.bulk import ImportSummary, dry_run_to_report, run_job
+from authshift.migration.imports.source import ImportOptions
 from authshift.security.admin_keys import create_admin_key
 from authshift.state import AppState, build_state
 from authshift.storage.tables import identities

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from authshift.migration.sources import SourceFormatError, get_reader
+from authshift.migration.formats import SourceFormatError, get_reader
 from tests.support.servers import run_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "migration" / "samples"

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from authshift.config import Settings
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_tables import import_jobs as import_jobs_table
+from authshift.migration.imports import jobs
+from authshift.migration.imports.tables import import_jobs as import_jobs_table
 from authshift.storage.tables import audit_log, users
 from tests.imports.helpers import BCRYPT, admin_api, write_ndjson
 
@@ -174,7 +174,7 @@ async def test_runner_resumes_a_job_whose_process_died(
             state="running", lease_owner=f"{os.uname().nodename}:{dead_pid}:dead",
             lease_expires_at=datetime.now(UTC) + timedelta(hours=1), last_index=2, last_line=2, records_read=2, inserted=2,
         ))
-    from authshift.migration.import_runner import wake_runner
+    from authshift.migration.imports.runner import wake_runner
 
     wake_runner(state)
     done = await wait_done(client, admin_headers, str(job_id))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_tables import import_jobs
+from authshift.migration.imports import jobs
+from authshift.migration.imports.tables import import_jobs
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, users
 from tests.imports.helpers import BCRYPT, read_ndjson, summary_counts, write_ndjson

@@ -16,9 +16,9 @@ from authshift.accounts import users as svc
 from authshift.config import Settings
 from authshift.errors import Conflict
 from authshift.events.outbox import events
-from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import NO_RECORDS, ImportSummary, run_job
-from authshift.migration.import_tables import import_jobs as import_jobs_table
+from authshift.migration.imports import jobs
+from authshift.migration.imports.bulk import NO_RECORDS, ImportSummary, run_job
+from authshift.migration.imports.tables import import_jobs as import_jobs_table
 from authshift.storage.tables import passwords as passwords_table
 from authshift.storage.tables import users
 from tests.imports.helpers import (

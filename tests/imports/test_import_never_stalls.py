@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from authshift.config import Settings
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_tables import import_jobs
-from authshift.migration.sources import _stream
+from authshift.migration.formats import _stream
+from authshift.migration.imports import jobs
+from authshift.migration.imports.tables import import_jobs
 from authshift.state import AppState
 from authshift.storage.db import create_engine
 from tests.imports.helpers import (

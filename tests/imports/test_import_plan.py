@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from authshift.migration.import_plan import Candidate, classify, prepare
-from authshift.migration.sources import SourceItem
+from authshift.migration.formats import SourceItem
+from authshift.migration.imports.plan import Candidate, classify, prepare
 from authshift.passwords import Limits
 from tests.imports.helpers import BCRYPT
 

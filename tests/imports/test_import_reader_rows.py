@@ -12,9 +12,9 @@ import pytest
 
 from authshift.accounts import users as svc
 from authshift.config import Settings
-from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import run_job
-from authshift.migration.records import parse_record, record_to_json
+from authshift.migration.imports import jobs
+from authshift.migration.imports.bulk import run_job
+from authshift.records import parse_record, record_to_json
 from tests.imports.helpers import BCRYPT, app_state, config, write_ndjson
 
 RECORDS: list[dict[str, Any]] = [

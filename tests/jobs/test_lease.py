@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from authshift.ids import uuid7
 from authshift.jobs import lease
-from authshift.migration.export_tables import export_jobs
+from authshift.migration.exports.tables import export_jobs
 from authshift.state import AppState
 from authshift.storage.types import utcnow
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from authshift.ids import uuid7
-from authshift.migration.export_jobs import MAX_ATTEMPTS, run_one_job
-from authshift.migration.export_tables import export_jobs
+from authshift.migration.exports.jobs import MAX_ATTEMPTS, run_one_job
+from authshift.migration.exports.tables import export_jobs
 from authshift.state import AppState
 from authshift.storage.types import utcnow
 

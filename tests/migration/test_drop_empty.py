@@ -9,7 +9,7 @@ import copy
 import random
 from typing import Any
 
-from authshift.migration.records import _drop_empty, parse_record, record_to_json
+from authshift.records import _drop_empty, parse_record, record_to_json
 
 
 def reference(value: Any) -> Any:

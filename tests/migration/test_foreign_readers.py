@@ -30,13 +30,13 @@ from django.contrib.auth.hashers import (
 )
 from passlib.crypto._md4 import md4 as passlib_md4
 
-from authshift.migration.records import (
+from authshift.migration.formats import FORMATS, SourceFormatError, SourceItem, SourceOptions, get_reader
+from authshift.records import (
     HashPassword,
     ParsedRecord,
     StructuredPassword,
     UserRecord,
 )
-from authshift.migration.sources import FORMATS, SourceFormatError, SourceItem, SourceOptions, get_reader
 
 SAMPLES = Path(__file__).parent / "samples"
 PASSWORDS = {
@@ -268,7 +268,7 @@ def test_firebase_auth_export(sample: str) -> None:
 def _firebase_rows_in_layout(layout: tuple[str, ...]) -> bytes:
     """The sample CSV (firebase-tools' 29-field rows) rewritten in an older or newer layout by
     column name, as that firebase-tools version would have written the same users."""
-    from authshift.migration.sources.firebase import CSV_LAYOUTS
+    from authshift.migration.formats.firebase.reader import CSV_LAYOUTS
 
     current = CSV_LAYOUTS["29 fields"]
     out = io.StringIO()
@@ -281,7 +281,7 @@ def _firebase_rows_in_layout(layout: tuple[str, ...]) -> bytes:
 
 @pytest.mark.parametrize("layout", ["28 fields (2017-2018)", "28 fields (2020)", "53 fields"])
 def test_firebase_csv_layouts_of_other_firebase_tools_versions_read_the_same_users(layout: str) -> None:
-    from authshift.migration.sources.firebase import CSV_LAYOUTS
+    from authshift.migration.formats.firebase.reader import CSV_LAYOUTS
 
     columns = CSV_LAYOUTS[layout]
     data = _firebase_rows_in_layout(columns)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from authshift.migration.records import parse_record
-from authshift.migration.sources import FORMATS, get_reader, iter_native
+from authshift.migration.formats import FORMATS, get_reader, iter_native
+from authshift.records import parse_record
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "import-format.md"
 BLOCK = re.compile(r"^```(\w+) ([\w-]+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)

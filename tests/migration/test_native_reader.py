@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from authshift.migration.records import RecordError, parse_record, record_to_json
-from authshift.migration.sources import SourceFormatError, get_reader, iter_native, record_to_csv_row
-from authshift.migration.sources.native import CSV_FIELDS
+from authshift.migration.formats import SourceFormatError, get_reader, iter_native, record_to_csv_row
+from authshift.migration.formats.native import CSV_FIELDS
+from authshift.records import RecordError, parse_record, record_to_json
 
 BCRYPT = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from authshift.migration.records import FieldIssue
-from authshift.migration.sources._stream import (
+from authshift.migration.formats._stream import (
     LineUnreadable,
     _decode_line_stdlib,
     decode_ndjson_line,
     iter_ndjson,
 )
-from authshift.migration.sources._values import unstorable
+from authshift.migration.formats._values import unstorable
+from authshift.records import FieldIssue
 
 
 def outcome(decode: Any, raw: bytes) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from authshift.migration.records import (
+from authshift.records import (
     FieldIssue,
     HashPassword,
     PlainPassword,

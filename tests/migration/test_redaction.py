@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from authshift.migration.records import REDACTED, parse_record, redact
-from authshift.migration.sources import get_reader
+from authshift.migration.formats import get_reader
+from authshift.records import REDACTED, parse_record, redact
 
 SAMPLES = Path(__file__).parent / "samples"
 BCRYPT = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"

@@ -8,8 +8,8 @@ import gzip
 import io
 import json
 
-from authshift.migration.sources import SourceOptions, get_reader
-from authshift.migration.sources._values import MAX_DEPTH, MAX_RECORD_BYTES
+from authshift.migration.formats import SourceOptions, get_reader
+from authshift.migration.formats._values import MAX_DEPTH, MAX_RECORD_BYTES
 
 
 def read(data: bytes, fmt: str = "native") -> list[tuple[int, int, object, list[str]]]:

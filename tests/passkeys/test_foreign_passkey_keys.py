@@ -22,8 +22,8 @@ from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.verify_signature import verify_signature
 
 from authshift import passwords
-from authshift.migration.sources import SourceOptions, get_reader
-from authshift.migration.sources._webauthn_keys import KeyUnusable, cose_key, spki_pem
+from authshift.migration.formats import SourceOptions, get_reader
+from authshift.migration.formats._webauthn_keys import KeyUnusable, cose_key, spki_pem
 
 PASSWORD = "correct horse battery"
 
@@ -155,7 +155,7 @@ def test_a_record_with_a_key_py_webauthn_cannot_verify_with_fails_with_the_reaso
     could never sign in, so the record says so instead of importing it."""
     import cbor2
 
-    from authshift.migration.records import RecordError, parse_record
+    from authshift.records import RecordError, parse_record
 
     numbers = ec.generate_private_key(ec.SECP384R1()).public_key().public_numbers()
     es384 = cbor2.dumps({1: 2, 3: -35, -1: 2, -2: numbers.x.to_bytes(48, "big"), -3: numbers.y.to_bytes(48, "big")})
@@ -167,7 +167,7 @@ def test_a_record_with_a_key_py_webauthn_cannot_verify_with_fails_with_the_reaso
 
 
 def test_a_fusionauth_file_imported_without_format_names_the_format() -> None:
-    from authshift.migration.sources import SourceFormatError
+    from authshift.migration.formats import SourceFormatError
 
     body = json.dumps({"users": [{"email": "x@example.com", "password": "aGFzaA==", "salt": "c2FsdA==",
                                   "factor": 1000, "encryptionScheme": "salted-pbkdf2-hmac-sha256"}]}, indent=1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from authshift.migration.sources import get_reader
+from authshift.migration.formats import get_reader
 from tests.passkeys.browser import signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey
 from tests.passkeys.test_imported_passkeys import PASSWORD, import_users

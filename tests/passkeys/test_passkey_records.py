@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from authshift.accounts.passkey_rows import refused_passkeys
-from authshift.migration.records import RecordError, parse_record, record_to_json, redact
+from authshift.records import RecordError, parse_record, record_to_json, redact
 from tests.passkeys.keys import MadePasskey, b64url
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from authshift.app import create_app
 from authshift.config import Settings
-from authshift.migration.readiness_report import cell_user_ids, readiness_table
+from authshift.migration.readiness.report import cell_user_ids, readiness_table
 from tests.oidc.helpers import new_client
 from tests.readiness.helpers import FOREIGN_PASSKEY, MIXED, PASSKEYS, REASONS, readiness_json, signs_in, write_mixed
 from tests.support.servers import run_cli

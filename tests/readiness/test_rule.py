@@ -8,7 +8,7 @@ import json
 import pytest
 
 from authshift import passwords
-from authshift.migration.readiness import Credentials, Readiness, TotpFactor, judge
+from authshift.migration.readiness.rule import Credentials, Readiness, TotpFactor, judge
 from authshift.passwords import HashConfig, Limits, StoredPassword
 from tests.readiness.helpers import FIREBASE, FIREBASE_CONFIG
 

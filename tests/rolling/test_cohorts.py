@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from authshift.config import CohortSettings, MigrationSettings
-from authshift.migration.cohorts import BUCKETS, bucket, decide
+from authshift.migration.rolling.cohorts import BUCKETS, bucket, decide
 
 
 def cohorts(*specs: dict[str, Any]) -> list[CohortSettings]:

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from authshift.config import LegacySettings
 from authshift.logs import configure_logging
-from authshift.migration.breaker import BreakerOpen, CircuitBreaker
-from authshift.migration.legacy import LegacyBadRecord, LegacyClient, LegacyUnavailable
+from authshift.migration.rolling.breaker import BreakerOpen, CircuitBreaker
+from authshift.migration.rolling.legacy_client import LegacyBadRecord, LegacyClient, LegacyUnavailable
 from authshift.security.webhook_signatures import generate_secret, verify
 from tests.legacy.django_legacy import DjangoLegacy
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from authshift.accounts.login import LoginOutcome, login
-from authshift.migration.readiness_tables import shadow_checks, user_readiness
+from authshift.migration.readiness.tables import shadow_checks, user_readiness
 from authshift.storage.tables import passwords, users
 from tests.imports.helpers import run_import, write_ndjson
 from tests.legacy.django_legacy import DjangoLegacy

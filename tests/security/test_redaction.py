@@ -17,7 +17,7 @@ import pytest
 from authshift.audit import audit_row
 from authshift.errors import InvalidInput
 from authshift.logs import configure_logging, get_logger
-from authshift.migration.records import redact as report_redact
+from authshift.records import redact as report_redact
 
 _counter = iter(range(1, 10_000))
 
@@ -134,7 +134,7 @@ def test_identifiers_stay_visible_and_session_ids_do_not() -> None:
 
 def test_the_old_rules_are_gone() -> None:
     import authshift.logs as logs
-    import authshift.migration.records as records
+    import authshift.records as records
 
     assert not hasattr(logs, "SECRET_KEYS") and not hasattr(logs, "redact_value")
     assert not any(hasattr(records, name) for name in ("_SECRET_NAMES", "_SECRET_SUFFIXES", "_is_secret_key"))

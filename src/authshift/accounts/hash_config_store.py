@@ -35,7 +35,7 @@ from authshift.storage.types import UtcDateTime, utcnow
 
 if TYPE_CHECKING:
     from authshift.accounts.context import AccountsContext
-    from authshift.migration.import_plan import Candidate
+    from authshift.migration.imports.plan import Candidate
 
 PURPOSE = "hash-config"
 

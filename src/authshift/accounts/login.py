@@ -39,7 +39,7 @@ from authshift.accounts.totp import SecondFactorOutcome, has_totp, verify_second
 from authshift.accounts.users import find_user_id, set_password
 from authshift.errors import ErrorList, Unavailable
 from authshift.logs import get_logger
-from authshift.migration.readiness_store import signed_in
+from authshift.migration.readiness.store import signed_in
 from authshift.security import signin_throttle
 from authshift.security.failure_time import failure_clock
 from authshift.security.known_networks import known_network
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from authshift.accounts.services import AccountServices
 
 GENERIC_FAILURE = "The login ID or password is incorrect."
-SHADOW_MISMATCH = "shadow_mismatch"  # ``migrate_via`` of a sign-in that must not migrate the user (migration/shadow.py)
+SHADOW_MISMATCH = "shadow_mismatch"  # ``migrate_via`` of a sign-in that must not migrate the user (migration/rolling/shadow.py)
 MAX_LOGIN_ID_LENGTH = 320
 MAX_PASSWORD_LENGTH = 4096
 

@@ -150,7 +150,7 @@ async def finish_registration(state: AccountServices, conn: AsyncConnection, use
         backup_state=verified.credential_backed_up, name=clean_name(name, default_name(len(existing) + 1)),
     )
     await add_passkey(conn, row)
-    from authshift.migration.readiness_store import passkey_registered  # (readiness reads accounts)
+    from authshift.migration.readiness.store import passkey_registered  # (readiness reads accounts)
 
     await passkey_registered(conn, user_id, state.accounts)  # no longer "must register a new passkey"
     return row

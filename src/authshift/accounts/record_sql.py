@@ -11,7 +11,7 @@ by user id), so Python only moves bytes.
 timestamps as ``rows.iso`` writes them (ISO 8601 UTC, ``Z``, microseconds only when not zero),
 the password as ``rows.stored_password_as_record`` gives it. ``tests/exports/test_record_sql.py``
 checks it field by field on both backends for a population that covers every field. Both walk
-``record_fields.FIELDS`` and write each field by its kind, so a new field of a known kind is added
+``records.fields.FIELDS`` and write each field by its kind, so a new field of a known kind is added
 there once; a new kind needs a branch here and in ``rows``.
 
 What SQL cannot do is decrypt TOTP secrets (AES-GCM, in Python). With secrets, the line of a user
@@ -42,7 +42,6 @@ from sqlalchemy.engine import Dialect
 from authshift.accounts.context import AccountsContext
 from authshift.accounts.hash_config_store import with_parameters
 from authshift.accounts.passkey_tables import webauthn_credentials
-from authshift.accounts.record_fields import FIELDS, LOGIN_ID_FIELDS
 from authshift.accounts.rows import (
     named_password_formats,
     structured_password_formats,
@@ -50,6 +49,7 @@ from authshift.accounts.rows import (
 )
 from authshift.passwords import HashConfig
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
+from authshift.records.fields import FIELDS, LOGIN_ID_FIELDS
 from authshift.storage.tables import federated_identities, identities, otp_factors, passwords, totp_factors, users
 
 __all__ = ["MARK", "finish_marked_line", "record_lines_query", "render"]
@@ -175,7 +175,7 @@ class _Dialect:
         )
 
     def record(self, *, logins: str, federated: str, mfa: str, password: str | None) -> str:
-        """The whole line, field by field in ``record_fields.FIELDS``' order; the related parts are
+        """The whole line, field by field in ``records.fields.FIELDS``' order; the related parts are
         given as fragments (NULL when the user has none)."""
         related = {"identities": federated, "mfa": mfa, "password": password or "NULL"}
         parts = []

@@ -1,7 +1,7 @@
 """New users' rows written one way: encoded per table and column set, then inserted in bulk.
 
 Creating one user (admin API, sign-up, lazy migration), a bulk import's batch and the rows an
-import's reader builds ahead (``migration.import_prebuild``) used to write the same ``UserRows``
+import's reader builds ahead (``migration.imports.prebuild``) used to write the same ``UserRows``
 three ways, which had to be kept in step (a new table, a new column order). Here is the one way:
 
 - ``RowEncoder.encode`` turns a user's ``UserRows`` into ``(table, columns, values)`` triples, the

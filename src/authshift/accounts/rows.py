@@ -3,7 +3,7 @@
 ``build_user_rows`` turns a validated record into rows (admin create and bulk import both use it);
 ``assemble_record`` turns rows back into a record (admin responses and export both use it);
 ``record_sql`` is its twin in SQL, with which the database writes NDJSON export lines itself.
-Records here are plain dicts in the JSON shape of ``authshift.migration.records``.
+Records here are plain dicts in the JSON shape of ``authshift.records``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.login_ids import NORMALIZERS
 from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.passkey_rows import webauthn_as_record, webauthn_rows
-from authshift.accounts.record_fields import CLAIM_COLUMNS, FIELDS, LOGIN_ID_FIELDS
 from authshift.accounts.recovery_hashes import legacy_code_hash
 from authshift.accounts.totp_secrets import parameters_of
 from authshift.errors import ErrorList
 from authshift.ids import uuid7
 from authshift.passwords import StoredPassword
+from authshift.records.fields import CLAIM_COLUMNS, FIELDS, LOGIN_ID_FIELDS
 
 __all__ = [
     "CLAIM_COLUMNS", "LOGIN_ID_FIELDS", "PASSWORD_META_KEYS", "UserRows", "assemble_record", "build_user_rows",
@@ -36,7 +36,7 @@ __all__ = [
 
 PASSWORD_META_KEYS = ("must_change", "expire_at")
 
-# The columns of ``users`` by how ``build_user_rows`` fills them (``record_fields.FIELDS``).
+# The columns of ``users`` by how ``build_user_rows`` fills them (``records.fields.FIELDS``).
 _USER_FIELDS = tuple(f for f in FIELDS if f.table == "users")
 _AS_GIVEN = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind in ("text", "nonempty", "json"))
 _OBJECTS = tuple((f.name, f.col) for f in _USER_FIELDS if f.kind == "object")
@@ -284,7 +284,7 @@ def assemble_record(
     Recovery codes never appear: they are stored as HMAC digests and cannot be given back.
     Passkeys (``mfa.webauthn``) always appear: a public key and its identifiers are not secrets.
 
-    The fields, their order and how each is read come from ``record_fields.FIELDS``; ``record_sql``
+    The fields, their order and how each is read come from ``records.fields.FIELDS``; ``record_sql``
     composes the same record in SQL from the same list (tests/exports/test_record_sql.py compares
     them field by field on both backends).
     """

@@ -127,7 +127,7 @@ async def remove_totp(state: AccountServices, user_id: uuid.UUID) -> bool:
 
 
 async def _factor_changed(conn: AsyncConnection, state: AccountServices, user_id: uuid.UUID) -> None:
-    from authshift.migration.readiness_store import factor_changed  # (readiness reads accounts)
+    from authshift.migration.readiness.store import factor_changed  # (readiness reads accounts)
 
     await factor_changed(conn, user_id, state.accounts)
 

@@ -1,6 +1,6 @@
 """TOTP secrets: the ONE decoder, and the one rule of which factors authshift can verify.
 
-Import validation (``migration.records``), row building (``accounts.rows``) and sign-in
+Import validation (``records``), row building (``accounts.rows``) and sign-in
 (``accounts.totp``) all call these functions, so a factor that imports is a factor that
 verifies: before, validation accepted unpadded and URL-safe base64 that row building refused,
 and secrets of 80 bits (the Key URI format's own example, ``JBSWY3DPEHPK3PXP``, and what many

@@ -32,7 +32,7 @@ from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
 from authshift.accounts.updates import apply_user_updates, load_current, plan_user_update
 from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
 from authshift.events.outbox import emit
-from authshift.migration import readiness_store
+from authshift.migration.readiness import store as readiness_store
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
 from authshift.storage.db import is_postgres
 from authshift.storage.tables import (

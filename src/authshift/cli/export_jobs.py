@@ -26,7 +26,7 @@ def list_(
     """Recent exports, newest first: id, state, format, users, whether secrets are included."""
 
     async def main(state: Any) -> list[dict[str, Any]]:
-        from authshift.migration.export_jobs import list_export_jobs
+        from authshift.migration.exports.jobs import list_export_jobs
 
         async with state.engine.connect() as conn:
             return await list_export_jobs(conn, limit=limit)
@@ -51,7 +51,7 @@ def show(
         fail(f"{job_id!r} is not an export id (`authshift exports list` shows them)", EXIT_USAGE)
 
     async def main(state: Any) -> dict[str, Any]:
-        from authshift.migration.export_jobs import get_export_job, job_view
+        from authshift.migration.exports.jobs import get_export_job, job_view
 
         async with state.engine.connect() as conn:
             return job_view(await get_export_job(conn, jid))

@@ -11,15 +11,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from authshift.cli.context import EXIT_USAGE, cli_actor, fail, run
 from authshift.errors import ErrorList, InvalidInput
-from authshift.migration.export import ExportSummary, export_users
-from authshift.migration.export_options import (
+from authshift.migration.exports.bulk import ExportSummary, export_users
+from authshift.migration.exports.options import (
     EXPORT_FORMATS,
     FILTER_KEYS,
     ExportOptions,
     parse_export_options,
     parse_filter_pairs,
 )
-from authshift.migration.export_output import ExportOutput, open_output, read_recipients_file
+from authshift.migration.exports.output import ExportOutput, open_output, read_recipients_file
 from authshift.state import AppState
 
 WITHHELD_HINTS = {

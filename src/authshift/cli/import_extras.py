@@ -16,9 +16,9 @@ from authshift.errors import FieldError, InvalidInput
 
 if TYPE_CHECKING:
     from authshift.config import Settings
-    from authshift.migration.import_jobs import Counts
-    from authshift.migration.import_plan import Decision
-    from authshift.migration.known_answers import KnownAnswer, PreparedIndex
+    from authshift.migration.imports.jobs import Counts
+    from authshift.migration.imports.known_answers import KnownAnswer, PreparedIndex
+    from authshift.migration.imports.plan import Decision
     from authshift.state import AppState
 
 Outcomes = Any  # Callable[[Sequence[Decision]], None]
@@ -59,7 +59,7 @@ class ImportExtras:
         """Bad values raise ``InvalidInput`` (the command exits with status 2 before importing)."""
         answers = None
         if credentials is not None:
-            from authshift.migration.known_answers import read_credentials
+            from authshift.migration.imports.known_answers import read_credentials
 
             answers = read_credentials(credentials)
         return cls(max_failed=parse_max_failed(max_failed) if max_failed is not None else None, answers=answers,
@@ -68,7 +68,7 @@ class ImportExtras:
     def watching(self, write: Outcomes) -> Outcomes:
         """A dry run's outcome callback: ``write`` plus the readiness counts and known-answer records."""
         if self.answers:
-            from authshift.migration.known_answers import PreparedIndex
+            from authshift.migration.imports.known_answers import PreparedIndex
 
             self._index = PreparedIndex.of(self.answers)
 
@@ -81,16 +81,16 @@ class ImportExtras:
         return watch
 
     async def after_dry_run(self, state: AppState) -> None:
-        from authshift.migration.known_answers import check_prepared
-        from authshift.migration.readiness_report import counts_of
+        from authshift.migration.imports.known_answers import check_prepared
+        from authshift.migration.readiness.report import counts_of
 
         self.counts = counts_of(self._pairs)
         if self.answers and self._index is not None:
             self.known = await check_prepared(state, self.answers, self._index, self.file_configs)
 
     async def after_job(self, state: AppState, job_id: uuid.UUID) -> None:
-        from authshift.migration import import_jobs as jobs
-        from authshift.migration.known_answers import check_stored
+        from authshift.migration.imports import jobs
+        from authshift.migration.imports.known_answers import check_stored
 
         async with state.engine.connect() as conn:
             self.counts = (await jobs.get_job(conn, job_id))["readiness_counts"]
@@ -98,7 +98,7 @@ class ImportExtras:
             self.known = await check_stored(state, self.answers)
 
     def lines(self) -> list[str]:
-        from authshift.migration.readiness_report import lazy_warning
+        from authshift.migration.readiness.report import lazy_warning
 
         out: list[str] = []
         if self.counts:  # one line each: scripts read the outcome counts as "  <name>  <n>" lines
@@ -124,6 +124,6 @@ class ImportExtras:
         return counts.read > 0 and counts.failed * 100 > limit * counts.read
 
     def known_answer_failed(self) -> bool:
-        from authshift.migration.known_answers import PASSED
+        from authshift.migration.imports.known_answers import PASSED
 
         return any(r["result"] != PASSED for r in self.known)

@@ -54,7 +54,7 @@ def list_(
     """Recent import jobs, newest first: id, state (with the share read while it runs), file, counts."""
 
     async def main(state: Any) -> list[dict[str, Any]]:
-        from authshift.migration.import_jobs import list_jobs
+        from authshift.migration.imports.jobs import list_jobs
 
         async with state.engine.connect() as conn:
             return await list_jobs(conn, limit=limit)
@@ -76,7 +76,7 @@ def show(
     jid = job_id_of(job_id)
 
     async def main(state: Any) -> dict[str, Any]:
-        from authshift.migration.import_job_service import import_status
+        from authshift.migration.imports.service import import_status
 
         return await import_status(state, jid)
 
@@ -97,7 +97,7 @@ def cancel(
     jid = job_id_of(job_id)
 
     async def main(state: Any) -> dict[str, Any]:
-        from authshift.migration.import_job_service import cancel_import
+        from authshift.migration.imports.service import cancel_import
 
         return await cancel_import(state, jid, actor=cli_actor())
 
@@ -121,7 +121,7 @@ def undo(
     jid = job_id_of(job_id)
 
     async def main(state: Any) -> dict[str, Any]:
-        from authshift.migration.import_undo_service import preview_undo, undo_job
+        from authshift.migration.imports.undo_service import preview_undo, undo_job
 
         async with state.engine.begin() as conn:
             if dry_run:

@@ -1,6 +1,6 @@
 """What ``authshift import`` shows: the report lines, the progress bar and the summary.
 
-- A dry run's report says what a real run would do, as ``migration.dry_run`` states it.
+- A dry run's report says what a real run would do, as ``migration.imports.dry_run`` states it.
 - The summary groups failures and warnings by reason (with the first line of each), so a
   file with one systematic problem reads as one line, not as a count to investigate.
 - The progress bar shows the share of the file read and the time left, and fits 80 columns.
@@ -20,11 +20,11 @@ from rich.live import Live
 
 from authshift.cli.progress_line import ProgressLine
 from authshift.errors import FieldError
-from authshift.migration.dry_run import DRY_RUN_OUTCOMES, dry_run_view
+from authshift.migration.imports.dry_run import DRY_RUN_OUTCOMES, dry_run_view
 
 if TYPE_CHECKING:
-    from authshift.migration.bulk_import import BatchDone, ImportSummary, OutcomesCallback
-    from authshift.migration.import_plan import Decision
+    from authshift.migration.imports.bulk import BatchDone, ImportSummary, OutcomesCallback
+    from authshift.migration.imports.plan import Decision
 
 SHOWN_REASONS = 10  # per kind; the report has them all
 

@@ -24,13 +24,13 @@ from authshift.cli.import_extras import ImportExtras
 from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.errors import AuthshiftError, InvalidInput
 from authshift.logs import configure_logging
-from authshift.migration import import_jobs as jobs
-from authshift.migration.bulk_import import ImportSummary, dry_run_to_report, run_job
-from authshift.migration.import_faults import crash_summary
-from authshift.migration.import_job_service import JobFile, start_or_resume
-from authshift.migration.import_plan import IDENTIFIERS, MODES
-from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
-from authshift.migration.sources import FORMATS, SourceFormatError
+from authshift.migration.formats import FORMATS, SourceFormatError
+from authshift.migration.imports import jobs
+from authshift.migration.imports.bulk import ImportSummary, dry_run_to_report, run_job
+from authshift.migration.imports.faults import crash_summary
+from authshift.migration.imports.plan import IDENTIFIERS, MODES
+from authshift.migration.imports.service import JobFile, start_or_resume
+from authshift.migration.imports.source import ImportOptions, check_options, file_hash_configs
 from authshift.state import AppState
 from authshift.storage.migrate import SchemaMismatch
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from authshift.migration.import_progress import duration_text
+from authshift.migration.imports.progress import duration_text
 
 LABEL = 11  # "  finished  " : the value column starts here
 

@@ -55,7 +55,7 @@ def readiness(
     listing = readiness_ is not None or hash_family is not None or source is not None
 
     async def main(state: Any) -> dict[str, Any]:
-        from authshift.migration.readiness_report import cell_user_ids, readiness_table
+        from authshift.migration.readiness.report import cell_user_ids, readiness_table
 
         if recompute:
             await _recompute(state)
@@ -80,7 +80,7 @@ def readiness(
 async def _recompute(state: Any) -> None:
     import sqlalchemy as sa
 
-    from authshift.migration.readiness_store import refresh
+    from authshift.migration.readiness.store import refresh
     from authshift.storage.tables import users
 
     after = None

@@ -13,7 +13,7 @@ import time
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from authshift.migration.import_progress import duration_text, estimate
+from authshift.migration.imports.progress import duration_text, estimate
 
 MIN_BAR, MAX_BAR = 10, 30  # bar cells, brackets not counted
 MIN_NAME, MAX_NAME = 8, 24

@@ -13,7 +13,7 @@ import typer
 from authshift.accounts import users as svc
 from authshift.cli.context import fail, in_transaction, print_json, run
 from authshift.cli.tables import print_table
-from authshift.migration.records import RecordError, parse_record, record_to_json
+from authshift.records import RecordError, parse_record, record_to_json
 
 app = typer.Typer(help="List, inspect, create, disable and delete users.", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ from authshift.console.rendering import render
 from authshift.errors import AuthshiftError, Conflict, Forbidden, NotFound
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.admin.exports import finished_file
-from authshift.migration.export_jobs import (
+from authshift.migration.exports.jobs import (
     create_export_job,
     delete_export_job,
     get_export_job,
@@ -24,8 +24,8 @@ from authshift.migration.export_jobs import (
     list_export_jobs,
     wake_workers,
 )
-from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, parse_export_options
-from authshift.migration.export_writers import writer_for
+from authshift.migration.exports.options import EXPORT_FORMATS, FILTER_KEYS, parse_export_options
+from authshift.migration.exports.writers import writer_for
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

@@ -14,9 +14,9 @@ from authshift.console.imports_pages import job_uuid
 from authshift.console.rendering import render
 from authshift.errors import Conflict
 from authshift.http.account_templates import PAGE_HEADERS
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_job_service import cancel_import, import_status, resume_import
-from authshift.migration.import_undo_service import preview_undo, undo_job
+from authshift.migration.imports import jobs
+from authshift.migration.imports.service import cancel_import, import_status, resume_import
+from authshift.migration.imports.undo_service import preview_undo, undo_job
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

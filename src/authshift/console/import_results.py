@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.cli.import_report import reason_text
-from authshift.migration.import_jobs import result_json
-from authshift.migration.import_tables import OUTCOMES, import_results
+from authshift.migration.imports.jobs import result_json
+from authshift.migration.imports.tables import OUTCOMES, import_results
 from authshift.storage.tables import identities
 
 GROUPED_FAILURES = 10_000  # failures read to group them; the report has every one

@@ -22,13 +22,13 @@ from authshift.errors import AuthshiftError, NotFound
 from authshift.http.account_templates import PAGE_HEADERS
 from authshift.http.admin.imports import accept_upload
 from authshift.http.csrf import FIELD_NAME, CsrfError, check_csrf
-from authshift.migration import import_jobs as jobs
-from authshift.migration.dry_run import dry_run_view
-from authshift.migration.import_job_service import import_status, resume_problem
-from authshift.migration.import_plan import IDENTIFIERS, MODES
-from authshift.migration.import_progress import duration_text
-from authshift.migration.import_tables import OUTCOMES
-from authshift.migration.sources import FORMATS
+from authshift.migration.formats import FORMATS
+from authshift.migration.imports import jobs
+from authshift.migration.imports.dry_run import dry_run_view
+from authshift.migration.imports.plan import IDENTIFIERS, MODES
+from authshift.migration.imports.progress import duration_text
+from authshift.migration.imports.service import import_status, resume_problem
+from authshift.migration.imports.tables import OUTCOMES
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from authshift.accounts.login_ids import candidates
 from authshift.accounts.totp import has_totp
 from authshift.accounts.users import get_user
-from authshift.migration.readiness_tables import user_readiness
+from authshift.migration.readiness.tables import user_readiness
 from authshift.oidc.tables import sessions
 from authshift.storage.tables import audit_log, identities, passwords, recovery_codes, users
 

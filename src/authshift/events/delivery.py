@@ -44,8 +44,8 @@ from authshift.ids import uuid7
 from authshift.jobs import lease
 from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
-from authshift.migration.lazy import LegacyHost
-from authshift.migration.legacy import LegacyClient, LegacyRejected, LegacyUnavailable
+from authshift.migration.rolling.lazy import LegacyHost
+from authshift.migration.rolling.legacy_client import LegacyClient, LegacyRejected, LegacyUnavailable
 from authshift.outbound import outbound_client, post_bounded, shorten
 from authshift.security.secretbox import DecryptionError, SecretBox
 from authshift.security.webhook_signatures import signed_headers

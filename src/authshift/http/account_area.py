@@ -28,7 +28,7 @@ from authshift.http.account_templates import PAGE_HEADERS, login_url, render_pag
 from authshift.http.browser import app_state, current_session
 from authshift.http.login_pages import _posted_form
 from authshift.http.passkey_pages import options_csrf_failed, options_refused, posted_credential
-from authshift.migration import readiness_store
+from authshift.migration.readiness import store as readiness_store
 from authshift.storage.db import reading
 
 router = APIRouter(include_in_schema=False)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from authshift.http.admin.schemas import FORMATS
 from authshift.http.deps import State
-from authshift.migration.lazy import MAX_LOGIN_ID_LENGTH, route
+from authshift.migration.rolling.lazy import MAX_LOGIN_ID_LENGTH, route
 
 router = APIRouter(prefix="/api/migration/v1", tags=["migration"])
 

@@ -1,6 +1,6 @@
 """The one redaction rule: what is a secret in a structure, and its masked copy.
 
-Logs (``logs.py``), the audit log (``audit.py``), import reports (``migration/records.redact``)
+Logs (``logs.py``), the audit log (``audit.py``), import reports (``records.redact``)
 and error bodies (``errors.py``) all call ``redact``, so a key masked in one place is masked in
 every place. Before, logs and audit matched exact key names while reports matched suffixes, so
 ``password_hash``, ``custom_password_hash``, ``salt_separator``, ``webhook_secret`` and

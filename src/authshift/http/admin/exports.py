@@ -17,7 +17,7 @@ from authshift.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput
 from authshift.http.admin.schemas import export_body
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
-from authshift.migration.export_jobs import (
+from authshift.migration.exports.jobs import (
     create_export_job,
     delete_export_job,
     files_expired,
@@ -26,8 +26,8 @@ from authshift.migration.export_jobs import (
     list_export_jobs,
     wake_workers,
 )
-from authshift.migration.export_options import parse_export_options
-from authshift.migration.export_writers import writer_for
+from authshift.migration.exports.options import parse_export_options
+from authshift.migration.exports.writers import writer_for
 from authshift.security.admin_keys import SCOPE_EXPORT_SECRETS, AdminKey
 
 router = APIRouter(prefix="/api/admin/v1/exports", tags=["exports"])

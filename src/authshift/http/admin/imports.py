@@ -18,15 +18,15 @@ from authshift.http.deps import Admin, State
 from authshift.http.openapi import problems
 from authshift.http.uploads import ReceivedFile, receive_multipart, receive_raw
 from authshift.ids import uuid7
-from authshift.migration import import_job_service
-from authshift.migration import import_jobs as jobs
-from authshift.migration.import_job_service import JobFile
-from authshift.migration.import_plan import IDENTIFIERS, MODES
-from authshift.migration.import_runner import upload_dir, wake_runner
-from authshift.migration.import_source import ImportOptions, check_options, file_hash_configs
-from authshift.migration.import_undo_service import preview_undo, undo_job
-from authshift.migration.import_uploads import receiving
-from authshift.migration.sources import FORMATS
+from authshift.migration.formats import FORMATS
+from authshift.migration.imports import jobs
+from authshift.migration.imports import service as import_job_service
+from authshift.migration.imports.plan import IDENTIFIERS, MODES
+from authshift.migration.imports.runner import upload_dir, wake_runner
+from authshift.migration.imports.service import JobFile
+from authshift.migration.imports.source import ImportOptions, check_options, file_hash_configs
+from authshift.migration.imports.undo_service import preview_undo, undo_job
+from authshift.migration.imports.uploads import receiving
 from authshift.state import AppState
 
 router = APIRouter(prefix="/api/admin/v1/imports", tags=["imports"])

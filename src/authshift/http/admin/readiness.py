@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 
 from authshift.http.deps import Admin, State
-from authshift.migration.readiness_report import cell_user_ids, readiness_table
+from authshift.migration.readiness.report import cell_user_ids, readiness_table
 
 router = APIRouter(prefix="/api/admin/v1/migration", tags=["migration"])
 

@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 from authshift.accounts.normalize import MAX_USERNAME_LENGTH
-from authshift.migration.records import UserRecord
+from authshift.records import UserRecord
 
 # format name -> what it means (the descriptions are in the document, for people reading it)
 FORMATS = {
@@ -129,9 +129,9 @@ def _any_of_names(names: tuple[str, ...]) -> str:
 
 
 def export_body() -> dict[str, Any]:
-    """``POST /exports``: the options of ``authshift export`` (``migration/export_options.py``)."""
-    from authshift.migration.export_options import EXPORT_FORMATS, FILTER_KEYS, PEER_FORMATS, RECORD_FIELDS, SECRET_FIELDS
-    from authshift.migration.records import MIGRATION_STATES
+    """``POST /exports``: the options of ``authshift export`` (``migration/exports/options.py``)."""
+    from authshift.migration.exports.options import EXPORT_FORMATS, FILTER_KEYS, PEER_FORMATS, RECORD_FIELDS, SECRET_FIELDS
+    from authshift.records import MIGRATION_STATES
 
     name = _any_of_names(RECORD_FIELDS)
     field_list = {"type": "array", "minItems": 1, "items": {"enum": list(RECORD_FIELDS)}}

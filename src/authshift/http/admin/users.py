@@ -14,7 +14,7 @@ from authshift.http.admin.schemas import body as json_body
 from authshift.http.admin.schemas import inline_body, names_body, user_schemas
 from authshift.http.deps import Admin, Conn, State
 from authshift.http.openapi import problems
-from authshift.migration.records import RecordError, parse_datetime, parse_record, record_to_json
+from authshift.records import RecordError, parse_datetime, parse_record, record_to_json
 
 router = APIRouter(prefix="/api/admin/v1/users", tags=["users"])
 
@@ -40,7 +40,7 @@ def validated(body: Any, *, keep_nulls: bool = False) -> tuple[dict[str, Any], l
 
     Values no backend can store (a NUL, a lone surrogate, NaN, too deep) are refused first, as
     the import readers refuse them (``sources._values``): PostgreSQL answered a NUL with a 500."""
-    from authshift.migration.sources._values import unstorable
+    from authshift.migration.formats._values import unstorable
 
     issues = unstorable(body)
     if issues:

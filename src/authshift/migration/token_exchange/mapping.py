@@ -31,10 +31,10 @@ from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.users import create_user, update_user
 from authshift.config import TokenExchangeIssuerSettings
 from authshift.errors import Conflict, InvalidInput
-from authshift.migration.records import RecordError, parse_record, record_to_json
 from authshift.migration.token_exchange.claims import claim_string, claim_true
 from authshift.migration.token_exchange.errors import ExchangeRefused, invalid_grant
 from authshift.migration.token_exchange.verified import VerifiedToken
+from authshift.records import RecordError, parse_record, record_to_json
 from authshift.storage.tables import identities, users
 
 HOOK_RECORD_IGNORED = ("id", "migration_state")

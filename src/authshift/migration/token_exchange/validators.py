@@ -21,13 +21,13 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from authshift.config import SYMMETRIC_JWS_ALGORITHMS, TokenExchangeIssuerSettings
-from authshift.migration.records import RecordError, parse_record, record_to_json
 from authshift.migration.token_exchange.claims import ClaimRules, check_claims, claim_string
 from authshift.migration.token_exchange.errors import invalid_grant
 from authshift.migration.token_exchange.jwks import JwksCache
 from authshift.migration.token_exchange.outbound import IssuerUnavailable, request_json
 from authshift.migration.token_exchange.request import ACCESS_TOKEN_TYPE
 from authshift.migration.token_exchange.verified import VerifiedToken, replay_key
+from authshift.records import RecordError, parse_record, record_to_json
 from authshift.security.webhook_signatures import signed_headers
 
 ClientFactory = Callable[[], httpx.AsyncClient]

@@ -1,0 +1,1 @@
+"""Bulk export: export jobs, their options, writers and where their bytes go."""

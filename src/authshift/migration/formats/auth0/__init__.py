@@ -1,0 +1,1 @@
+"""Auth0: reading its export, and what else authshift knows of its users."""

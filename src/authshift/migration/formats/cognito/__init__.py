@@ -1,0 +1,1 @@
+"""Amazon Cognito: reading its export, and what else authshift knows of its users."""

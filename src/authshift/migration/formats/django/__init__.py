@@ -1,0 +1,1 @@
+"""Django: reading its export, and what else authshift knows of its users."""

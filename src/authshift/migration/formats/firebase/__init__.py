@@ -1,0 +1,1 @@
+"""Firebase: reading its export, and what else authshift knows of its users."""

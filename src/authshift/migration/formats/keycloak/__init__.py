@@ -1,0 +1,1 @@
+"""Keycloak: reading its export, and what else authshift knows of its users."""

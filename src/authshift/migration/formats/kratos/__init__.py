@@ -1,0 +1,1 @@
+"""Ory Kratos: reading its export, and what else authshift knows of its users."""

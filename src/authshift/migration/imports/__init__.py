@@ -1,0 +1,1 @@
+"""Bulk import: reading a file, classifying its records, writing them in batches, undoing a job."""

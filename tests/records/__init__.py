@@ -1,0 +1,1 @@
+"""Tests of the pure record package (authshift.records): its one field description, and that it stays pure."""
