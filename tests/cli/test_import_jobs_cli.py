@@ -16,7 +16,7 @@ from authshift.migration.imports.tables import import_jobs
 from authshift.state import AppState
 from authshift.storage.tables import audit_log
 from tests.imports.helpers import write_ndjson
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli, run_cli
 
 RECORDS = [{"email": "ada@x.com"}, '{"email": "broken', {"email": "ada@x.com"}, {"email": "grace@x.com"}]
 
@@ -42,19 +42,19 @@ async def test_list_and_show_print_the_jobs_counts(settings_env: dict[str, str],
     assert (row["records_read"], row["inserted"], row["failed"]) == (4, 2, 2)
     assert row["bytes_read"] == row["file_size"] > 0  # the last batch read the whole file
 
-    shown = json.loads(run_cli(["imports", "show", job_id, "--json"], settings_env).stdout)
+    shown = json.loads(await arun_cli(["imports", "show", job_id, "--json"], settings_env).stdout)
     assert shown["counts"] == {"read": 4, "inserted": 2, "updated": 0, "skipped": 0, "failed": 2}
     assert shown["progress"] == {"bytes_read": row["file_size"], "bytes_total": row["file_size"],
                                  "percent": 100.0, "seconds_left": 0}
-    text = run_cli(["imports", "show", job_id], settings_env).stdout
+    text = await arun_cli(["imports", "show", job_id], settings_env).stdout
     assert f"import job {job_id}" in text and "read 4, inserted 2, updated 0, skipped 0, failed 2" in text
     assert "users.ndjson" in text and "completed" in text
 
     for columns in ("80", "60"):  # a terminal that wide: ids whole, nothing past the edge
-        table = run_cli(["imports", "list"], {**settings_env, "COLUMNS": columns}).stdout
+        table = await arun_cli(["imports", "list"], {**settings_env, "COLUMNS": columns}).stdout
         assert max(len(line) for line in table.splitlines()) <= int(columns)
         assert job_id in table and "completed" in table.split()
-    wide = run_cli(["imports", "list"], settings_env).stdout.splitlines()
+    wide = await arun_cli(["imports", "list"], settings_env).stdout.splitlines()
     assert wide[0].split() == ["id", "state", "file", "read", "failed"]
     assert wide[1].split() == [job_id, "completed", "users.ndjson", "4", "2"]
 
@@ -66,10 +66,10 @@ async def test_cancel_stops_a_queued_job_and_is_audited(settings_env: dict[str, 
         job_id = str(await jobs.create_job(
             conn, origin="api", created_by="admin_key:test", options={"format": "native"}, file_path=str(upload),
             file_name=upload.name, file_digest="0" * 64, file_size=upload.stat().st_size))
-    listed = run_cli(["imports", "list"], settings_env).stdout
+    listed = await arun_cli(["imports", "list"], settings_env).stdout
     assert job_id in listed and "queued" in listed
 
-    cancelled = run_cli(["imports", "cancel", job_id], settings_env)
+    cancelled = await arun_cli(["imports", "cancel", job_id], settings_env)
     assert cancelled.returncode == 0, cancelled.stderr
     assert f"cancelled import job {job_id}" in cancelled.stdout
     assert (await job_row(state, job_id))["state"] == "cancelled"
@@ -77,7 +77,7 @@ async def test_cancel_stops_a_queued_job_and_is_audited(settings_env: dict[str, 
         audit = (await conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.target))).all()
     assert [tuple(a) for a in audit] == [(f"cli:{getpass.getuser()}", "import.cancelled", job_id)]
 
-    again = run_cli(["imports", "cancel", job_id], settings_env)
+    again = await arun_cli(["imports", "cancel", job_id], settings_env)
     assert again.returncode == 1 and f"import job {job_id} is already cancelled" in again.stderr
 
 
@@ -110,9 +110,9 @@ async def test_the_cli_creates_and_audits_its_job_through_the_one_service(settin
     new job (whose records are skipped)."""
     first = imported(settings_env, tmp_path)
     path = tmp_path / "users.ndjson"
-    again = run_cli(["import", str(path)], settings_env, cwd=tmp_path)
+    again = await arun_cli(["import", str(path)], settings_env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    listed = json.loads(run_cli(["imports", "list", "--json"], settings_env).stdout)["imports"]
+    listed = json.loads(await arun_cli(["imports", "list", "--json"], settings_env).stdout)["imports"]
     second = listed[0]["id"]
     assert [j["id"] for j in listed] == [second, first] and listed[0]["counts"]["inserted"] == 0
     async with state.engine.connect() as conn:
@@ -139,7 +139,7 @@ async def test_resuming_a_failed_job_by_its_id_is_audited(settings_env: dict[str
             conn, origin="cli", created_by="cli:someone", options=ImportOptions().as_json(), file_path=str(path),
             file_name=source.name, file_digest=source.sha256, file_size=source.size)
         await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(state="failed", error="x"))
-    done = run_cli(["import", str(path), "--resume", str(job_id)], settings_env, cwd=tmp_path)
+    done = await arun_cli(["import", str(path), "--resume", str(job_id)], settings_env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     row = await job_row(state, str(job_id))
     assert (row["state"], row["inserted"]) == ("completed", 2)

@@ -22,7 +22,7 @@ from authshift.passwords import formats
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, passwords, users
 from tests.oidc.helpers import REDIRECT_URI, pkce_pair, query_of, sign_in, submit
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 
 def format_users() -> list[tuple[str, str, dict]]:
@@ -62,7 +62,7 @@ async def test_users_of_every_hash_format_sign_in_and_end_with_argon2id(
     import_file = tmp_path / "users.ndjson"
     import_file.write_text("".join(json.dumps(record) + "\n" for _, _, record in cases))
 
-    imported = run_cli(["import", str(import_file), "--report", str(tmp_path / "report.ndjson")], settings_env, timeout=300)
+    imported = await arun_cli(["import", str(import_file), "--report", str(tmp_path / "report.ndjson")], settings_env, timeout=300)
     assert imported.returncode == 0, imported.stderr
     report = [json.loads(line) for line in (tmp_path / "report.ndjson").read_text().splitlines()]
     failed = [r for r in report if r["outcome"] != "inserted"]
@@ -78,7 +78,7 @@ async def test_users_of_every_hash_format_sign_in_and_end_with_argon2id(
     assert not [v for v in values if "signer_key" in v], "a signer key is stored in clear"
     assert {state for _, state in before.values()} == {"imported"}
 
-    made = run_cli(["clients", "create", "--name", "formats", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
+    made = await arun_cli(["clients", "create", "--name", "formats", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
     assert made.returncode == 0, made.stderr
     client_id = json.loads(made.stdout)["client_id"]
 

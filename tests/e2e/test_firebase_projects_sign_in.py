@@ -22,7 +22,7 @@ from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, passwords
 from tests.imports.helpers import summary_counts
 from tests.oidc.helpers import REDIRECT_URI, pkce_pair, query_of, sign_in
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "migration" / "samples"
 A_SIGNER_KEY = "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA=="
@@ -67,7 +67,7 @@ async def test_users_of_two_firebase_projects_each_sign_in_with_their_own_parame
     outputs = []
     for users, config, name in ((tmp_path / "a-users.json", tmp_path / "a-hash-config.txt", "project-a"),
                                 (SAMPLES / "firebase-users.json", B_CONFIG, "project-b")):
-        done = run_cli(["import", str(users), "--format", "firebase", "--hash-config", str(config),
+        done = await arun_cli(["import", str(users), "--format", "firebase", "--hash-config", str(config),
                         "--hash-config-name", name, "--identifier", "external_id",
                         "--report", str(tmp_path / f"{name}.ndjson")], settings_env)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -76,7 +76,7 @@ async def test_users_of_two_firebase_projects_each_sign_in_with_their_own_parame
         assert counts["failed"] == 0 and counts["inserted"] == (1 if name == "project-a" else 3), done.stdout
 
     # The same name cannot be given other parameters: its users would stop verifying.
-    clash = run_cli(["import", str(SAMPLES / "firebase-users.json"), "--format", "firebase", "--hash-config",
+    clash = await arun_cli(["import", str(SAMPLES / "firebase-users.json"), "--format", "firebase", "--hash-config",
                      str(B_CONFIG), "--hash-config-name", "project-a", "--mode", "upsert",
                      "--identifier", "external_id"], settings_env, cwd=tmp_path)
     assert clash.returncode != 0 and "project-a" in clash.stderr and "--hash-config-name" in clash.stderr, clash.stderr
@@ -94,7 +94,7 @@ async def test_users_of_two_firebase_projects_each_sign_in_with_their_own_parame
             "project-a" if email.endswith("project-a.example") else "project-b")
         assert A_SIGNER_KEY not in value and B_SIGNER_KEY not in value
 
-    made = run_cli(["clients", "create", "--name", "fb", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
+    made = await arun_cli(["clients", "create", "--name", "fb", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
     client_id = json.loads(made.stdout)["client_id"]
     server = LiveServer(settings_env, tmp_path)
     server.start()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from authshift.storage.db import create_engine
 from authshift.storage.migrate import schema_heads
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
-from tests.support.servers import LiveServer, free_port, run_cli
+from tests.support.servers import LiveServer, arun_cli, free_port, run_cli
 
 HEAD = ", ".join(schema_heads("sqlite:///x.db"))
 # what each command needs to get as far as touching the database
@@ -62,14 +62,14 @@ async def test_commands_refuse_a_schema_behind_or_ahead_and_change_nothing(
                                            ("0099_from_the_future", "does not know", COMMANDS[:1] + COMMANDS[5:6])):
             await _set_revision(url, stored)
             for command in commands:
-                result = run_cli(_args(command, tmp_path), settings_env, cwd=tmp_path)
+                result = await arun_cli(_args(command, tmp_path), settings_env, cwd=tmp_path)
                 assert result.returncode == 1, (command, result.stdout, result.stderr)
                 assert stored in result.stderr and HEAD in result.stderr and expected in result.stderr, result.stderr
                 assert await _revision(url) == stored  # nobody migrated it
             assert not (tmp_path / "out.ndjson").exists() and not (tmp_path / "authshift-data").exists()
     finally:
         await _set_revision(url, HEAD)
-    assert run_cli(["users", "list", "--json"], settings_env, cwd=tmp_path).returncode == 0
+    assert await arun_cli(["users", "list", "--json"], settings_env, cwd=tmp_path).returncode == 0
 
 
 def test_no_instance_is_reported_with_where_it_looked_and_nothing_is_written(tmp_path: Path) -> None:

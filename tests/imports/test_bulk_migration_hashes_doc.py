@@ -15,7 +15,7 @@ import httpx
 from tests.e2e.test_firebase_projects_sign_in import A_CONSOLE_BLOCK, A_USERS, B_CONFIG, SAMPLES
 from tests.imports.helpers import read_ndjson, summary_counts
 from tests.oidc.helpers import REDIRECT_URI, pkce_pair, query_of, sign_in
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bulk-migration.md"
 WERKZEUG_22 = json.loads((Path(__file__).resolve().parents[1] / "passwords" / "fixtures" / "werkzeug_2_2.json")
@@ -51,7 +51,7 @@ async def test_the_guide_imports_two_firebase_projects_and_a_flask_app_whose_use
     firebase, flask = _commands("--hash-config-name"), _commands("--hash-format")
     assert len(firebase) == 2 and len(flask) == 1
     for command, inserted in zip(firebase + flask, (1, 3, len(WERKZEUG_22)), strict=True):
-        result = run_cli(shlex.split(command)[1:], settings_env, cwd=tmp_path)
+        result = await arun_cli(shlex.split(command)[1:], settings_env, cwd=tmp_path)
         assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
         counts = summary_counts(result.stdout)
         assert (counts["inserted"], counts["failed"]) == (inserted, 0), result.stdout
@@ -59,11 +59,11 @@ async def test_the_guide_imports_two_firebase_projects_and_a_flask_app_whose_use
     assert all(r["warnings"] == [] for r in report), report  # named: no guess, no warning
 
     # as the guide says: a name that holds other parameters is refused, before anything is written
-    clash = run_cli(shlex.split(firebase[1].replace("project-b-hash.txt", "project-a-hash.txt"))[1:], settings_env,
+    clash = await arun_cli(shlex.split(firebase[1].replace("project-b-hash.txt", "project-a-hash.txt"))[1:], settings_env,
                     cwd=tmp_path)
     assert clash.returncode == 2 and "project-b" in clash.stderr, clash.stderr
 
-    made = run_cli(["clients", "create", "--name", "doc", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
+    made = await arun_cli(["clients", "create", "--name", "doc", "--redirect-uri", REDIRECT_URI, "--public"], settings_env)
     client_id = json.loads(made.stdout)["client_id"]
     server = LiveServer(settings_env, tmp_path)
     server.start()

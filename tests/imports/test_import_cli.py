@@ -18,7 +18,7 @@ from authshift.migration.imports.tables import import_jobs
 from authshift.storage.db import create_engine
 from authshift.storage.tables import identities, users
 from tests.imports.helpers import BCRYPT, read_ndjson, summary_counts, write_ndjson
-from tests.support.servers import authshift_env, run_cli
+from tests.support.servers import arun_cli, authshift_env, run_cli
 
 SECRET_HASH = "$2b$12$" + "S3cretSaltAndHashValueX" + "y" * 30
 
@@ -63,7 +63,7 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
         {"email": "bar@x.com", "password": {"hash": "plain-secret-not-a-hash"}},
     ])
     report = tmp_path / "report.ndjson"
-    first = run_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
+    first = await arun_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert summary_counts(first.stdout) == {"read": 4, "inserted": 1, "updated": 0, "skipped": 0, "failed": 3}
     assert f"report: {report}" in first.stdout and "completed" in first.stdout
@@ -79,7 +79,7 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
     for text in (first.stdout, first.stderr, report.read_text()):
         assert SECRET_HASH not in text and "plain-secret-not-a-hash" not in text
     # the same file again: a new job, and nothing is imported twice
-    second = run_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
+    second = await arun_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
     assert second.returncode == 0 and summary_counts(second.stdout)["skipped"] == 1
     assert read_ndjson(report)[2]["errors"] == [{"path": "email", "message": "duplicate of line 1"}]
     assert await scalar(settings_env["AUTHSHIFT_DATABASE_URL"], sa.select(sa.func.count()).select_from(users)) == 1
@@ -87,9 +87,9 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
 
 async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict[str, str], tmp_path: Path) -> None:
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
-    assert run_cli(["users", "create", "--email", "foo@x.com"], settings_env).returncode == 0
+    assert await arun_cli(["users", "create", "--email", "foo@x.com"], settings_env).returncode == 0
     path = write_ndjson(tmp_path / "u.ndjson", [{"email": "FOO@x.com", "given_name": "Foo"}, {"email": "new@x.com"}])
-    dry = run_cli(["import", str(path), "--mode", "upsert", "--dry-run"], settings_env, cwd=tmp_path)
+    dry = await arun_cli(["import", str(path), "--mode", "upsert", "--dry-run"], settings_env, cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert "dry run (nothing written)" in dry.stdout
     would = {"read": 2, "would_insert": 1, "would_update": 1, "would_skip": 0, "failed": 0}
@@ -100,14 +100,14 @@ async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict
     dry_outcomes = read_ndjson(reports[0])
     assert [(o["outcome"], o["user_id"] is None) for o in dry_outcomes] == [("would_update", False), ("would_insert", True)]
     assert await scalar(url, sa.select(sa.func.count()).select_from(users)) == 1
-    real = run_cli(["import", str(path), "--mode", "upsert"], settings_env, cwd=tmp_path)
+    real = await arun_cli(["import", str(path), "--mode", "upsert"], settings_env, cwd=tmp_path)
     assert real.returncode == 0
     assert summary_counts(real.stdout) == {k.removeprefix("would_").replace("insert", "inserted").replace(
         "update", "updated").replace("skip", "skipped"): v for k, v in would.items()}
     # default reports go to the instance's data folder, not the working directory
     assert len(list((tmp_path / "authshift-data" / "reports").glob("import-0*.report.ndjson"))) == 1
     assert not list(tmp_path.glob("import-*"))
-    got = json.loads(run_cli(["users", "list", "--json", "--email", "foo@x.com"], settings_env).stdout)["users"][0]
+    got = json.loads(await arun_cli(["users", "list", "--json", "--email", "foo@x.com"], settings_env).stdout)["users"][0]
     assert got["given_name"] == "Foo" and got["migration_state"] == "native"
 
 
@@ -183,7 +183,7 @@ async def test_killed_import_resumes_with_every_user_exactly_once(settings_env: 
     assert not reader_processes(tmp_path)
     imported = await scalar(url, sa.select(sa.func.count()).select_from(users))
     assert 5_000 <= imported < total
-    resumed = run_cli(["import", str(path), "--report", str(tmp_path / "r.ndjson")], env, cwd=tmp_path, timeout=300)
+    resumed = await arun_cli(["import", str(path), "--report", str(tmp_path / "r.ndjson")], env, cwd=tmp_path, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming import job" in resumed.stderr
     counts = summary_counts(resumed.stdout)

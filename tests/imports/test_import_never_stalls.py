@@ -34,7 +34,7 @@ from tests.imports.helpers import (
     user_by_email,
 )
 from tests.oidc.helpers import REDIRECT_URI, new_client, pkce_pair, query_of, sign_in
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli
 
 IMPORTS = "/api/admin/v1/imports"
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -84,7 +84,7 @@ async def test_cli_bad_values_fail_alone_and_the_rest_signs_in(
 ) -> None:
     path = write_file(tmp_path / "users.ndjson")
     report = tmp_path / "report.ndjson"
-    result = run_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path, timeout=300)
+    result = await arun_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "completed" in result.stdout
     assert summary_counts(result.stdout) == {"read": len(LINES), "inserted": 2, "updated": 0, "skipped": 0,
@@ -100,7 +100,7 @@ async def test_a_json_array_and_a_long_first_line(settings_env: dict[str, str], 
     array = tmp_path / "users.json"
     array.write_text("[\n" + ",\n".join(line for line, _, _ in LINES) + "\n]\n")
     report = tmp_path / "array.ndjson"
-    result = run_cli(["import", str(array), "--report", str(report), "--dry-run"], settings_env, cwd=tmp_path)
+    result = await arun_cli(["import", str(array), "--report", str(report), "--dry-run"], settings_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     outcomes = read_ndjson(report)
     assert [r["index"] for r in outcomes] == list(range(1, len(LINES) + 1))
@@ -111,7 +111,7 @@ async def test_a_json_array_and_a_long_first_line(settings_env: dict[str, str], 
     long_first.write_text(json.dumps({"email": "l@x.com", "custom_attributes": {"notes": "z" * 60_000,
                                                                                  "more": "w" * 10_000}}) + "\n"
                           + json.dumps({"email": "m@x.com"}) + "\n")
-    result = run_cli(["import", str(long_first), "--report", str(tmp_path / "long.report")], settings_env, cwd=tmp_path)
+    result = await arun_cli(["import", str(long_first), "--report", str(tmp_path / "long.report")], settings_env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert [r["outcome"] for r in read_ndjson(tmp_path / "long.report")] == ["failed", "inserted"]
     assert "at most 65536" in read_ndjson(tmp_path / "long.report")[0]["errors"][0]["message"]
@@ -185,18 +185,18 @@ async def test_a_cli_job_that_keeps_crashing_ends_failed(
     settings_env: dict[str, str], tmp_path: Path, break_user_writes: Callable[[], Awaitable[None]]
 ) -> None:
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
-    assert run_cli(["db", "upgrade"], settings_env).returncode == 0
+    assert await arun_cli(["db", "upgrade"], settings_env).returncode == 0
     await break_user_writes()
     path = write_file(tmp_path / "users.ndjson")
     max_attempts = Settings().imports.max_attempts
     error = "RaiseError" if url.startswith("postgresql") else "IntegrityError"  # the error type, not its text
     for attempt in range(1, max_attempts + 1):
-        run = run_cli(["import", str(path)], settings_env, cwd=tmp_path)
+        run = await arun_cli(["import", str(path)], settings_env, cwd=tmp_path)
         assert run.returncode == 1 and "the import stopped unexpectedly" in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
         [row] = await job_rows(url)
         assert row["state"] == "running" and row["attempts"] == attempt and row["error"].startswith(error)
-    last = run_cli(["import", str(path)], settings_env, cwd=tmp_path)
+    last = await arun_cli(["import", str(path)], settings_env, cwd=tmp_path)
     assert last.returncode == 1, last.stdout + last.stderr
     assert f"stopped {max_attempts} times in a row at its first batch" in last.stdout + last.stderr, last.stdout
     [row] = await job_rows(url)

@@ -12,7 +12,7 @@ from authshift.storage.db import create_engine
 from authshift.storage.tables import identities
 from authshift.storage.tables import passwords as passwords_table
 from tests.imports.helpers import read_ndjson, summary_counts
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "migration" / "samples"
 
@@ -46,7 +46,7 @@ PASSWORDS = {
 async def test_every_sample_format_imports_and_its_hashes_verify(settings_env: dict[str, str], tmp_path: Path) -> None:
     for name, options, expected in RUNS:
         report = tmp_path / f"{name}.report.ndjson"
-        result = run_cli(["import", str(SAMPLES / name), "--report", str(report), *options], settings_env, cwd=tmp_path)
+        result = await arun_cli(["import", str(SAMPLES / name), "--report", str(report), *options], settings_env, cwd=tmp_path)
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         counts = summary_counts(result.stdout)
         if "--dry-run" in options:  # a dry run counts what would happen: would_insert, would_skip, ...

@@ -15,7 +15,7 @@ import pytest
 from authshift.accounts.totp import current_code
 from tests.oidc.helpers import pkce_pair, query_of
 from tests.support.legacy_tokens import JsonServer
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 pytestmark = pytest.mark.browser
 
@@ -63,10 +63,10 @@ async def test_chromium_signs_in_with_totp(live_server: LiveServer, settings_env
     env = {**settings_env, "AUTHSHIFT_PORT": str(live_server.port)}
     record = {"email": "browser@example.com", "password": PASSWORD,
               "mfa": {"totp": [{"secret": base64.b32encode(TOTP_SECRET).decode(), "encoding": "base32"}]}}
-    made = run_cli(["users", "create"], env, input=json.dumps(record))
+    made = await arun_cli(["users", "create"], env, input=json.dumps(record))
     assert made.returncode == 0, made.stderr
     redirect_uri = f"{app_server}/callback"
-    created = run_cli(["clients", "create", "--name", "Example App", "--public", "--redirect-uri", redirect_uri], env)
+    created = await arun_cli(["clients", "create", "--name", "Example App", "--public", "--redirect-uri", redirect_uri], env)
     assert created.returncode == 0, created.stderr
     client_id = json.loads(created.stdout)["client_id"]
     verifier, challenge = pkce_pair()

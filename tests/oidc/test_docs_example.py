@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.oidc.helpers import REDIRECT_URI, sign_in
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "oidc.md"
 
@@ -26,9 +26,9 @@ async def test_the_documented_relying_party_works(
     live_server: LiveServer, settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {**settings_env, "AUTHSHIFT_PORT": str(live_server.port)}
-    assert run_cli(["users", "create", "--email", "doc@example.com", "--password-stdin"], env,
+    assert await arun_cli(["users", "create", "--email", "doc@example.com", "--password-stdin"], env,
                    input="documented password\n").returncode == 0
-    made = run_cli(["clients", "create", "--name", "Example App", "--redirect-uri", REDIRECT_URI], env)
+    made = await arun_cli(["clients", "create", "--name", "Example App", "--redirect-uri", REDIRECT_URI], env)
     app = json.loads(made.stdout)
     for name, value in (("AUTHSHIFT_ISSUER", live_server.url), ("CLIENT_ID", app["client_id"]),
                         ("CLIENT_SECRET", app["client_secret"]), ("REDIRECT_URI", REDIRECT_URI)):

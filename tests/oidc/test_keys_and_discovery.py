@@ -24,7 +24,7 @@ from authshift.state import AppState
 from authshift.storage.types import utcnow
 from tests.oidc.conftest import KEY_CACHE_SECONDS
 from tests.oidc.helpers import new_client, new_user
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli, run_cli
 
 ISSUER = "http://127.0.0.1:8000"
 
@@ -102,7 +102,7 @@ async def test_rotation_keeps_old_keys_published_until_their_tokens_expire(
         await conn.execute(signing_keys.update().where(signing_keys.c.kid == old_kid).values(unpublish_at=utcnow()))
     published = [k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]]
     assert published == [out["kid"]]
-    assert run_cli(["keys", "rotate", "--alg", "HS256"], settings_env).returncode == 2
+    assert await arun_cli(["keys", "rotate", "--alg", "HS256"], settings_env).returncode == 2
 
 
 async def test_a_process_keeps_the_signing_key_for_the_cache_time_only(state: AppState) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from authshift.accounts.totp import current_code
 from authshift.storage.db import create_engine
 from tests.passkeys.browser import CHROMIUM, CHROMIUM_ARGS, chromium_with_authenticator
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ async def event_types(db_url: str) -> list[tuple[str, Any]]:
 
 
 async def test_totp_recovery_codes_password_and_sessions(localhost_server: LiveServer, origin: str, db_url: str) -> None:
-    made = run_cli(["users", "create"], localhost_server.env, input=json.dumps({"email": "ada@example.com", "password": PASSWORD}))
+    made = await arun_cli(["users", "create"], localhost_server.env, input=json.dumps({"email": "ada@example.com", "password": PASSWORD}))
     assert made.returncode == 0, made.stderr
     async with chromium_with_authenticator() as tab:
         page = tab.page

@@ -12,7 +12,7 @@ import pytest
 
 from tests.passkeys.browser import signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey, b64url
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
     }
     export, report = tmp_path / "auth0.ndjson", tmp_path / "auth0-report.ndjson"
     export.write_text(json.dumps(user) + "\n")
-    done = run_cli(["import", str(export), "--format", "auth0", "--report", str(report)], localhost_server.env, cwd=tmp_path)
+    done = await arun_cli(["import", str(export), "--format", "auth0", "--report", str(report)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     (outcome,) = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
     assert outcome["outcome"] == "inserted", outcome
@@ -48,7 +48,7 @@ async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
     # the user's readiness says it too, until they register a new passkey
     reasons = {}
     for readiness in ("ready", "lazy", "reset", "unverified"):
-        listed = run_cli(["migration", "readiness", "--readiness", readiness, "--json"], localhost_server.env)
+        listed = await arun_cli(["migration", "readiness", "--readiness", readiness, "--json"], localhost_server.env)
         assert listed.returncode == 0, listed.stderr
         reasons.update({u["id"]: u["reason"] or "" for u in json.loads(listed.stdout)["users"]})
     assert "1 passkey(s)" in reasons[outcome["user_id"]] and "must register a new passkey" in reasons[outcome["user_id"]]
@@ -58,6 +58,6 @@ async def test_an_auth0_passkey_signs_in_and_what_cannot_be_verified_is_refused(
         await page.goto(f"{origin}/account")
         listed = await page.get_by_role("list", name="Your passkeys").inner_text()
         assert "iCloud Keychain" in listed and "YubiKey" not in listed
-    shown = run_cli(["users", "get", outcome["user_id"]], localhost_server.env)
+    shown = await arun_cli(["users", "get", outcome["user_id"]], localhost_server.env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["migration_state"] == "migrated"

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.passkeys.browser import NO_CONDITIONAL_UI, chromium_with_authenticator, signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +101,7 @@ async def test_the_admin_api_takes_the_fusionauth_passkeys_file(localhost_server
     ``fusionauth_webauthn``): the job's view shows no path, and the person signs in with the passkey."""
     user_id = "2d6b1a47-8c2e-4f0b-9a55-3c9d7e1f0a42"
     key = fusionauth_passkey(user_id)
-    made = run_cli(["admin-keys", "create"], localhost_server.env)
+    made = await arun_cli(["admin-keys", "create"], localhost_server.env)
     headers = {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
     files = {"file": ("users.json", json.dumps({"users": [pbkdf2_user("fa-api@example.com", user_id)]})),
              "fusionauth_webauthn": ("webauthn.json", json.dumps({"credentials": [fusionauth_credential(key, user_id)]}))}

@@ -15,7 +15,7 @@ import pytest
 
 from tests.passkeys.browser import NO_CONDITIONAL_UI, chromium_with_authenticator
 from tests.passkeys.keys import MadePasskey
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +48,14 @@ async def test_an_imported_passkey_signs_in(localhost_server: LiveServer, origin
         listed = await page.get_by_role("list", name="Your passkeys").inner_text()
         assert "Old phone" in listed and "last used" in listed
     user_id = str(outcomes[0]["user_id"])
-    shown = run_cli(["users", "get", user_id], localhost_server.env)
+    shown = await arun_cli(["users", "get", user_id], localhost_server.env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["migration_state"] == "migrated"
 
     # authshift -> authshift: exported, the user deleted, the export imported again: the same
     # browser passkey still signs in (its counter carried over: the authenticator's next is higher).
     exported = tmp_path / "export.ndjson"
-    done = run_cli(["export", str(exported)], localhost_server.env, cwd=tmp_path)
+    done = await arun_cli(["export", str(exported)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     (line,) = [json.loads(x) for x in exported.read_text().splitlines() if x.strip()]
     (passkey,) = line["mfa"]["webauthn"]
@@ -64,7 +64,7 @@ async def test_an_imported_passkey_signs_in(localhost_server: LiveServer, origin
     assert passkey["user_handle"] == key.import_entry()["user_handle"]
     assert passkey["sign_count"] == 8 and passkey["rp_id"] == "localhost" and passkey["name"] == "Old phone"
     assert passkey["last_used_at"] and passkey["created_at"] == "2024-03-01T10:00:00Z"
-    assert run_cli(["users", "delete", user_id, "--yes"], localhost_server.env).returncode == 0
+    assert await arun_cli(["users", "delete", user_id, "--yes"], localhost_server.env).returncode == 0
     again = import_users(localhost_server, tmp_path, [line])
     assert [o["outcome"] for o in again] == ["inserted"], again
     async with chromium_with_authenticator() as tab:
@@ -147,7 +147,7 @@ async def test_a_kratos_identity_keeps_its_passkey(localhost_server: LiveServer,
     }
     path, report = tmp_path / "kratos.json", tmp_path / "kratos-report.ndjson"
     path.write_text(json.dumps([identity]))
-    done = run_cli(["import", str(path), "--format", "kratos", "--report", str(report)], localhost_server.env, cwd=tmp_path)
+    done = await arun_cli(["import", str(path), "--format", "kratos", "--report", str(report)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [json.loads(x)["outcome"] for x in report.read_text().splitlines()] == ["inserted"]
     async with chromium_with_authenticator() as tab:

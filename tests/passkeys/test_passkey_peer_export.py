@@ -16,7 +16,7 @@ from authshift.migration.formats import get_reader
 from tests.passkeys.browser import signed_in_with_passkey
 from tests.passkeys.keys import MadePasskey
 from tests.passkeys.test_imported_passkeys import PASSWORD, import_users
-from tests.support.servers import LiveServer, run_cli
+from tests.support.servers import LiveServer, arun_cli
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ async def test_passkeys_survive_an_export_in_kratos_format(localhost_server: Liv
     assert outcome["outcome"] == "inserted", outcome
 
     kratos, report = tmp_path / "identities.json", tmp_path / "kratos-report.ndjson"
-    done = run_cli(["export", str(kratos), "--format", "kratos", "--include-secrets", "--report", str(report)],
+    done = await arun_cli(["export", str(kratos), "--format", "kratos", "--include-secrets", "--report", str(report)],
                    localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     (identity,) = json.loads(kratos.read_text())
@@ -49,16 +49,16 @@ async def test_passkeys_survive_an_export_in_kratos_format(localhost_server: Liv
 
     # Auth0's bulk import cannot take a passkey: the export says so for this user, never silently.
     auth0, auth0_report = tmp_path / "auth0.json", tmp_path / "auth0-report.ndjson"
-    done = run_cli(["export", str(auth0), "--format", "auth0", "--report", str(auth0_report)], localhost_server.env, cwd=tmp_path)
+    done = await arun_cli(["export", str(auth0), "--format", "auth0", "--report", str(auth0_report)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     (issue,) = [json.loads(line) for line in auth0_report.read_text().splitlines() if line.strip()]
     assert [u["field"] for u in issue["unmapped"]] == ["mfa.webauthn[0]"]
     assert "takes no passkeys" in issue["unmapped"][0]["reason"]
 
     # The Kratos file imported into authshift again: the person signs in with the same passkey.
-    assert run_cli(["users", "delete", outcome["user_id"], "--yes"], localhost_server.env).returncode == 0
+    assert await arun_cli(["users", "delete", outcome["user_id"], "--yes"], localhost_server.env).returncode == 0
     again = tmp_path / "again.ndjson"
-    done = run_cli(["import", str(kratos), "--format", "kratos", "--report", str(again)], localhost_server.env, cwd=tmp_path)
+    done = await arun_cli(["import", str(kratos), "--format", "kratos", "--report", str(again)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [json.loads(line)["outcome"] for line in again.read_text().splitlines() if line.strip()] == ["inserted"]
     async with signed_in_with_passkey(origin, key.devtools_credential(sign_count=3)) as page:

@@ -11,7 +11,7 @@ import httpx
 from passlib.hash import django_pbkdf2_sha256
 
 from tests.pages.helpers import csrf_token
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli
 
 PASSWORD = "correct horse battery"
 
@@ -37,7 +37,7 @@ async def test_imported_recovery_code_hashes_sign_in_once(client: httpx.AsyncCli
     }
     path, report = tmp_path / "users.ndjson", tmp_path / "report.ndjson"
     path.write_text(json.dumps(record) + "\n")
-    done = run_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
+    done = await arun_cli(["import", str(path), "--report", str(report)], settings_env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(report.read_text().splitlines()[0])["outcome"] == "inserted"
     assert "$2b$" not in report.read_text()

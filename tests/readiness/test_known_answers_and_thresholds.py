@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from authshift.schema import metadata
 from authshift.storage.db import create_engine
 from tests.readiness.helpers import MIXED, readiness_json, write_mixed
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli, run_cli
 
 # Passwords no other test uses, so finding one anywhere means this feature leaked it.
 SECRET_RIGHT = "lètmein"  # hex@'s real password (also sha1salt@'s)
@@ -48,7 +48,7 @@ async def test_known_answers_report_each_account_and_prove_the_right_ones(
     users, config = write_mixed(tmp_path)
     creds = creds_file(tmp_path)
     env = {**settings_env, "AUTHSHIFT_LOG_LEVEL": "debug"}
-    dry = run_cli(["import", str(users), "--hash-config", str(config), "--dry-run", "--report", str(tmp_path / "dry.ndjson"),
+    dry = await arun_cli(["import", str(users), "--hash-config", str(config), "--dry-run", "--report", str(tmp_path / "dry.ndjson"),
                    "--check-credentials", str(creds)], env)
     assert dry.returncode == 4, dry.stdout + dry.stderr  # some accounts cannot sign in
     assert "line 2: HEX@mixed.example: signs_in" in dry.stdout
@@ -56,7 +56,7 @@ async def test_known_answers_report_each_account_and_prove_the_right_ones(
     # parameters given inline verify in a dry run too, though it keeps nothing
     assert "line 6: firebase-inline@mixed.example: signs_in" in dry.stdout
 
-    real = run_cli(["import", str(users), "--hash-config", str(config), "--report", str(tmp_path / "real.ndjson"),
+    real = await arun_cli(["import", str(users), "--hash-config", str(config), "--report", str(tmp_path / "real.ndjson"),
                     "--check-credentials", str(creds)], env)
     assert real.returncode == 4, real.stdout + real.stderr
     out = real.stdout
@@ -80,7 +80,7 @@ async def test_known_answers_report_each_account_and_prove_the_right_ones(
     # only the accounts that sign in: exit 0
     good = tmp_path / "good.csv"
     good.write_text(f"login_id,password\nhex@mixed.example,{SECRET_RIGHT}\n", encoding="utf-8")
-    again = run_cli(["import", str(users), "--hash-config", str(config), "--dry-run", "--report", str(tmp_path / "d2.ndjson"),
+    again = await arun_cli(["import", str(users), "--hash-config", str(config), "--dry-run", "--report", str(tmp_path / "d2.ndjson"),
                      "--check-credentials", str(good)], env)
     assert again.returncode == 0, again.stdout + again.stderr
 

@@ -17,7 +17,7 @@ from authshift.config import Settings
 from authshift.migration.readiness.report import cell_user_ids, readiness_table
 from tests.oidc.helpers import new_client
 from tests.readiness.helpers import FOREIGN_PASSKEY, MIXED, PASSKEYS, REASONS, readiness_json, signs_in, write_mixed
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ async def test_every_ready_user_signs_in_and_every_reset_user_fails(
 ) -> None:
     users, config = write_mixed(tmp_path)
     report = tmp_path / "report.ndjson"
-    imported = run_cli(["import", str(users), "--hash-config", str(config),
+    imported = await arun_cli(["import", str(users), "--hash-config", str(config),
                         "--report", str(report)], settings_env)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     lines = [json.loads(line) for line in report.read_text().splitlines()]

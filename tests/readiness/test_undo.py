@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from authshift.accounts.login import LoginOutcome, login
 from authshift.storage.tables import audit_log
 from tests.imports.helpers import BCRYPT, BCRYPT_PASSWORD, run_import, user_by_email, write_ndjson
-from tests.support.servers import run_cli
+from tests.support.servers import arun_cli
 
 OTHER_BCRYPT = "$2b$04$hJ5kmZ9ePRstJqbfvuCavuk39IEYGmsn7uF.z3B/z4AQVr/mKC.dy"  # "other password"
 
@@ -49,7 +49,7 @@ async def test_undo_removes_inserted_users_restores_updated_ones_and_keeps_who_s
     new1 = (await user_by_email(state, "new1@undo.example"))["id"]  # type: ignore[index]
     new2 = str(signed.user_id)
 
-    preview = run_cli(["imports", "undo", job_id, "--dry-run", "--json"], settings_env)
+    preview = await arun_cli(["imports", "undo", job_id, "--dry-run", "--json"], settings_env)
     assert preview.returncode == 0, preview.stderr
     planned = json.loads(preview.stdout)
     assert planned["dry_run"] is True
@@ -93,7 +93,7 @@ async def test_a_dry_run_or_unknown_job_cannot_be_undone(
         await asyncio.sleep(0.1)
     refused = await client.post(f"/api/admin/v1/imports/{job_id}/undo", headers=admin_headers)
     assert refused.status_code == 409 and "dry run" in refused.text
-    missing = run_cli(["imports", "undo", "0190a000-0000-7000-8000-000000000000"], settings_env)
+    missing = await arun_cli(["imports", "undo", "0190a000-0000-7000-8000-000000000000"], settings_env)
     assert missing.returncode == 1 and "no import job" in missing.stderr
-    bad = run_cli(["imports", "undo", "not-an-id"], settings_env)
+    bad = await arun_cli(["imports", "undo", "not-an-id"], settings_env)
     assert bad.returncode == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -41,6 +42,14 @@ def run_cli(args: list[str], env: Mapping[str, str], *, input: str | None = None
             text=True, cwd=cwd, timeout=timeout,
         )
     return cli_zygote_client.run(zygote, args, authshift_env(env), input=input, cwd=cwd, timeout=timeout)
+
+
+async def arun_cli(args: list[str], env: Mapping[str, str], *, input: str | None = None, cwd: Path | None = None,
+                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``run_cli`` for async tests: the command runs in a thread, so this test's event loop (and the
+    in-process app's workers on it) keeps running. A blocking call would freeze a worker between its
+    BEGIN and COMMIT, and the command would then wait on SQLite's write lock until its busy timeout."""
+    return await asyncio.to_thread(run_cli, args, env, input=input, cwd=cwd, timeout=timeout)
 
 
 class LiveServer:
