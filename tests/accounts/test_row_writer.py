@@ -10,7 +10,8 @@ from dataclasses import fields
 from authshift.accounts import users
 from authshift.accounts.row_writer import USER_ROW_TABLES, write_user_rows
 from authshift.accounts.rows import UserRows
-from authshift.migration import bulk_import, import_prebuild
+from authshift.migration.imports import bulk as bulk_import
+from authshift.migration.imports import prebuild as import_prebuild
 
 
 def test_every_part_of_user_rows_has_its_table() -> None:

@@ -22,17 +22,17 @@ async def test_list_and_show_equal_the_admin_api(
     job = await finished_export(client, admin_headers, created.json()["id"])
     assert job["state"] == "completed" and job["counts"]["users"] == 2
 
-    listed = json.loads(await arun_cli(["exports", "list", "--json"], settings_env).stdout)
+    listed = json.loads((await arun_cli(["exports", "list", "--json"], settings_env)).stdout)
     api_list = (await client.get("/api/admin/v1/exports", headers=admin_headers)).json()
     assert listed == api_list and [e["id"] for e in listed["exports"]] == [job["id"]]
-    shown = json.loads(await arun_cli(["exports", "show", job["id"], "--json"], settings_env).stdout)
+    shown = json.loads((await arun_cli(["exports", "show", job["id"], "--json"], settings_env)).stdout)
     assert shown == job
 
-    table = await arun_cli(["exports", "list"], {**settings_env, "COLUMNS": "80"}).stdout.splitlines()
+    table = (await arun_cli(["exports", "list"], {**settings_env, "COLUMNS": "80"})).stdout.splitlines()
     assert max(len(line) for line in table) <= 80
     assert table[0].split() == ["id", "state", "format", "users", "secrets"]
     assert table[1].split() == [job["id"], "completed", "csv", "2", "no"]
-    text = await arun_cli(["exports", "show", job["id"]], settings_env).stdout
+    text = (await arun_cli(["exports", "show", job["id"]], settings_env)).stdout
     assert f"export {job['id']}" in text and "secrets  not included" in text and "users    2 of 2" in text
     assert f"/api/admin/v1/exports/{job['id']}/download" in text
 

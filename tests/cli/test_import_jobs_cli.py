@@ -42,19 +42,19 @@ async def test_list_and_show_print_the_jobs_counts(settings_env: dict[str, str],
     assert (row["records_read"], row["inserted"], row["failed"]) == (4, 2, 2)
     assert row["bytes_read"] == row["file_size"] > 0  # the last batch read the whole file
 
-    shown = json.loads(await arun_cli(["imports", "show", job_id, "--json"], settings_env).stdout)
+    shown = json.loads((await arun_cli(["imports", "show", job_id, "--json"], settings_env)).stdout)
     assert shown["counts"] == {"read": 4, "inserted": 2, "updated": 0, "skipped": 0, "failed": 2}
     assert shown["progress"] == {"bytes_read": row["file_size"], "bytes_total": row["file_size"],
                                  "percent": 100.0, "seconds_left": 0}
-    text = await arun_cli(["imports", "show", job_id], settings_env).stdout
+    text = (await arun_cli(["imports", "show", job_id], settings_env)).stdout
     assert f"import job {job_id}" in text and "read 4, inserted 2, updated 0, skipped 0, failed 2" in text
     assert "users.ndjson" in text and "completed" in text
 
     for columns in ("80", "60"):  # a terminal that wide: ids whole, nothing past the edge
-        table = await arun_cli(["imports", "list"], {**settings_env, "COLUMNS": columns}).stdout
+        table = (await arun_cli(["imports", "list"], {**settings_env, "COLUMNS": columns})).stdout
         assert max(len(line) for line in table.splitlines()) <= int(columns)
         assert job_id in table and "completed" in table.split()
-    wide = await arun_cli(["imports", "list"], settings_env).stdout.splitlines()
+    wide = (await arun_cli(["imports", "list"], settings_env)).stdout.splitlines()
     assert wide[0].split() == ["id", "state", "file", "read", "failed"]
     assert wide[1].split() == [job_id, "completed", "users.ndjson", "4", "2"]
 
@@ -66,7 +66,7 @@ async def test_cancel_stops_a_queued_job_and_is_audited(settings_env: dict[str, 
         job_id = str(await jobs.create_job(
             conn, origin="api", created_by="admin_key:test", options={"format": "native"}, file_path=str(upload),
             file_name=upload.name, file_digest="0" * 64, file_size=upload.stat().st_size))
-    listed = await arun_cli(["imports", "list"], settings_env).stdout
+    listed = (await arun_cli(["imports", "list"], settings_env)).stdout
     assert job_id in listed and "queued" in listed
 
     cancelled = await arun_cli(["imports", "cancel", job_id], settings_env)
@@ -112,7 +112,7 @@ async def test_the_cli_creates_and_audits_its_job_through_the_one_service(settin
     path = tmp_path / "users.ndjson"
     again = await arun_cli(["import", str(path)], settings_env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    listed = json.loads(await arun_cli(["imports", "list", "--json"], settings_env).stdout)["imports"]
+    listed = json.loads((await arun_cli(["imports", "list", "--json"], settings_env)).stdout)["imports"]
     second = listed[0]["id"]
     assert [j["id"] for j in listed] == [second, first] and listed[0]["counts"]["inserted"] == 0
     async with state.engine.connect() as conn:

@@ -69,7 +69,7 @@ async def test_commands_refuse_a_schema_behind_or_ahead_and_change_nothing(
             assert not (tmp_path / "out.ndjson").exists() and not (tmp_path / "authshift-data").exists()
     finally:
         await _set_revision(url, HEAD)
-    assert await arun_cli(["users", "list", "--json"], settings_env, cwd=tmp_path).returncode == 0
+    assert (await arun_cli(["users", "list", "--json"], settings_env, cwd=tmp_path)).returncode == 0
 
 
 def test_no_instance_is_reported_with_where_it_looked_and_nothing_is_written(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ async def test_import_reports_every_record_and_reruns_safely(settings_env: dict[
 
 async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict[str, str], tmp_path: Path) -> None:
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
-    assert await arun_cli(["users", "create", "--email", "foo@x.com"], settings_env).returncode == 0
+    assert (await arun_cli(["users", "create", "--email", "foo@x.com"], settings_env)).returncode == 0
     path = write_ndjson(tmp_path / "u.ndjson", [{"email": "FOO@x.com", "given_name": "Foo"}, {"email": "new@x.com"}])
     dry = await arun_cli(["import", str(path), "--mode", "upsert", "--dry-run"], settings_env, cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
@@ -107,7 +107,7 @@ async def test_dry_run_writes_nothing_and_upsert_then_updates(settings_env: dict
     # default reports go to the instance's data folder, not the working directory
     assert len(list((tmp_path / "authshift-data" / "reports").glob("import-0*.report.ndjson"))) == 1
     assert not list(tmp_path.glob("import-*"))
-    got = json.loads(await arun_cli(["users", "list", "--json", "--email", "foo@x.com"], settings_env).stdout)["users"][0]
+    got = json.loads((await arun_cli(["users", "list", "--json", "--email", "foo@x.com"], settings_env)).stdout)["users"][0]
     assert got["given_name"] == "Foo" and got["migration_state"] == "native"
 
 

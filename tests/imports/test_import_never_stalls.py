@@ -185,7 +185,7 @@ async def test_a_cli_job_that_keeps_crashing_ends_failed(
     settings_env: dict[str, str], tmp_path: Path, break_user_writes: Callable[[], Awaitable[None]]
 ) -> None:
     url = settings_env["AUTHSHIFT_DATABASE_URL"]
-    assert await arun_cli(["db", "upgrade"], settings_env).returncode == 0
+    assert (await arun_cli(["db", "upgrade"], settings_env)).returncode == 0
     await break_user_writes()
     path = write_file(tmp_path / "users.ndjson")
     max_attempts = Settings().imports.max_attempts

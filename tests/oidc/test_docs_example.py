@@ -26,8 +26,8 @@ async def test_the_documented_relying_party_works(
     live_server: LiveServer, settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {**settings_env, "AUTHSHIFT_PORT": str(live_server.port)}
-    assert await arun_cli(["users", "create", "--email", "doc@example.com", "--password-stdin"], env,
-                   input="documented password\n").returncode == 0
+    assert (await arun_cli(["users", "create", "--email", "doc@example.com", "--password-stdin"], env,
+                   input="documented password\n")).returncode == 0
     made = await arun_cli(["clients", "create", "--name", "Example App", "--redirect-uri", REDIRECT_URI], env)
     app = json.loads(made.stdout)
     for name, value in (("AUTHSHIFT_ISSUER", live_server.url), ("CLIENT_ID", app["client_id"]),

@@ -102,7 +102,7 @@ async def test_rotation_keeps_old_keys_published_until_their_tokens_expire(
         await conn.execute(signing_keys.update().where(signing_keys.c.kid == old_kid).values(unpublish_at=utcnow()))
     published = [k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]]
     assert published == [out["kid"]]
-    assert await arun_cli(["keys", "rotate", "--alg", "HS256"], settings_env).returncode == 2
+    assert (await arun_cli(["keys", "rotate", "--alg", "HS256"], settings_env)).returncode == 2
 
 
 async def test_a_process_keeps_the_signing_key_for_the_cache_time_only(state: AppState) -> None:

@@ -64,7 +64,7 @@ async def test_an_imported_passkey_signs_in(localhost_server: LiveServer, origin
     assert passkey["user_handle"] == key.import_entry()["user_handle"]
     assert passkey["sign_count"] == 8 and passkey["rp_id"] == "localhost" and passkey["name"] == "Old phone"
     assert passkey["last_used_at"] and passkey["created_at"] == "2024-03-01T10:00:00Z"
-    assert await arun_cli(["users", "delete", user_id, "--yes"], localhost_server.env).returncode == 0
+    assert (await arun_cli(["users", "delete", user_id, "--yes"], localhost_server.env)).returncode == 0
     again = import_users(localhost_server, tmp_path, [line])
     assert [o["outcome"] for o in again] == ["inserted"], again
     async with chromium_with_authenticator() as tab:

@@ -56,7 +56,7 @@ async def test_passkeys_survive_an_export_in_kratos_format(localhost_server: Liv
     assert "takes no passkeys" in issue["unmapped"][0]["reason"]
 
     # The Kratos file imported into authshift again: the person signs in with the same passkey.
-    assert await arun_cli(["users", "delete", outcome["user_id"], "--yes"], localhost_server.env).returncode == 0
+    assert (await arun_cli(["users", "delete", outcome["user_id"], "--yes"], localhost_server.env)).returncode == 0
     again = tmp_path / "again.ndjson"
     done = await arun_cli(["import", str(kratos), "--format", "kratos", "--report", str(again)], localhost_server.env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
