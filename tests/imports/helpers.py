@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from authshift.accounts import users as svc
 from authshift.app import create_app
 from authshift.config import ImportSettings, Settings
+from authshift.jobs.lease import owner_id
 from authshift.migration.imports import jobs
 from authshift.migration.imports.bulk import ImportSummary, dry_run_to_report, run_job
 from authshift.migration.imports.source import ImportOptions
@@ -79,7 +80,7 @@ async def run_import(
             conn, origin="cli", created_by="tests", options=opts.as_json(), file_path=str(path), file_name=path.name,
             file_digest=uuid.uuid4().hex, file_size=path.stat().st_size,
         )
-    summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(batch_size))
+    summary = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(batch_size))
     return summary, [r async for r in jobs.iter_results(state.engine, job_id)]
 
 

@@ -16,6 +16,7 @@ from authshift.accounts import users as svc
 from authshift.config import Settings
 from authshift.errors import Conflict
 from authshift.events.outbox import events
+from authshift.jobs.lease import owner_id
 from authshift.migration.imports import jobs
 from authshift.migration.imports.bulk import NO_RECORDS, ImportSummary, run_job
 from authshift.migration.imports.tables import import_jobs as import_jobs_table
@@ -216,10 +217,10 @@ async def test_a_job_held_by_a_live_process_is_not_run_twice(settings: Settings,
                                            file_name="u.ndjson", file_digest="d", file_size=1)
             await jobs.claim_job(conn, job_id, "another-host:123:abcd", 60)
         with pytest.raises(Conflict, match="another process"):
-            await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(10))
+            await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(10))
         async with state.engine.begin() as conn:  # its lease expires: the job can be taken over
             await conn.execute(import_jobs_table.update().values(lease_expires_at=None))
-        summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(10))
+        summary = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(10))
         assert summary.state == "completed" and summary.counts.inserted == 1
 
 
@@ -229,13 +230,13 @@ async def test_a_stopped_job_resumes_after_its_last_committed_batch(settings: Se
         async with state.engine.begin() as conn:
             job_id = await jobs.create_job(conn, origin="cli", created_by="tests", options={}, file_path=str(path),
                                            file_name="u.ndjson", file_digest="d", file_size=1)
-        first = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(3),
+        first = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(3),
                               should_stop=lambda: True)
         assert first.state == "running" and first.counts.read == 3
         async with state.engine.connect() as conn:
             row = await jobs.get_job(conn, job_id)
         assert row["last_line"] == 3 and row["inserted"] == 3
-        second = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(3))
+        second = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(3))
         assert second.state == "completed" and second.counts.as_dict() == {
             "read": 10, "inserted": 10, "updated": 0, "skipped": 0, "failed": 0}
         assert await count(state, users) == 10

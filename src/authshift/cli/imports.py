@@ -23,6 +23,7 @@ from authshift.cli.context import EXIT_USAGE, cli_actor, fail, open_state, requi
 from authshift.cli.import_extras import ImportExtras
 from authshift.cli.import_report import ProgressBar, Tally, default_report, open_report, report_writer, summary_text, tally_lines
 from authshift.errors import AuthshiftError, InvalidInput
+from authshift.jobs.lease import owner_id
 from authshift.logs import configure_logging
 from authshift.migration.formats import FORMATS, SourceFormatError
 from authshift.migration.imports import jobs
@@ -67,7 +68,7 @@ async def _real_run(state: AppState, path: Path, options: ImportOptions, report:
             tally_lines(text, tally)
         with ProgressBar(path.stat().st_size, f"import {path.name}", dry_run=False) as bar:
             summary = await run_job(
-                state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg,
+                state.engine, state.accounts, job_id, owner=owner_id(), config=cfg,
                 on_progress=bar.update, on_outcomes=report_writer(fh, tally, dry_run=False), allow_failed=started.explicit,
             )
     await extra.after_job(state, job_id)

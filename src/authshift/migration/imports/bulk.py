@@ -48,6 +48,7 @@ from authshift.accounts.updates import (
 from authshift.accounts.users import snapshot
 from authshift.config import ImportSettings
 from authshift.errors import AuthshiftError
+from authshift.jobs.lease import LIVE_OWNERS
 from authshift.logs import get_logger
 from authshift.migration.formats import SourceFormatError
 from authshift.migration.imports import jobs
@@ -512,7 +513,7 @@ async def run_job(
     counts = _counts_of(row)
     if row["state"] == "failed":  # given up by claim_job: it crashed [imports] max_attempts runs in a row
         return ImportSummary(job_id, "failed", counts, options.dry_run, row["error"])
-    jobs.ACTIVE_OWNERS.add(owner)
+    LIVE_OWNERS.add(owner)
     recorder = _JobRecorder(job_id, owner, config.lease_seconds, options.dry_run, config.sqlite_checkpoint_pages,
                             accounts)
     path = Path(row["file_path"])
@@ -571,7 +572,7 @@ async def run_job(
         return ImportSummary(job_id, state, counts, options.dry_run, error)
     finally:
         recorder.close()
-        jobs.ACTIVE_OWNERS.discard(owner)
+        LIVE_OWNERS.discard(owner)
 
 
 async def dry_run_to_report(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.errors import Conflict, NotFound
 from authshift.events.outbox import emit
 from authshift.ids import uuid7
-from authshift.jobs.lease import LIVE_OWNERS, LeaseTable, owner_id, release
+from authshift.jobs.lease import LeaseTable, release
 from authshift.jobs.lease import renew as renew_lease
 from authshift.migration.imports.dry_run import dry_run_view, stored_outcome
 from authshift.migration.imports.progress import job_estimate
@@ -31,7 +31,6 @@ from authshift.storage.db import is_postgres
 from authshift.storage.types import utcnow
 
 __all__ = [
-    "ACTIVE_OWNERS",
     "Counts",
     "JobLost",
     "RESULT_PAGE",
@@ -50,7 +49,6 @@ __all__ = [
     "result_json",
     "result_line",
     "job_view",
-    "lease_owner_id",
     "list_jobs",
     "release_lease",
     "touched_users",
@@ -84,11 +82,6 @@ class Counts:
         return {"read": self.read, "inserted": self.inserted, "updated": self.updated,
                 "skipped": self.skipped, "failed": self.failed}
 
-
-lease_owner_id = owner_id  # who holds a lease (``jobs.lease.owner_id``)
-
-# Lease owners of this process that are running a job right now (the others are leftovers).
-ACTIVE_OWNERS = LIVE_OWNERS
 
 LEASE = LeaseTable(import_jobs)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from authshift.accounts.services import AccountServices
 from authshift.errors import Conflict
-from authshift.jobs.lease import LIVE_OWNERS
+from authshift.jobs.lease import LIVE_OWNERS, owner_id
 from authshift.jobs.worker import Worker
 from authshift.logs import get_logger
 from authshift.migration.imports import jobs
@@ -103,7 +103,7 @@ async def start_import_runner(state: AccountServices) -> Callable[[], Awaitable[
     pauses ``CRASH_PAUSE_POLLS`` polls, so that a short database outage does not use up the
     job's attempts (``[imports] max_attempts``)."""
     cfg = state.settings.imports
-    owner = jobs.lease_owner_id()
+    owner = owner_id()
 
     async def round() -> bool:
         LIVE_OWNERS.add(owner)

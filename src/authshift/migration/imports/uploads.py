@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authshift.migration.imports.local_process import local_pid, pid_ended
+from authshift.jobs.lease import local_pid, pid_ended
 from authshift.migration.imports.tables import import_jobs
 from authshift.storage.bulk import in_values
 
