@@ -12,6 +12,7 @@ import pytest
 
 from authshift.accounts import users as svc
 from authshift.config import Settings
+from authshift.jobs.lease import owner_id
 from authshift.migration.imports import jobs
 from authshift.migration.imports.bulk import run_job
 from authshift.records import parse_record, record_to_json
@@ -51,7 +52,7 @@ async def test_imported_users_read_back_like_users_created_by_the_service(
                 file_digest=uuid.uuid4().hex, file_size=path.stat().st_size,
             )
         cfg = config(2, reader_process_min_bytes=0 if reader_process else 1 << 40)
-        summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=cfg)
+        summary = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=cfg)
         assert summary.counts.as_dict() == {"read": 4, "inserted": 4, "updated": 0, "skipped": 0, "failed": 0}
         results = [r async for r in jobs.iter_results(state.engine, job_id)]
         assert results[1]["user_id"] == RECORDS[1]["id"]
@@ -83,7 +84,7 @@ async def test_sqlite_connections_keep_their_settings_after_an_import(settings: 
                 conn, origin="cli", created_by="tests", options={}, file_path=str(path), file_name=path.name,
                 file_digest=uuid.uuid4().hex, file_size=path.stat().st_size,
             )
-        summary = await run_job(state.engine, state.accounts, job_id, owner=jobs.lease_owner_id(), config=config(2))
+        summary = await run_job(state.engine, state.accounts, job_id, owner=owner_id(), config=config(2))
         assert summary.counts.inserted == 4
         checked = [await state.engine.connect() for _ in range(3)]
         try:
