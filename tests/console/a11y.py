@@ -26,8 +26,20 @@ async def install_axe(page: Any) -> None:
 
 
 async def assert_accessible(page: Any) -> None:
-    """No axe violation on the page as it is now."""
-    result = await page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    """No axe violation on the page as it is now.
+
+    A click that submits a form resolves before the navigation it starts ends; axe run meanwhile
+    finds no document (or its context destroyed), so the check waits for the page that loads and
+    runs again, once."""
+    script = "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+    await page.wait_for_load_state("load")
+    try:
+        result = await page.evaluate(script, TAGS)
+    except Exception as exc:  # noqa: BLE001 - playwright's Error, raised mid-navigation
+        if "documentElement" not in str(exc) and "context was destroyed" not in str(exc):
+            raise
+        await page.wait_for_load_state("load")
+        result = await page.evaluate(script, TAGS)
     violations = [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]

@@ -53,9 +53,11 @@ async def cancel(request: Request, job_id: str, operator: CurrentOperator, form:
 async def resume(request: Request, job_id: str, operator: CurrentOperator, form: ChangeForm) -> Response:
     """Queue a failed or cancelled upload again; the runner goes on after its last committed batch."""
     jid = job_uuid(job_id)
-    await resume_import(request.app.state.authshift, jid, actor=operator.actor,
-                        audit_details={"operator_id": str(operator.user_id)})
-    return RedirectResponse(f"/console/imports/{jid}?notice=resumed", status_code=303, headers=PAGE_HEADERS)
+    view = await resume_import(request.app.state.authshift, jid, actor=operator.actor,
+                               audit_details={"operator_id": str(operator.user_id)})
+    # the line it resumes after travels with the notice: the runner, woken, may be past it already
+    return RedirectResponse(f"/console/imports/{jid}?notice=resumed&resumed_after={view['last_line']}", status_code=303,
+                            headers=PAGE_HEADERS)
 
 
 @router.get("/console/imports/{job_id}/undo")

@@ -93,7 +93,7 @@ async def upload(request: Request, operator: CurrentOperator) -> Response:
 
 @router.get("/console/imports/{job_id}")
 async def job_page(request: Request, job_id: str, operator: CurrentOperator, outcome: str = "", q: str = "",
-                   after: int = 0) -> Response:
+                   after: int = 0, resumed_after: int | None = None) -> Response:
     jid = job_uuid(job_id)
     state = request.app.state.authshift
     view = await import_status(state, jid)
@@ -106,10 +106,17 @@ async def job_page(request: Request, job_id: str, operator: CurrentOperator, out
     return render(request, "import_job.html", operator=operator, title=f"Import {view['file']['name']}",
                   active="imports", job=view, live=live_numbers(view), groups=groups, more_failures=more,
                   results=results, cannot_resume=cannot_resume, outcome=outcome, q=q, outcomes=OUTCOMES, after=after,
-                  next_after=results[-1]["index"] if len(results) == 50 else None, notice=request.query_params.get("notice"))
+                  next_after=results[-1]["index"] if len(results) == 50 else None, notice=request.query_params.get("notice"),
+                  resumed_after=job_line(view, resumed_after))
 
 
 @router.get("/console/imports/{job_id}/live.json")
 async def job_live(request: Request, job_id: str, operator: CurrentOperator) -> dict[str, Any]:
     """For the page's watcher (static/import-watch.js): state, counts, percentage, time left."""
     return live_numbers(await import_status(request.app.state.authshift, job_uuid(job_id)))
+
+
+def job_line(view: dict[str, Any], resumed_after: int | None) -> int:
+    """The line a resumed job goes on after: the one it had when it was queued again (the link
+    says), not the one it has reached since."""
+    return resumed_after if resumed_after is not None and resumed_after >= 0 else int(view["last_line"] or 0)
