@@ -47,7 +47,7 @@ test: test-deps
 
 ## lint: the linter (ruff) and the type checker (mypy, strict on the pure packages), as CI runs them
 lint: $(VENV)/.installed
-	@echo "make: ruff (lint) and mypy (types, strict on the pure packages passwords/ and records/)"
+	@echo "make: ruff (lint) and mypy (types, strict on passwords/, records/ and jobs/)"
 	$(BIN)/python -m ruff check src tests bench
 	$(BIN)/python -m mypy
 

@@ -44,7 +44,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
                     return datetime.fromisoformat(value).replace(tzinfo=UTC)
                 except ValueError:
                     pass
-            return fallback(value) if fallback else value  # type: ignore[no-any-return]
+            return fallback(value) if fallback else value
 
         return process
 
