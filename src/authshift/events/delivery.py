@@ -289,9 +289,6 @@ async def record_outcome(
 
 # --------------------------------------------------------------------------- the worker
 
-worker_id = lease.owner_id
-
-
 class DeliveryWorker:
     """Fan-out, claim and attempt in a loop until stopped. One per process."""
 
@@ -307,7 +304,7 @@ class DeliveryWorker:
         self.engine = engine
         self.settings = settings
         self.writeback = writeback
-        self.owner = worker_id()
+        self.owner = lease.owner_id()
         self.sender = Sender(settings, box, legacy)
         self._worker = Worker("authshift-delivery", self.run_once, poll_seconds=settings.poll_interval_seconds)
 

@@ -53,13 +53,12 @@ async def _claim(engine: AsyncEngine, smtp: SmtpSettings, message_id: uuid.UUID 
         rows = await lease.claim(conn, LEASE, "", _lease(smtp).total_seconds(), where=where,
                                  order_by=[email_outbox.c.next_attempt_at], limit=limit,
                                  values={"attempts": email_outbox.c.attempts + 1})
-    # the rows as they were before the claim: their attempts so far, as _deliver_one counts them
-    return [{**row, "attempts": row["attempts"] - 1} for row in rows]
+    return rows  # as claimed: ``attempts`` already counts the send about to be tried
 
 
 async def _deliver_one(engine: AsyncEngine, smtp: SmtpSettings, row: Mapping[str, Any]) -> bool:
     message = smtp_client.build_message(smtp, to=row["to_address"], subject=row["subject"], body=row["body"])
-    attempts = row["attempts"] + 1
+    attempts = row["attempts"]
     try:
         await smtp_client.send_async(smtp, message)
     except (smtplib.SMTPException, OSError, ValueError) as exc:
