@@ -2,8 +2,8 @@
 
 A job is claimed with the shared lease (``jobs.lease``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 so several authshift processes can share the table; SQLite's writers are serialised anyway) and the
-lease is renewed while the export runs; the worker loop is ``jobs.worker``. A job whose process died is claimed again when its lease runs out and
-rerun from the start (the file only appears when an export succeeds, so a rerun is safe); after
+lease is renewed while the export runs; the worker loop is ``jobs.worker``. A job whose process
+died is claimed again when its lease runs out and rerun from the start (the file only appears when an export succeeds, so a rerun is safe); after
 ``MAX_ATTEMPTS`` it is marked failed.
 
 A completed job's files are removed ``[retention] export_files_days`` after it finished
@@ -183,11 +183,10 @@ async def _claim(engine: AsyncEngine, owner: str) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
-async def _update(engine: AsyncEngine, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
+async def _finish(engine: AsyncEngine, job_id: uuid.UUID, owner: str, /, **values: Any) -> None:
+    """Store the job's outcome and end ``owner``'s lease (nothing, if another worker took it over)."""
     async with engine.begin() as conn:
-        await conn.execute(
-            export_jobs.update().where(export_jobs.c.id == job_id, export_jobs.c.lease_owner == owner).values(**values)
-        )
+        await lease.release(conn, LEASE, job_id, owner, values={**values, "lease_owner": None, "lease_expires_at": None})
 
 
 async def _run(state: AccountServices, job: dict[str, Any], owner: str) -> None:
@@ -223,10 +222,9 @@ async def _run(state: AccountServices, job: dict[str, Any], owner: str) -> None:
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
-    await _update(
+    await _finish(
         state.engine, job["id"], owner, state="completed", finished_at=utcnow(), users=summary.users, total=progress["total"],
         summary=summary.as_dict(), file_path=str(path), report_path=str(report_path) if report_path else None,
-        lease_owner=None, lease_expires_at=None,
     )
 
 
@@ -244,7 +242,7 @@ async def run_one_job(state: AccountServices, owner: str | None = None) -> bool:
         log.error("export job failed", job_id=str(job["id"]), error_type=type(exc).__name__)
         # Only our own errors' messages are shown: a driver's error can quote query parameters.
         reason = exc.detail if isinstance(exc, AuthshiftError) else f"{type(exc).__name__} (details in the server log)"
-        await _update(state.engine, job["id"], owner, state="failed", finished_at=utcnow(), lease_owner=None, error=reason[:500])
+        await _finish(state.engine, job["id"], owner, state="failed", finished_at=utcnow(), error=reason[:500])
     return True
 
 
