@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authshift.console.tables import console_daily_moves, console_daily_users
 from authshift.events.tables import deliveries
-from authshift.migration.imports.stats import as_date
 from authshift.migration.readiness.tables import READINESS_STATES, user_readiness
+from authshift.migration.stats import as_date
 from authshift.storage.tables import MIGRATION_STATES, users
 
 if TYPE_CHECKING:

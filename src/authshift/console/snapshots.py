@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authshift.accounts.migration_state import USER_MIGRATED
 from authshift.console.tables import console_daily_moves, console_daily_users
 from authshift.events.outbox import events
-from authshift.migration.imports.stats import as_date, utc_day
 from authshift.migration.readiness.report import NO_SOURCE
 from authshift.migration.readiness.tables import user_readiness
+from authshift.migration.stats import as_date, utc_day
 from authshift.migration.token_exchange.tables import exchanged_tokens
 from authshift.storage.tables import users
 from authshift.storage.types import utcnow

@@ -11,7 +11,7 @@ from authshift.audit import record_audit
 from authshift.events import delivery as svc
 from authshift.http.deps import Admin, Conn
 from authshift.http.openapi import problems
-from authshift.migration.imports.stats import MAX_DAYS, migration_stats
+from authshift.migration.stats import MAX_DAYS, migration_stats
 
 router = APIRouter(prefix="/api/admin/v1", tags=["deliveries"])
 
