@@ -23,7 +23,6 @@ from authshift.migration.imports import jobs
 from authshift.migration.imports import service as import_job_service
 from authshift.migration.imports.plan import IDENTIFIERS, MODES
 from authshift.migration.imports.runner import upload_dir, wake_runner
-from authshift.migration.imports.service import JobFile
 from authshift.migration.imports.source import ImportOptions, check_options, file_hash_configs
 from authshift.migration.imports.undo_service import preview_undo, undo_job
 from authshift.migration.imports.uploads import receiving
@@ -149,7 +148,7 @@ async def accept_upload(request: Request, state: AppState, *, actor: str, audit_
             await check_hash_config_names(state.engine, state.accounts, file_hash_configs(options))
             async with state.engine.begin() as conn:
                 row = await import_job_service.create_import_job(
-                    conn, JobFile(path=main.path, name=main.filename, sha256=main.sha256, size=main.size), options,
+                    conn, import_job_service.JobFile(path=main.path, name=main.filename, sha256=main.sha256, size=main.size), options,
                     origin="api", actor=actor, audit_details=audit_details, job_id=job_id,
                 )
                 view = jobs.job_view(row)
