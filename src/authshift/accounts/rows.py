@@ -26,10 +26,10 @@ from authshift.accounts.totp_secrets import parameters_of
 from authshift.errors import ErrorList
 from authshift.ids import uuid7
 from authshift.passwords import StoredPassword
-from authshift.records.fields import CLAIM_COLUMNS, FIELDS, LOGIN_ID_FIELDS
+from authshift.records.fields import FIELDS, LOGIN_ID_FIELDS
 
 __all__ = [
-    "CLAIM_COLUMNS", "LOGIN_ID_FIELDS", "PASSWORD_META_KEYS", "UserRows", "assemble_record", "build_user_rows",
+    "PASSWORD_META_KEYS", "UserRows", "assemble_record", "build_user_rows",
     "federated_rows", "identity_rows", "iso", "mfa_rows", "parse_time", "password_row", "password_spec",
     "stored_password_as_record", "totp_as_record", "totp_secret_bytes",
 ]

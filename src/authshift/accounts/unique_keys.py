@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows
+from authshift.accounts.rows import UserRows
 from authshift.errors import FieldError
+from authshift.records.fields import LOGIN_ID_FIELDS
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import federated_identities, identities, users
 

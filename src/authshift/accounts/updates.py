@@ -23,8 +23,6 @@ from authshift.accounts.context import AccountsContext
 from authshift.accounts.passkey_rows import webauthn_rows
 from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.rows import (
-    CLAIM_COLUMNS,
-    LOGIN_ID_FIELDS,
     federated_rows,
     identity_rows,
     mfa_rows,
@@ -34,6 +32,7 @@ from authshift.accounts.rows import (
 from authshift.accounts.unique_keys import Key, external_id_key
 from authshift.errors import FieldError, InvalidInput
 from authshift.passwords import StoredPassword
+from authshift.records.fields import CLAIM_COLUMNS, LOGIN_ID_FIELDS
 from authshift.storage.bulk import in_values
 from authshift.storage.tables import (
     federated_identities,

@@ -26,7 +26,7 @@ from authshift.accounts.normalize import InvalidLoginId
 from authshift.accounts.passkey_rows import WEBAUTHN_RECORD_COLUMNS
 from authshift.accounts.passkey_tables import webauthn_credentials
 from authshift.accounts.row_writer import write_user_rows
-from authshift.accounts.rows import LOGIN_ID_FIELDS, UserRows, assemble_record, build_user_rows, password_row, password_spec
+from authshift.accounts.rows import UserRows, assemble_record, build_user_rows, password_row, password_spec
 from authshift.accounts.sources import DEFAULT_SOURCE
 from authshift.accounts.unique_keys import find_owners, keys_of_rows, taken
 from authshift.accounts.updates import apply_user_updates, load_current, plan_user_update
@@ -34,6 +34,7 @@ from authshift.errors import Conflict, FieldError, InvalidInput, NotFound
 from authshift.events.outbox import emit
 from authshift.migration.readiness import store as readiness_store
 from authshift.passwords.assess import NEEDS_HASH_CONFIG
+from authshift.records.fields import LOGIN_ID_FIELDS
 from authshift.storage.db import is_postgres
 from authshift.storage.tables import (
     federated_identities,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from authlib.oidc.core import UserInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from authshift.accounts.rows import CLAIM_COLUMNS
+from authshift.records.fields import CLAIM_COLUMNS
 from authshift.storage.tables import identities, users
 
 OIDC_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
